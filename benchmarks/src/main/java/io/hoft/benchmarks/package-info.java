@@ -1,0 +1,2 @@
+/** JMH benchmarks; run with {@code benchmarks/run.sh}. */
+package io.hoft.benchmarks;

@@ -1,0 +1,145 @@
+package io.hoft.transport.keys;
+
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JWEAlgorithm;
+import com.nimbusds.jose.JWEDecrypter;
+import com.nimbusds.jose.JWEEncrypter;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSSigner;
+import com.nimbusds.jose.JWSVerifier;
+import com.nimbusds.jose.crypto.AESDecrypter;
+import com.nimbusds.jose.crypto.AESEncrypter;
+import com.nimbusds.jose.crypto.ECDHDecrypter;
+import com.nimbusds.jose.crypto.ECDHEncrypter;
+import com.nimbusds.jose.crypto.ECDSASigner;
+import com.nimbusds.jose.crypto.ECDSAVerifier;
+import com.nimbusds.jose.crypto.MACSigner;
+import com.nimbusds.jose.crypto.MACVerifier;
+import com.nimbusds.jose.jwk.ECKey;
+import java.time.Instant;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * A node's own keys and its trust list, seen the way the spool codec needs them: who signs a
+ * file to a given peer and with what, how the content key is wrapped for it, and which key
+ * verifies or unwraps a file that names a kid.
+ *
+ * <p>A peer with a valid shared secret is spoken to with HS256 and A256KW; any other peer
+ * with ES256 and ECDH-ES+A256KW on P-256.
+ */
+public final class Keyring {
+    private final NodeKeys own;
+    private final TrustList trust;
+
+    public Keyring(NodeKeys own, TrustList trust) {
+        this.own = Objects.requireNonNull(own, "own");
+        this.trust = Objects.requireNonNull(trust, "trust");
+    }
+
+    public NodeId node() {
+        return own.node();
+    }
+
+    public NodeKeys own() {
+        return own;
+    }
+
+    public TrustList trust() {
+        return trust;
+    }
+
+    /** A signer and the header values that name it. */
+    public record Signing(JWSAlgorithm algorithm, String kid, JWSSigner signer) {}
+
+    /** A content-key wrapper and the header values that name it. */
+    public record Wrapping(JWEAlgorithm algorithm, String kid, JWEEncrypter encrypter) {}
+
+    /** A verifier for one kid, and the node that kid belongs to. */
+    public record Verifying(NodeId owner, JWSAlgorithm algorithm, JWSVerifier verifier) {}
+
+    /** How to sign a file to {@code recipient} at {@code now}. */
+    public Signing signingFor(NodeId recipient, Instant now) {
+        Optional<SharedSecret> shared = trust.peer(recipient).flatMap(p -> p.activeSharedSecret(now));
+        try {
+            if (shared.isPresent()) {
+                return new Signing(JWSAlgorithm.HS256, shared.get().kid(), new MACSigner(shared.get().signingKey()));
+            }
+            ECKey key = own.activeSigningKey(now)
+                    .orElseThrow(() -> new KeyException("node " + own.node() + " has no valid signing key"));
+            return new Signing(JWSAlgorithm.ES256, key.getKeyID(), new ECDSASigner(key));
+        } catch (JOSEException e) {
+            throw new KeyException("cannot build a signer for " + recipient, e);
+        }
+    }
+
+    /** How to wrap a content key for {@code recipient} at {@code now}. */
+    public Wrapping wrappingFor(NodeId recipient, Instant now) {
+        PeerKeys peer = trust.peer(recipient)
+                .orElseThrow(() -> new KeyException("peer " + recipient + " is not in the trust list"));
+        try {
+            Optional<SharedSecret> shared = peer.activeSharedSecret(now);
+            if (shared.isPresent()) {
+                return new Wrapping(JWEAlgorithm.A256KW, shared.get().kid(), new AESEncrypter(shared.get().wrappingKey()));
+            }
+            ECKey key = peer.activeAgreementKey(now)
+                    .orElseThrow(() -> new KeyException("peer " + recipient + " has no valid agreement key"));
+            return new Wrapping(JWEAlgorithm.ECDH_ES_A256KW, key.getKeyID(), new ECDHEncrypter(key));
+        } catch (JOSEException e) {
+            throw new KeyException("cannot build a key wrapper for " + recipient, e);
+        }
+    }
+
+    /** The verifier of a signature made with {@code kid}, if that kid is trusted and valid now. */
+    public Optional<Verifying> verifierFor(String kid, Instant now) {
+        Optional<NodeId> owner = trust.ownerOf(kid);
+        if (owner.isEmpty()) {
+            return Optional.empty();
+        }
+        PeerKeys peer = trust.peer(owner.get()).orElseThrow();
+        try {
+            for (SharedSecret secret : peer.sharedSecrets()) {
+                if (secret.kid().equals(kid) && secret.isValidAt(now)) {
+                    return Optional.of(new Verifying(peer.node(), JWSAlgorithm.HS256, new MACVerifier(secret.signingKey())));
+                }
+            }
+            for (ECKey key : peer.signingKeys()) {
+                if (key.getKeyID().equals(kid) && KeyValidity.isValidAt(key, now)) {
+                    return Optional.of(new Verifying(peer.node(), JWSAlgorithm.ES256, new ECDSAVerifier(key)));
+                }
+            }
+        } catch (JOSEException e) {
+            throw new KeyException("cannot build a verifier for " + kid, e);
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * The unwrapper for a content key wrapped with {@code kid} by {@code sender}: one of this
+     * node's agreement keys, or the secret shared with that sender.
+     */
+    public Optional<JWEDecrypter> unwrapperFor(String kid, JWEAlgorithm algorithm, NodeId sender, Instant now) {
+        try {
+            if (JWEAlgorithm.A256KW.equals(algorithm)) {
+                Optional<PeerKeys> peer = trust.peer(sender);
+                if (peer.isPresent()) {
+                    for (SharedSecret secret : peer.get().sharedSecrets()) {
+                        if (secret.kid().equals(kid) && secret.isValidAt(now)) {
+                            return Optional.of(new AESDecrypter(secret.wrappingKey()));
+                        }
+                    }
+                }
+                return Optional.empty();
+            }
+            if (JWEAlgorithm.ECDH_ES_A256KW.equals(algorithm)) {
+                Optional<ECKey> key = own.agreementKey(kid, now);
+                if (key.isPresent()) {
+                    return Optional.of(new ECDHDecrypter(key.get()));
+                }
+            }
+            return Optional.empty();
+        } catch (JOSEException e) {
+            throw new KeyException("cannot build an unwrapper for " + kid, e);
+        }
+    }
+}

@@ -1,0 +1,123 @@
+package io.hoft.transport.message;
+
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The typed metadata of a message: one record per {@link MessageKind}. On the wire it is the
+ * frame's meta JSON, which travels inside the (encrypted) payload, never in the signed
+ * header, because request headers carry credentials.
+ */
+public sealed interface Envelope {
+
+    MessageKind kind();
+
+    /**
+     * An HTTP call. {@code target} is the request target (path and query) exactly as the caller
+     * sent it, one char per byte; {@code upstream} names the callee in the back's config.
+     */
+    record Request(String method, String target, String upstream, List<HeaderField> headers)
+            implements Envelope {
+        public Request {
+            Objects.requireNonNull(method, "method");
+            Objects.requireNonNull(target, "target");
+            Objects.requireNonNull(upstream, "upstream");
+            headers = List.copyOf(headers);
+        }
+
+        @Override
+        public MessageKind kind() {
+            return MessageKind.REQUEST;
+        }
+    }
+
+    /**
+     * The answer to a request. {@code error} is null for a callee's own response and names the
+     * failure (for example {@code upstream-unreachable}) for one the back made itself.
+     */
+    record Response(MessageId requestId, int status, String reason, List<HeaderField> headers, String error)
+            implements Envelope {
+        public Response {
+            Objects.requireNonNull(requestId, "requestId");
+            Objects.requireNonNull(reason, "reason");
+            if (status < 100 || status > 999) {
+                throw new IllegalArgumentException("status out of range: " + status);
+            }
+            headers = List.copyOf(headers);
+        }
+
+        @Override
+        public MessageKind kind() {
+            return MessageKind.RESPONSE;
+        }
+    }
+
+    /**
+     * Receive state of the channel from the recipient of this message to its sender: every file
+     * of {@code epoch} up to {@code upTo} was received, and so were those in {@code ranges}
+     * (sorted, disjoint, all above {@code upTo + 1}). A newer ack supersedes older ones.
+     */
+    record Ack(long epoch, long upTo, List<SeqRange> ranges) implements Envelope {
+        public Ack {
+            if (epoch < 0 || upTo < 0) {
+                throw new IllegalArgumentException("negative epoch or upTo");
+            }
+            ranges = List.copyOf(ranges);
+            long floor = upTo + 1;
+            for (SeqRange range : ranges) {
+                if (range.first() <= floor) {
+                    throw new IllegalArgumentException("ack ranges must be sorted, disjoint and above upTo + 1");
+                }
+                floor = range.last() + 1;
+            }
+        }
+
+        @Override
+        public MessageKind kind() {
+            return MessageKind.ACK;
+        }
+    }
+
+    /** Asks the recipient to resend these files of its channel {@code epoch} at once. */
+    record Nack(long epoch, List<SeqRange> ranges, String reason) implements Envelope {
+        public Nack {
+            Objects.requireNonNull(reason, "reason");
+            ranges = List.copyOf(ranges);
+            if (ranges.isEmpty()) {
+                throw new IllegalArgumentException("a nack names at least one range");
+            }
+        }
+
+        @Override
+        public MessageKind kind() {
+            return MessageKind.NACK;
+        }
+    }
+
+    /** "I am alive; expect my next heartbeat within {@code intervalMillis} if I stay idle." */
+    record Heartbeat(long intervalMillis) implements Envelope {
+        public Heartbeat {
+            if (intervalMillis <= 0) {
+                throw new IllegalArgumentException("heartbeat interval must be positive");
+            }
+        }
+
+        @Override
+        public MessageKind kind() {
+            return MessageKind.HEARTBEAT;
+        }
+    }
+
+    /** A step in a request's life ({@code queued}, {@code delivered}, ...) at {@code atMillis}. */
+    record Status(MessageId requestId, String status, long atMillis, String detail) implements Envelope {
+        public Status {
+            Objects.requireNonNull(requestId, "requestId");
+            Objects.requireNonNull(status, "status");
+        }
+
+        @Override
+        public MessageKind kind() {
+            return MessageKind.STATUS;
+        }
+    }
+}

@@ -1,0 +1,31 @@
+package io.hoft.transport.spool;
+
+/**
+ * The file is shorter than it declares and was modified so recently that it may still be being
+ * copied in. Not a failure yet: look again once its size has settled.
+ */
+public final class IncompleteFileException extends SpoolFileException {
+    private static final long serialVersionUID = 1L;
+
+    public IncompleteFileException(String message) {
+        super(message, null, null);
+    }
+
+    public IncompleteFileException(String message, SpoolFileHeader verifiedHeader) {
+        super(message, verifiedHeader, null);
+    }
+
+    public IncompleteFileException(String message, SpoolFileHeader verifiedHeader, Throwable cause) {
+        super(message, verifiedHeader, cause);
+    }
+
+    @Override
+    public Disposition disposition() {
+        return Disposition.RETRY_LATER;
+    }
+
+    @Override
+    public String reason() {
+        return "incomplete";
+    }
+}

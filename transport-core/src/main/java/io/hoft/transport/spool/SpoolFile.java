@@ -1,0 +1,144 @@
+package io.hoft.transport.spool;
+
+import com.github.luben.zstd.RecyclingBufferPool;
+import com.github.luben.zstd.ZstdIOException;
+import com.github.luben.zstd.ZstdInputStreamNoFinalizer;
+import io.hoft.transport.message.Envelope;
+import io.hoft.transport.spool.internal.CodecException;
+import io.hoft.transport.spool.internal.Digests;
+import io.hoft.transport.spool.internal.ExactLengthInputStream;
+import io.hoft.transport.spool.internal.MetaCodec;
+import io.hoft.transport.spool.internal.SegmentDecryptingInputStream;
+import java.io.Closeable;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+
+/**
+ * An opened spool file whose header has verified (signature, addressing, expiry, length).
+ * {@link #readFrames} then decodes the payload once, frame by frame, in bounded memory.
+ *
+ * <p>The file is accepted only if {@code readFrames} returns normally: every segment
+ * authenticated, every frame's digest matched, the payload's digest matched, and nothing
+ * followed its declared end. After the first failure nothing more is read.
+ */
+public final class SpoolFile implements Closeable {
+    /** zstd frames may not need more than an 8 MiB window (levels 1 to 19 stay within it). */
+    public static final int MAX_WINDOW_LOG = 23;
+
+    /** Receives each frame in order; see {@link DecodedFrame} for when its content may be trusted. */
+    @FunctionalInterface
+    public interface FrameHandler {
+        void onFrame(DecodedFrame frame) throws IOException;
+    }
+
+    private final SpoolFileHeader header;
+    private final InputStream in;
+    private final byte[] payloadKey;
+    private final boolean streamMustEnd;
+    private final SpoolLimits limits;
+    private boolean used;
+
+    SpoolFile(SpoolFileHeader header, InputStream in, byte[] payloadKey, boolean streamMustEnd, SpoolLimits limits) {
+        this.header = header;
+        this.in = in;
+        this.payloadKey = payloadKey;
+        this.streamMustEnd = streamMustEnd;
+        this.limits = limits;
+    }
+
+    /** The verified header. */
+    public SpoolFileHeader header() {
+        return header;
+    }
+
+    /** Decodes every frame in order, then checks the file's end. Can be called once. */
+    public void readFrames(FrameHandler handler) throws IOException {
+        if (used) {
+            throw new IllegalStateException("frames of a spool file can be read once");
+        }
+        used = true;
+        try {
+            decode(handler);
+        } catch (ZstdIOException e) {
+            throw new CorruptFileException("payload does not decompress: " + e.getMessage(), header, e);
+        } catch (RuntimeException e) {
+            if (e.getClass().getName().startsWith("com.github.luben.zstd")) {
+                throw new CorruptFileException("payload does not decompress: " + e.getMessage(), header, e);
+            }
+            throw e;
+        }
+    }
+
+    private void decode(FrameHandler handler) throws IOException {
+        ExactLengthInputStream stored = new ExactLengthInputStream(in, header.payloadLength(),
+                () -> new TruncatedFileException("file ends inside the payload", header));
+        MessageDigest payloadDigest = Digests.sha256();
+        InputStream hashed = new DigestInputStream(stored, payloadDigest);
+        InputStream compressed = header.mode().isEncrypted()
+                ? new SegmentDecryptingInputStream(hashed, payloadKey, header.segmentSize(), header.payloadLength(), header)
+                : hashed;
+        try (ZstdInputStreamNoFinalizer zstd = new ZstdInputStreamNoFinalizer(new NonClosing(compressed), RecyclingBufferPool.INSTANCE)) {
+            zstd.setLongMax(MAX_WINDOW_LOG);
+            MessageDigest frameDigest = Digests.sha256();
+            for (int i = 0; i < header.frames().size(); i++) {
+                FrameDescriptor descriptor = header.frames().get(i);
+                frameDigest.reset();
+                byte[] meta = zstd.readNBytes((int) descriptor.metaLength());
+                if (meta.length < descriptor.metaLength()) {
+                    throw new CorruptFileException("payload ends inside the meta of frame " + i, header);
+                }
+                frameDigest.update(meta);
+                Envelope envelope;
+                try {
+                    envelope = MetaCodec.decode(descriptor.kind(), meta);
+                } catch (CodecException e) {
+                    throw new MalformedFileException("frame " + i + " (" + descriptor.id() + "): " + e.getMessage(), header);
+                }
+                int index = i;
+                ExactLengthInputStream body = new ExactLengthInputStream(
+                        new DigestInputStream(new NonClosing(zstd), frameDigest), descriptor.bodyLength(),
+                        () -> new CorruptFileException("payload ends inside the body of frame " + index, header));
+                handler.onFrame(new DecodedFrame(descriptor, envelope, body));
+                body.drain();
+                if (!Digests.hex(frameDigest.digest()).equals(descriptor.sha256())) {
+                    throw new CorruptFileException("frame " + i + " (" + descriptor.id() + ") does not match its sha256", header);
+                }
+            }
+            if (zstd.read() != -1) {
+                throw new MalformedFileException("payload decompresses to more bytes than its frames declare", header);
+            }
+        }
+        if (compressed.read() != -1) {
+            throw new MalformedFileException("payload has bytes after its zstd stream", header);
+        }
+        if (stored.remaining() != 0) {
+            throw new MalformedFileException("payload has bytes after its last segment", header);
+        }
+        if (!Digests.hex(payloadDigest.digest()).equals(header.payloadSha256())) {
+            throw new CorruptFileException("payload does not match its sha256", header);
+        }
+        if (streamMustEnd && in.read() != -1) {
+            throw new MalformedFileException("bytes follow the declared end of the file", header);
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        in.close();
+    }
+
+    /** Keeps zstd from closing the streams below it. */
+    private static final class NonClosing extends FilterInputStream {
+        NonClosing(InputStream in) {
+            super(in);
+        }
+
+        @Override
+        public void close() {
+            // owned by the SpoolFile
+        }
+    }
+}

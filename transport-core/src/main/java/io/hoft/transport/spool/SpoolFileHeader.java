@@ -1,0 +1,54 @@
+package io.hoft.transport.spool;
+
+import io.hoft.transport.keys.NodeId;
+import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The signed header of a spool file (SPEC.md, "Header claims"): who sent it to whom, where it
+ * sits in the channel, when it expires, what frames it carries, and the payload's length and
+ * digest. For encrypted files {@code contentKey} is the compact JWE that wraps the payload key
+ * for the recipient; otherwise it is null.
+ *
+ * <p>{@code signingAlgorithm} and {@code signingKid} come from the JWS protected header
+ * ({@code "none"} and null for checksum-only files). A header obtained from a reader has been
+ * verified; one built for writing has not been signed yet.
+ */
+public record SpoolFileHeader(
+        int version,
+        FileMode mode,
+        NodeId sender,
+        NodeId recipient,
+        long epoch,
+        long seq,
+        Instant created,
+        Instant expires,
+        List<FrameDescriptor> frames,
+        long payloadLength,
+        String payloadSha256,
+        int segmentSize,
+        String contentKey,
+        String signingAlgorithm,
+        String signingKid) {
+
+    public SpoolFileHeader {
+        Objects.requireNonNull(mode, "mode");
+        Objects.requireNonNull(sender, "sender");
+        Objects.requireNonNull(recipient, "recipient");
+        Objects.requireNonNull(created, "created");
+        Objects.requireNonNull(expires, "expires");
+        Objects.requireNonNull(payloadSha256, "payloadSha256");
+        frames = List.copyOf(frames);
+    }
+
+    /** The strict file name this header must be published under. */
+    public SpoolFileName fileName() {
+        return SpoolFileName.of(this);
+    }
+
+    /** True if the file holds only acks, nacks and heartbeats. */
+    public boolean isControlOnly() {
+        return frames.stream().allMatch(f -> SpoolFileName.isControl(f.kind()));
+    }
+}

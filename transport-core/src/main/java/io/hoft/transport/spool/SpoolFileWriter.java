@@ -1,0 +1,216 @@
+package io.hoft.transport.spool;
+
+import com.github.luben.zstd.RecyclingBufferPool;
+import com.github.luben.zstd.ZstdOutputStreamNoFinalizer;
+import io.hoft.transport.fs.Disk;
+import io.hoft.transport.keys.Keyring;
+import io.hoft.transport.keys.NodeId;
+import io.hoft.transport.message.Message;
+import io.hoft.transport.spool.internal.DigestingChannelOutputStream;
+import io.hoft.transport.spool.internal.Digests;
+import io.hoft.transport.spool.internal.HeaderClaimsCodec;
+import io.hoft.transport.spool.internal.JoseHeader;
+import io.hoft.transport.spool.internal.MetaCodec;
+import io.hoft.transport.spool.internal.Preamble;
+import io.hoft.transport.spool.internal.SegmentCipher;
+import io.hoft.transport.spool.internal.SegmentEncryptingOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Writes spool files from this node to one peer, in one {@link FileMode}.
+ *
+ * <p>A file is written in one pass over each body, in bounded memory: room for the header is
+ * reserved, the payload is streamed (meta and body of each frame, zstd-compressed, sealed in
+ * AES-GCM segments when encrypted) while its length and digests are computed, then the signed
+ * header goes into the reserved room and the file is forced to disk. The file is written
+ * under a temporary name ({@code .NAME.tmp}) and becomes visible only through {@link
+ * #publish}, one atomic rename; a crash before that leaves only a temporary file, which
+ * recovery deletes.
+ *
+ * <p>Not thread-safe: use one writer per thread.
+ */
+public final class SpoolFileWriter {
+    private static final int COPY_BUFFER = 128 * 1024;
+
+    /**
+     * @param compressionLevel zstd level, 1 (fastest) to 19
+     * @param segmentSize plaintext bytes per AES-GCM segment, a power of two from 4 KiB to 1 MiB
+     */
+    public record Options(int compressionLevel, int segmentSize) {
+        public static final Options DEFAULT = new Options(3, SegmentCipher.DEFAULT_SEGMENT_SIZE);
+
+        public Options {
+            if (compressionLevel < 1 || compressionLevel > 19) {
+                throw new IllegalArgumentException("zstd level must be 1..19 (decoders bound the window to 8 MiB)");
+            }
+            if (!SegmentCipher.isValidSegmentSize(segmentSize)) {
+                throw new IllegalArgumentException("segment size must be a power of two from 4 KiB to 1 MiB");
+            }
+        }
+    }
+
+    /** Where a file goes in its channel: recipient, the sender's channel epoch, and sequence number. */
+    public record Address(NodeId recipient, long epoch, long seq) {
+        public Address {
+            Objects.requireNonNull(recipient, "recipient");
+            if (epoch < 0 || seq < 1) {
+                throw new IllegalArgumentException("bad epoch or sequence");
+            }
+        }
+    }
+
+    /** A written, forced, not yet published file. */
+    public record WrittenFile(Path path, SpoolFileName name, SpoolFileHeader header, long size) {}
+
+    private final Keyring keyring;
+    private final FileMode mode;
+    private final Options options;
+    private final Clock clock;
+    private final Disk disk;
+    private final SecureRandom random = new SecureRandom();
+    private final byte[] copyBuffer = new byte[COPY_BUFFER];
+
+    public SpoolFileWriter(Keyring keyring, FileMode mode, Options options, Clock clock, Disk disk) {
+        this.keyring = Objects.requireNonNull(keyring, "keyring");
+        this.mode = Objects.requireNonNull(mode, "mode");
+        this.options = Objects.requireNonNull(options, "options");
+        this.clock = Objects.requireNonNull(clock, "clock");
+        this.disk = Objects.requireNonNull(disk, "disk");
+    }
+
+    public FileMode mode() {
+        return mode;
+    }
+
+    /** Writes {@code frames} into a new file under {@code tempDir}, forced but not yet published. */
+    public WrittenFile write(Address address, List<OutgoingFrame> frames, Path tempDir) throws IOException {
+        if (frames.isEmpty()) {
+            throw new IllegalArgumentException("a spool file carries at least one frame");
+        }
+        if (frames.stream().filter(f -> f.fragment() != null).count() > 1) {
+            throw new IllegalArgumentException("a spool file carries at most one fragment");
+        }
+        Instant now = Instant.ofEpochMilli(clock.millis());
+        Keyring.Signing signing = mode.isSigned() ? keyring.signingFor(address.recipient(), now) : null;
+
+        List<byte[]> metas = new ArrayList<>(frames.size());
+        List<FrameDescriptor> placeholders = new ArrayList<>(frames.size());
+        Instant expires = Instant.EPOCH;
+        for (OutgoingFrame frame : frames) {
+            byte[] meta = MetaCodec.encode(frame.message().envelope());
+            metas.add(meta);
+            placeholders.add(descriptor(frame, meta.length, ZERO_DIGEST));
+            Instant frameExpires = frame.message().expires();
+            expires = frameExpires.isAfter(expires) ? frameExpires : expires;
+        }
+
+        byte[] payloadKey = null;
+        String contentKey = null;
+        if (mode.isEncrypted()) {
+            payloadKey = new byte[SegmentCipher.KEY_LENGTH];
+            random.nextBytes(payloadKey);
+            contentKey = JoseHeader.wrapContentKey(payloadKey, keyring.wrappingFor(address.recipient(), now));
+        }
+        SpoolFileHeader draft = header(address, now, expires, placeholders, Long.MAX_VALUE, ZERO_DIGEST, contentKey, signing);
+        int reserved = JoseHeader.compactLength(HeaderClaimsCodec.encode(draft).length, signing);
+        int payloadOffset = Preamble.LENGTH + reserved;
+
+        SpoolFileName name = draft.fileName();
+        Path temp = tempDir.resolve("." + name + ".tmp");
+        disk.deleteIfExists(temp);
+        boolean done = false;
+        try (FileChannel channel = disk.create(temp)) {
+            DigestingChannelOutputStream sink = new DigestingChannelOutputStream(channel, payloadOffset);
+            OutputStream sealed = mode.isEncrypted()
+                    ? new SegmentEncryptingOutputStream(sink, payloadKey, options.segmentSize())
+                    : sink;
+            List<FrameDescriptor> descriptors = new ArrayList<>(frames.size());
+            try (ZstdOutputStreamNoFinalizer zstd =
+                         new ZstdOutputStreamNoFinalizer(sealed, RecyclingBufferPool.INSTANCE, options.compressionLevel())) {
+                MessageDigest digest = Digests.sha256();
+                for (int i = 0; i < frames.size(); i++) {
+                    OutgoingFrame frame = frames.get(i);
+                    digest.reset();
+                    zstd.write(metas.get(i));
+                    digest.update(metas.get(i));
+                    copyBody(frame, zstd, digest);
+                    descriptors.add(descriptor(frame, metas.get(i).length, Digests.hex(digest.digest())));
+                }
+            }
+            SpoolFileHeader header = header(address, now, expires, descriptors, sink.count(),
+                    Digests.hex(sink.sha256()), contentKey, signing);
+            byte[] compact = JoseHeader.ascii(JoseHeader.sign(HeaderClaimsCodec.encode(header), signing));
+            if (compact.length > reserved) {
+                throw new IllegalStateException("header outgrew its reserved room: " + compact.length + " > " + reserved);
+            }
+            ByteBuffer head = ByteBuffer.allocate(payloadOffset);
+            head.put(Preamble.encode(compact.length, payloadOffset, Digests.sha256(compact)));
+            head.put(compact);
+            head.position(0); // the rest of the reserved room stays zero: the padding
+            while (head.hasRemaining()) {
+                channel.write(head, head.position());
+            }
+            channel.force(true);
+            done = true;
+            return new WrittenFile(temp, name, header, payloadOffset + sink.count());
+        } finally {
+            if (!done) {
+                disk.deleteIfExists(temp);
+            }
+        }
+    }
+
+    /** The commit point: renames the file into {@code folder} under its strict name and forces the folder. */
+    public Path publish(WrittenFile file, Path folder) throws IOException {
+        Path target = folder.resolve(file.name().toString());
+        disk.publish(file.path(), target);
+        return target;
+    }
+
+    private static final String ZERO_DIGEST = "0".repeat(64);
+
+    private FrameDescriptor descriptor(OutgoingFrame frame, long metaLength, String sha256) {
+        Message m = frame.message();
+        return new FrameDescriptor(m.id(), m.kind(), m.created(), m.expires(), metaLength, frame.bodyLength(), sha256,
+                frame.fragment());
+    }
+
+    private SpoolFileHeader header(Address address, Instant now, Instant expires, List<FrameDescriptor> frames,
+            long payloadLength, String payloadSha256, String contentKey, Keyring.Signing signing) {
+        return new SpoolFileHeader(Preamble.VERSION, mode, keyring.node(), address.recipient(), address.epoch(),
+                address.seq(), now.isAfter(expires) ? expires : now, expires, frames, payloadLength, payloadSha256,
+                mode.isEncrypted() ? options.segmentSize() : 0, contentKey,
+                signing == null ? "none" : signing.algorithm().getName(), signing == null ? null : signing.kid());
+    }
+
+    private void copyBody(OutgoingFrame frame, OutputStream out, MessageDigest digest) throws IOException {
+        long remaining = frame.bodyLength();
+        if (remaining == 0) {
+            return;
+        }
+        try (InputStream in = frame.message().body().open()) {
+            in.skipNBytes(frame.bodyOffset());
+            while (remaining > 0) {
+                int n = in.read(copyBuffer, 0, (int) Math.min(copyBuffer.length, remaining));
+                if (n < 0) {
+                    throw new IOException("body of " + frame.message().id() + " ended " + remaining + " bytes early");
+                }
+                digest.update(copyBuffer, 0, n);
+                out.write(copyBuffer, 0, n);
+                remaining -= n;
+            }
+        }
+    }
+}

@@ -1,0 +1,22 @@
+package io.hoft.transport.spool;
+
+/**
+ * The file declares a format version this decoder does not implement.
+ */
+public final class UnsupportedVersionException extends SpoolFileException {
+    private static final long serialVersionUID = 1L;
+
+    public UnsupportedVersionException(String message) {
+        super(message, null, null);
+    }
+
+    @Override
+    public Disposition disposition() {
+        return Disposition.QUARANTINE;
+    }
+
+    @Override
+    public String reason() {
+        return "unsupported-version";
+    }
+}
