@@ -6,6 +6,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * A message body of known length that can be read more than once (a resend reads it again).
@@ -20,6 +21,11 @@ public interface Body {
 
     /** A fresh stream over the whole body. The caller closes it. */
     InputStream open() throws IOException;
+
+    /** The file holding the body, for bodies that live in one. */
+    default Optional<Path> file() {
+        return Optional.empty();
+    }
 
     Body EMPTY = ofBytes(new byte[0]);
 
@@ -56,6 +62,11 @@ public interface Body {
             @Override
             public InputStream open() throws IOException {
                 return Files.newInputStream(file);
+            }
+
+            @Override
+            public Optional<Path> file() {
+                return Optional.of(file);
             }
 
             @Override

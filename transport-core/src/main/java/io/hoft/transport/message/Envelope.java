@@ -94,11 +94,20 @@ public sealed interface Envelope {
         }
     }
 
-    /** "I am alive; expect my next heartbeat within {@code intervalMillis} if I stay idle." */
-    record Heartbeat(long intervalMillis) implements Envelope {
+    /**
+     * "I am alive; expect my next heartbeat within {@code intervalMillis} if I stay idle", plus
+     * the sender's side of its channel to the recipient: the highest sequence number it has
+     * assigned ({@code lastSeq}, 0 if none) and the lowest it may still send ({@code floor}).
+     * Numbers below the floor that the recipient never got were abandoned (their messages
+     * expired) and count as settled.
+     */
+    record Heartbeat(long intervalMillis, long lastSeq, long floor) implements Envelope {
         public Heartbeat {
             if (intervalMillis <= 0) {
                 throw new IllegalArgumentException("heartbeat interval must be positive");
+            }
+            if (lastSeq < 0 || floor < 1 || floor > lastSeq + 1) {
+                throw new IllegalArgumentException("heartbeat floor must be in [1, lastSeq + 1]");
             }
         }
 

@@ -12,7 +12,7 @@ import java.util.List;
  */
 public final class Collator {
     /** An upper bound of the bytes one frame adds to the header (its JSON description in base64url). */
-    static final int HEADER_BYTES_PER_FRAME = 400;
+    public static final int HEADER_BYTES_PER_FRAME = 400;
 
     private final long targetFileBytes;
     private final int maxFrames;

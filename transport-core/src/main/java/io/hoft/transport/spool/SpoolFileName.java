@@ -2,6 +2,7 @@ package io.hoft.transport.spool;
 
 import io.hoft.transport.keys.NodeId;
 import io.hoft.transport.message.MessageKind;
+import io.hoft.transport.spool.internal.HeaderClaimsCodec;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -17,7 +18,9 @@ import java.util.regex.Pattern;
  *
  * {@code kind} is {@code req}, {@code res} or {@code sts} when every data frame is a request,
  * response or status event, {@code mix} for several of those, and {@code ctl} for a file of
- * acks, nacks and heartbeats only; {@code part} counts from 1. The name is a hint for people
+ * acks, nacks and heartbeats only; {@code part} counts from 1. Control files are not
+ * sequenced: their {@code seq} is the sender's last assigned number (0 before the first),
+ * and a newer one may replace an older one of the same name. The name is a hint for people
  * and for skipping files addressed to other nodes: nothing in it is trusted until the signed
  * header agrees ({@link #matches}). Names are canonical (zero-padded exactly so), so each file
  * has exactly one name and anything else in a spool folder is not a spool file.
@@ -30,7 +33,7 @@ public record SpoolFileName(NodeId sender, NodeId recipient, long epoch, long se
             "(" + NODE + ")_(" + NODE + ")_([0-9]{13,19})_([0-9]{12,19})_(req|res|sts|mix|ctl)(?:-p([0-9]{1,10})of([0-9]{1,10}))?\\.hoft");
 
     public SpoolFileName {
-        if (epoch < 0 || seq < 1) {
+        if (epoch < 0 || seq < 0 || (seq == 0 && !"ctl".equals(kind))) {
             throw new IllegalArgumentException("bad epoch or sequence");
         }
         if (parts != 0 && (part < 1 || part > parts)) {
@@ -80,7 +83,7 @@ public record SpoolFileName(NodeId sender, NodeId recipient, long epoch, long se
     }
 
     static boolean isControl(MessageKind kind) {
-        return kind == MessageKind.ACK || kind == MessageKind.NACK || kind == MessageKind.HEARTBEAT;
+        return HeaderClaimsCodec.isControl(kind);
     }
 
     private static String dataToken(MessageKind kind) {

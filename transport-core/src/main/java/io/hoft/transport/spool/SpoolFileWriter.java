@@ -65,7 +65,7 @@ public final class SpoolFileWriter {
     public record Address(NodeId recipient, long epoch, long seq) {
         public Address {
             Objects.requireNonNull(recipient, "recipient");
-            if (epoch < 0 || seq < 1) {
+            if (epoch < 0 || seq < 0) {
                 throw new IllegalArgumentException("bad epoch or sequence");
             }
         }

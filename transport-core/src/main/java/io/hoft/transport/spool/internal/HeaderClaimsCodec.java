@@ -93,9 +93,6 @@ public final class HeaderClaimsCodec {
         NodeId recipient = nodeId(claims, "recipient");
         long epoch = nonNegativeLong(claims, "epoch", "claims");
         long seq = nonNegativeLong(claims, "seq", "claims");
-        if (seq < 1) {
-            throw CodecException.malformed("claims.seq must be at least 1");
-        }
         Instant created = Instant.ofEpochMilli(nonNegativeLong(claims, "created", "claims"));
         Instant expires = Instant.ofEpochMilli(nonNegativeLong(claims, "expires", "claims"));
 
@@ -128,6 +125,9 @@ public final class HeaderClaimsCodec {
             }
             latest = frame.expires().isAfter(latest) ? frame.expires() : latest;
             frames.add(frame);
+        }
+        if (seq < 1 && frames.stream().anyMatch(f -> !isControl(f.kind()))) {
+            throw CodecException.malformed("claims.seq must be at least 1 in a file with data frames");
         }
         if (created.isAfter(expires)) {
             throw CodecException.malformed("claims.created is after claims.expires");
@@ -216,6 +216,11 @@ public final class HeaderClaimsCodec {
             fragment = new FragmentInfo(index, count, offset, total);
         }
         return new FrameDescriptor(MessageId.of(id), kind, created, expires, metaLength, bodyLength, sha256, fragment);
+    }
+
+    /** Acks, nacks and heartbeats: frames that carry channel state, not data. */
+    public static boolean isControl(MessageKind kind) {
+        return kind == MessageKind.ACK || kind == MessageKind.NACK || kind == MessageKind.HEARTBEAT;
     }
 
     private static NodeId nodeId(JsonNode claims, String key) throws CodecException {

@@ -54,7 +54,10 @@ public final class MetaCodec {
             putRanges(meta, n.ranges());
             meta.put("reason", n.reason());
         } else if (envelope instanceof Envelope.Heartbeat) {
-            meta.put("intervalMillis", ((Envelope.Heartbeat) envelope).intervalMillis());
+            Envelope.Heartbeat h = (Envelope.Heartbeat) envelope;
+            meta.put("intervalMillis", h.intervalMillis());
+            meta.put("lastSeq", h.lastSeq());
+            meta.put("floor", h.floor());
         } else if (envelope instanceof Envelope.Status) {
             Envelope.Status s = (Envelope.Status) envelope;
             meta.put("requestId", s.requestId().value());
@@ -101,8 +104,9 @@ public final class MetaCodec {
                     object(node, path, Set.of("epoch", "ranges", "reason"), Set.of());
                     return new Envelope.Nack(nonNegativeLong(node, "epoch", path), ranges(node, path), string(node, "reason", path));
                 case HEARTBEAT:
-                    object(node, path, Set.of("intervalMillis"), Set.of());
-                    return new Envelope.Heartbeat(nonNegativeLong(node, "intervalMillis", path));
+                    object(node, path, Set.of("intervalMillis", "lastSeq", "floor"), Set.of());
+                    return new Envelope.Heartbeat(nonNegativeLong(node, "intervalMillis", path),
+                            nonNegativeLong(node, "lastSeq", path), nonNegativeLong(node, "floor", path));
                 case STATUS:
                     object(node, path, Set.of("requestId", "status", "at"), Set.of("detail"));
                     return new Envelope.Status(messageId(node, "requestId", path), string(node, "status", path),

@@ -1,0 +1,608 @@
+package io.hoft.transport.channel;
+
+import io.hoft.transport.keys.NodeId;
+import io.hoft.transport.link.Link;
+import io.hoft.transport.message.Body;
+import io.hoft.transport.message.Envelope;
+import io.hoft.transport.message.Message;
+import io.hoft.transport.message.MessageId;
+import io.hoft.transport.message.MessageKind;
+import io.hoft.transport.message.SeqRange;
+import io.hoft.transport.spool.Collator;
+import io.hoft.transport.spool.Fragmenter;
+import io.hoft.transport.spool.OutgoingFrame;
+import io.hoft.transport.spool.SpoolFileName;
+import io.hoft.transport.spool.SpoolFileWriter;
+import io.hoft.transport.spool.internal.CodecException;
+import io.hoft.transport.spool.internal.MetaCodec;
+import io.hoft.transport.store.StoreTx;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The sending end of this node's channel to one peer.
+ *
+ * <p>Messages are accepted into {@code out_message} by {@link #enqueue} (inside the caller's
+ * transaction, so a call is stored together with its message or not at all). Two lanes turn
+ * them into files: the small lane collates messages with small bodies; the bulk lane writes
+ * large bodies one file (or fragment) at a time, so small messages never wait behind them.
+ * Each lane has its own window of unacknowledged files.
+ *
+ * <p>A data file is written in three steps: (1) a transaction reserves its sequence number
+ * and records which messages it holds ({@code writing}); (2) the file is written to the
+ * sender's store ({@code sent/PEER/}); (3) a transaction marks it {@code sent} with a resend
+ * time, then it is handed to the link. A crash after (1) rebuilds the file from its messages
+ * with the same number; a crash after (3) resends it. Resends reuse the stored bytes, with
+ * capped exponential backoff and jitter, and at once on a nack. An acknowledged file is
+ * deleted from the store and taken back from the link; a file whose messages all expired is
+ * abandoned, and heartbeats tell the peer the floor moved so it stops waiting for it.
+ *
+ * <p>Control files (acks, nacks, heartbeats) are not sequenced, stored or resent: the next
+ * one carries newer state anyway.
+ */
+final class OutgoingChannel {
+    private static final Logger log = LoggerFactory.getLogger(OutgoingChannel.class);
+    static final int SMALL = 0;
+    static final int BULK = 1;
+    private static final int BATCH_ROWS = 2000;
+
+    private final ChannelContext ctx;
+    private final NodeId peer;
+    private final Link link;
+    private final IncomingChannel incoming;
+    private final Path sentDir;
+    private final Wakeup smallLane = new Wakeup();
+    private final Wakeup bulkLane = new Wakeup();
+    private final AtomicLong resends = new AtomicLong();
+    private volatile long epoch;
+    private volatile long lastFileSentMs;
+    private volatile boolean floorMoved;
+
+    OutgoingChannel(ChannelContext ctx, NodeId peer, Link link, IncomingChannel incoming) throws IOException {
+        this.ctx = ctx;
+        this.peer = peer;
+        this.link = link;
+        this.incoming = incoming;
+        this.sentDir = ctx.sentDir().resolve(peer.value());
+        Files.createDirectories(sentDir);
+    }
+
+    NodeId peer() {
+        return peer;
+    }
+
+    Link link() {
+        return link;
+    }
+
+    Wakeup lane(int lane) {
+        return lane == SMALL ? smallLane : bulkLane;
+    }
+
+    long resends() {
+        return resends.get();
+    }
+
+    /** Creates the channel row on first use (a new epoch) and loads the sending epoch. */
+    void load(StoreTx tx, long nowMs) {
+        tx.update("INSERT OR IGNORE INTO channel (peer, out_epoch, out_next_seq, in_epoch, in_up_to, in_ranges,"
+                + " in_last_seq, last_heard_ms) VALUES (?, ?, 1, -1, 0, '[]', 0, 0)", peer.value(), nowMs);
+        tx.update("INSERT OR IGNORE INTO out_backlog (peer, messages, bytes) VALUES (?, 0, 0)", peer.value());
+        epoch = tx.queryLong("SELECT out_epoch FROM channel WHERE peer = ?", peer.value());
+    }
+
+    /** After a restart every unacknowledged file is resent at once, and stray store files go. */
+    void recover(StoreTx tx, long nowMs) throws IOException {
+        tx.update("UPDATE out_file SET next_resend_ms = ? WHERE peer = ? AND state = 'sent'", nowMs, peer.value());
+        List<String> known = tx.query("SELECT name FROM out_file WHERE peer = ? AND state IN ('sent', 'writing')",
+                row -> row.getString(1), peer.value());
+        try (var files = Files.newDirectoryStream(sentDir)) {
+            for (Path file : files) {
+                if (!known.contains(file.getFileName().toString())) {
+                    ctx.disk().deleteIfExists(file);
+                }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- accepting messages
+
+    /**
+     * Accepts a message for this peer inside the caller's transaction. Refused, with nothing
+     * stored, when the peer's queue or the node's spool quota is full.
+     */
+    void enqueue(StoreTx tx, Message message, String bodyName, byte[] inlineBody, long nowMs, long spoolQuotaBytes)
+            throws ChannelFullException {
+        ChannelConfig config = ctx.config();
+        long length = message.body().length();
+        long queued = tx.queryLong("SELECT messages FROM out_backlog WHERE peer = ?", peer.value());
+        long queuedBytes = tx.queryLong("SELECT bytes FROM out_backlog WHERE peer = ?", peer.value());
+        Duration retryAfter = Duration.ofSeconds(Math.max(1, config.heartbeatInterval().toSeconds()));
+        if (queued >= config.maxQueuedMessages()) {
+            throw new ChannelFullException(queued + " messages already wait for " + peer, retryAfter);
+        }
+        if (queuedBytes + length > config.maxQueuedBytes()) {
+            throw new ChannelFullException("the queue to " + peer + " is over " + config.maxQueuedBytes() + " bytes", retryAfter);
+        }
+        long total = tx.queryLong("SELECT COALESCE(SUM(bytes), 0) FROM out_backlog");
+        if (total + length > spoolQuotaBytes) {
+            throw new ChannelFullException("the spool quota of " + spoolQuotaBytes + " bytes is reached", retryAfter);
+        }
+        int lane = length > config.bulkThresholdBytes() ? BULK : SMALL;
+        long fragmentSize = config.fragmentBodyBytes();
+        long fragments = length <= fragmentSize ? 1 : (length + fragmentSize - 1) / fragmentSize;
+        int inserted = tx.update("INSERT OR IGNORE INTO out_message (peer, id, kind, created_ms, expires_ms, meta,"
+                        + " body_inline, body_name, body_length, lane, state, fragment_count, fragment_size,"
+                        + " fragments_written, fragments_acked, enqueued_ms)"
+                        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, 0, 0, ?)",
+                peer.value(), message.id().value(), message.kind().wireName(), message.created().toEpochMilli(),
+                message.expires().toEpochMilli(), MetaCodec.encode(message.envelope()), inlineBody, bodyName, length,
+                lane, fragments, fragmentSize, nowMs);
+        if (inserted == 0) {
+            throw new IllegalArgumentException("message " + message.id() + " was already sent to " + peer);
+        }
+        tx.update("UPDATE out_backlog SET messages = messages + 1, bytes = bytes + ? WHERE peer = ?", length, peer.value());
+        tx.afterCommit(lane(lane)::signal);
+    }
+
+    // ---------------------------------------------------------------- lane work
+
+    /** One pass of the small lane; returns when it wants to run again (epoch millis). */
+    long workSmall(SpoolFileWriter writer, long nowMs) throws IOException {
+        rebuildWriting(writer, SMALL, nowMs);
+        expireQueued(nowMs);
+        resendDue(SMALL, nowMs);
+        long collateDeadline = sendSmallBatches(writer, nowMs);
+        sendControlIfDue(writer, nowMs);
+        return earliest(collateDeadline, nextResendMs(SMALL), lastFileSentMs + ctx.config().heartbeatInterval().toMillis(),
+                incoming.ackDueAtMs(), incoming.nextNackCheckMs());
+    }
+
+    /** One pass of the bulk lane. */
+    long workBulk(SpoolFileWriter writer, long nowMs) throws IOException {
+        rebuildWriting(writer, BULK, nowMs);
+        resendDue(BULK, nowMs);
+        sendNextBulkFile(writer, nowMs);
+        return earliest(-1, nextResendMs(BULK), -1, -1, -1);
+    }
+
+    private static long earliest(long... times) {
+        long min = Long.MAX_VALUE;
+        for (long t : times) {
+            if (t >= 0 && t < min) {
+                min = t;
+            }
+        }
+        return min;
+    }
+
+    /** A queued or in-progress message as the lanes need it. */
+    private record OutRow(String id, String kind, long createdMs, long expiresMs, byte[] meta, byte[] inline,
+            String bodyName, long bodyLength, int fragmentCount, long fragmentSize, int fragmentsWritten) {
+
+        static OutRow map(ResultSet row) throws SQLException {
+            return new OutRow(row.getString("id"), row.getString("kind"), row.getLong("created_ms"),
+                    row.getLong("expires_ms"), row.getBytes("meta"), row.getBytes("body_inline"),
+                    row.getString("body_name"), row.getLong("body_length"), row.getInt("fragment_count"),
+                    row.getLong("fragment_size"), row.getInt("fragments_written"));
+        }
+    }
+
+    private static final String OUT_ROW_COLUMNS = "id, kind, created_ms, expires_ms, meta, body_inline, body_name,"
+            + " body_length, fragment_count, fragment_size, fragments_written";
+
+    private Message toMessage(OutRow row) throws IOException {
+        MessageKind kind = MessageKind.fromWireName(row.kind())
+                .orElseThrow(() -> new IOException("unknown kind " + row.kind() + " in out_message"));
+        Envelope envelope;
+        try {
+            envelope = MetaCodec.decode(kind, row.meta());
+        } catch (CodecException e) {
+            throw new IOException("unreadable meta of queued message " + row.id() + ": " + e.getMessage(), e);
+        }
+        Body body = row.inline() != null ? Body.ofBytes(row.inline())
+                : row.bodyName() != null ? Body.ofFile(ctx.bodies().path(row.bodyName())) : Body.EMPTY;
+        return new Message(MessageId.of(row.id()), Instant.ofEpochMilli(row.createdMs()),
+                Instant.ofEpochMilli(row.expiresMs()), envelope, body);
+    }
+
+    private OutgoingFrame frame(OutRow row, int fragmentIndex) throws IOException {
+        Message message = toMessage(row);
+        if (row.fragmentCount() <= 1) {
+            return OutgoingFrame.whole(message);
+        }
+        return Fragmenter.split(message, row.fragmentSize()).get(fragmentIndex);
+    }
+
+    private boolean windowOpen(int lane) {
+        long[] inFlight = ctx.store().inTransaction(tx -> tx.queryOne(
+                "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM out_file WHERE peer = ? AND epoch = ? AND lane = ?"
+                        + " AND state IN ('sent', 'writing')",
+                row -> new long[] {row.getLong(1), row.getLong(2)}, peer.value(), epoch, lane).orElseThrow());
+        return inFlight[0] < ctx.config().windowFiles() && inFlight[1] < ctx.config().windowBytes();
+    }
+
+    /** Collates queued small messages into files; returns when a waiting batch is due, or -1. */
+    private long sendSmallBatches(SpoolFileWriter writer, long nowMs) throws IOException {
+        ChannelConfig config = ctx.config();
+        while (windowOpen(SMALL)) {
+            List<OutRow> rows = ctx.store().inTransaction(tx -> tx.query("SELECT " + OUT_ROW_COLUMNS
+                    + " FROM out_message WHERE peer = ? AND lane = ? AND state = 'queued' ORDER BY enqueued_ms, id LIMIT ?",
+                    OutRow::map, peer.value(), SMALL, BATCH_ROWS));
+            if (rows.isEmpty()) {
+                return -1;
+            }
+            List<OutRow> batch = new ArrayList<>();
+            long bytes = 0;
+            for (OutRow row : rows) {
+                long size = Collator.HEADER_BYTES_PER_FRAME + row.meta().length + row.bodyLength();
+                if (!batch.isEmpty() && bytes + size > config.collateTargetBytes()) {
+                    break;
+                }
+                batch.add(row);
+                bytes += size;
+            }
+            long oldest = ctx.store().inTransaction(tx -> tx.queryLong(
+                    "SELECT MIN(enqueued_ms) FROM out_message WHERE peer = ? AND lane = ? AND state = 'queued'",
+                    peer.value(), SMALL));
+            long due = oldest + config.collateDelay().toMillis();
+            if (batch.size() == rows.size() && rows.size() < BATCH_ROWS && bytes < config.collateTargetBytes() && nowMs < due) {
+                return due;
+            }
+            List<Integer> indexes = new ArrayList<>();
+            batch.forEach(row -> indexes.add(-1));
+            writeDataFile(writer, SMALL, batch, indexes, nowMs);
+        }
+        return -1;
+    }
+
+    /** Writes the next file of the oldest bulk message, if the bulk window allows. */
+    private void sendNextBulkFile(SpoolFileWriter writer, long nowMs) throws IOException {
+        if (!windowOpen(BULK)) {
+            return;
+        }
+        Optional<OutRow> next = ctx.store().inTransaction(tx -> tx.queryOne("SELECT " + OUT_ROW_COLUMNS
+                + " FROM out_message WHERE peer = ? AND lane = ? AND state IN ('queued', 'sending') AND expires_ms >= ?"
+                + " ORDER BY enqueued_ms, id LIMIT 1", OutRow::map, peer.value(), BULK, nowMs));
+        if (next.isEmpty()) {
+            return;
+        }
+        OutRow row = next.get();
+        int index = row.fragmentCount() <= 1 ? -1 : row.fragmentsWritten();
+        writeDataFile(writer, BULK, List.of(row), List.of(index), nowMs);
+        bulkLane.signal(); // there may be more fragments
+    }
+
+    /** Step 1 to 3 of a data file (see the class comment). {@code indexes} holds -1 for whole messages. */
+    private void writeDataFile(SpoolFileWriter writer, int lane, List<OutRow> rows, List<Integer> indexes, long nowMs)
+            throws IOException {
+        long expiresMs = rows.stream().mapToLong(OutRow::expiresMs).max().orElseThrow();
+        long seq = ctx.store().inTransaction(tx -> {
+            long s = tx.queryLong("SELECT out_next_seq FROM channel WHERE peer = ?", peer.value());
+            tx.update("UPDATE channel SET out_next_seq = ? WHERE peer = ?", s + 1, peer.value());
+            tx.update("INSERT INTO out_file (peer, epoch, seq, name, lane, size, expires_ms, state, attempts)"
+                    + " VALUES (?, ?, ?, '', ?, 0, ?, 'writing', 0)", peer.value(), epoch, s, lane, expiresMs);
+            for (int i = 0; i < rows.size(); i++) {
+                OutRow row = rows.get(i);
+                int index = indexes.get(i);
+                tx.update("INSERT INTO out_file_frame (peer, epoch, seq, message_id, fragment_index) VALUES (?, ?, ?, ?, ?)",
+                        peer.value(), epoch, s, row.id(), index);
+                if (index < 0) {
+                    tx.update("UPDATE out_message SET state = 'sent', fragments_written = 1 WHERE peer = ? AND id = ?",
+                            peer.value(), row.id());
+                } else {
+                    boolean last = index + 1 == row.fragmentCount();
+                    tx.update("UPDATE out_message SET state = ?, fragments_written = ? WHERE peer = ? AND id = ?",
+                            last ? "sent" : "sending", index + 1, peer.value(), row.id());
+                }
+            }
+            return s;
+        });
+        List<OutgoingFrame> frames = new ArrayList<>();
+        for (int i = 0; i < rows.size(); i++) {
+            frames.add(frame(rows.get(i), Math.max(0, indexes.get(i))));
+        }
+        storeAndSend(writer, seq, lane, frames, nowMs);
+    }
+
+    private void storeAndSend(SpoolFileWriter writer, long seq, int lane, List<OutgoingFrame> dataFrames, long nowMs)
+            throws IOException {
+        List<OutgoingFrame> frames = new ArrayList<>(controlFrames(nowMs, false));
+        frames.addAll(dataFrames);
+        SpoolFileWriter.WrittenFile written = writer.write(new SpoolFileWriter.Address(peer, epoch, seq), frames, ctx.tmpDir());
+        Path stored = writer.publish(written, sentDir);
+        long nextResend = nowMs + ctx.config().resend().delayMillis(1, ThreadLocalRandom.current());
+        ctx.store().inTransaction(tx -> tx.update("UPDATE out_file SET name = ?, size = ?, state = 'sent', attempts = 1,"
+                        + " first_sent_ms = ?, last_sent_ms = ?, next_resend_ms = ? WHERE peer = ? AND epoch = ? AND seq = ?",
+                written.name().toString(), written.size(), nowMs, nowMs, nextResend, peer.value(), epoch, seq));
+        handToLink(stored, written.name());
+        incoming.ackSent();
+        lastFileSentMs = nowMs;
+        ctx.metrics().increment("hoft_files_sent_total", "peer", peer.value(), "kind", "data");
+        ctx.metrics().add("hoft_bytes_sent_total", written.size(), "peer", peer.value());
+    }
+
+    private void handToLink(Path stored, SpoolFileName name) {
+        try {
+            link.send(stored, name);
+        } catch (IOException e) {
+            // The resend timer retries; the file is safe in the store.
+            log.warn("cannot hand {} to the link: {}", name, e.toString());
+            ctx.metrics().increment("hoft_link_errors_total", "peer", peer.value());
+        }
+    }
+
+    /** Rebuilds files a crash left half-written: same sequence number, same messages. */
+    private void rebuildWriting(SpoolFileWriter writer, int lane, long nowMs) throws IOException {
+        List<Long> seqs = ctx.store().inTransaction(tx -> tx.query("SELECT seq FROM out_file WHERE peer = ? AND epoch = ?"
+                + " AND lane = ? AND state = 'writing' ORDER BY seq", row -> row.getLong(1), peer.value(), epoch, lane));
+        for (long seq : seqs) {
+            List<OutgoingFrame> frames = new ArrayList<>();
+            List<Object[]> members = ctx.store().inTransaction(tx -> tx.query("SELECT message_id, fragment_index"
+                    + " FROM out_file_frame WHERE peer = ? AND epoch = ? AND seq = ?",
+                    row -> new Object[] {row.getString(1), row.getInt(2)}, peer.value(), epoch, seq));
+            for (Object[] member : members) {
+                Optional<OutRow> row = ctx.store().inTransaction(tx -> tx.queryOne("SELECT " + OUT_ROW_COLUMNS
+                        + " FROM out_message WHERE peer = ? AND id = ?", OutRow::map, peer.value(), member[0]));
+                if (row.isPresent()) {
+                    frames.add(frame(row.get(), Math.max(0, (Integer) member[1])));
+                }
+            }
+            if (frames.isEmpty()) {
+                ctx.store().inTransaction(tx -> abandon(tx, seq, "", nowMs));
+                continue;
+            }
+            log.info("rebuilding file {} to {} after an interrupted write", seq, peer);
+            storeAndSend(writer, seq, lane, frames, nowMs);
+        }
+    }
+
+    // ---------------------------------------------------------------- resends and expiry
+
+    private long nextResendMs(int lane) {
+        return ctx.store().inTransaction(tx -> tx.queryOne("SELECT MIN(next_resend_ms) FROM out_file WHERE peer = ?"
+                + " AND epoch = ? AND lane = ? AND state = 'sent'", row -> row.getObject(1) == null ? -1L : row.getLong(1),
+                peer.value(), epoch, lane).orElse(-1L));
+    }
+
+    private record DueFile(long seq, String name, long expiresMs, int attempts) {}
+
+    private void resendDue(int lane, long nowMs) {
+        List<DueFile> due = ctx.store().inTransaction(tx -> tx.query("SELECT seq, name, expires_ms, attempts FROM out_file"
+                + " WHERE peer = ? AND epoch = ? AND lane = ? AND state = 'sent' AND next_resend_ms <= ? ORDER BY seq LIMIT 500",
+                row -> new DueFile(row.getLong(1), row.getString(2), row.getLong(3), row.getInt(4)),
+                peer.value(), epoch, lane, nowMs));
+        for (DueFile file : due) {
+            if (file.expiresMs() < nowMs) {
+                ctx.store().inTransaction(tx -> abandon(tx, file.seq(), file.name(), nowMs));
+                continue;
+            }
+            Path stored = sentDir.resolve(file.name());
+            if (!Files.exists(stored)) {
+                log.warn("stored copy of {} is missing; rebuilding it", file.name());
+                ctx.store().inTransaction(tx -> tx.update("UPDATE out_file SET state = 'writing' WHERE peer = ? AND epoch = ?"
+                        + " AND seq = ?", peer.value(), epoch, file.seq()));
+                lane(lane).signal();
+                continue;
+            }
+            SpoolFileName name = SpoolFileName.parse(file.name()).orElseThrow();
+            int attempts = file.attempts() + 1;
+            long next = nowMs + ctx.config().resend().delayMillis(attempts, ThreadLocalRandom.current());
+            ctx.store().inTransaction(tx -> tx.update("UPDATE out_file SET attempts = ?, last_sent_ms = ?, next_resend_ms = ?"
+                    + " WHERE peer = ? AND epoch = ? AND seq = ?", attempts, nowMs, next, peer.value(), epoch, file.seq()));
+            handToLink(stored, name);
+            resends.incrementAndGet();
+            ctx.metrics().increment("hoft_files_resent_total", "peer", peer.value());
+        }
+    }
+
+    /**
+     * Gives up a file whose messages all expired unacknowledged: those messages are reported
+     * expired, and the floor moves past the file so the peer stops waiting for it.
+     */
+    private Void abandon(StoreTx tx, long seq, String name, long nowMs) {
+        tx.update("UPDATE out_file SET state = 'abandoned', settled_ms = ? WHERE peer = ? AND epoch = ? AND seq = ?",
+                nowMs, peer.value(), epoch, seq);
+        List<String> ids = tx.query("SELECT f.message_id FROM out_file_frame f JOIN out_message m"
+                + " ON m.peer = f.peer AND m.id = f.message_id WHERE f.peer = ? AND f.epoch = ? AND f.seq = ?"
+                + " AND m.state NOT IN ('acked', 'expired')", row -> row.getString(1), peer.value(), epoch, seq);
+        settleMessages(tx, ids, "expired", nowMs);
+        dropStoredCopy(tx, name);
+        floorMoved = true;
+        tx.afterCommit(smallLane::signal);
+        ctx.metrics().increment("hoft_files_abandoned_total", "peer", peer.value());
+        return null;
+    }
+
+    /** Queued messages that expired before being written are settled as expired. */
+    private void expireQueued(long nowMs) {
+        ctx.store().inTransaction(tx -> {
+            List<String> ids = tx.query("SELECT id FROM out_message WHERE peer = ? AND state IN ('queued', 'sending')"
+                    + " AND expires_ms < ?", row -> row.getString(1), peer.value(), nowMs);
+            settleMessages(tx, ids, "expired", nowMs);
+            return null;
+        });
+    }
+
+    /** Marks messages acked or expired, frees their bodies and backlog, and tells the listener. */
+    private void settleMessages(StoreTx tx, List<String> ids, String outcome, long nowMs) {
+        if (ids.isEmpty()) {
+            return;
+        }
+        List<MessageId> settled = new ArrayList<>();
+        for (String id : ids) {
+            Optional<Object[]> row = tx.queryOne("SELECT body_name, body_length FROM out_message WHERE peer = ? AND id = ?"
+                    + " AND state NOT IN ('acked', 'expired')", r -> new Object[] {r.getString(1), r.getLong(2)}, peer.value(), id);
+            if (row.isEmpty()) {
+                continue;
+            }
+            tx.update("UPDATE out_message SET state = ?, settled_ms = ? WHERE peer = ? AND id = ?", outcome, nowMs, peer.value(), id);
+            tx.update("UPDATE out_backlog SET messages = messages - 1, bytes = bytes - ? WHERE peer = ?", row.get()[1], peer.value());
+            if (row.get()[0] != null) {
+                ctx.bodies().release(tx, (String) row.get()[0]);
+            }
+            settled.add(MessageId.of(id));
+        }
+        if (settled.isEmpty()) {
+            return;
+        }
+        if (outcome.equals("acked")) {
+            ctx.listener().onAcked(tx, peer, settled);
+            ctx.metrics().add("hoft_messages_acked_total", settled.size(), "peer", peer.value());
+        } else {
+            ctx.listener().onSendExpired(tx, peer, settled);
+            ctx.metrics().add("hoft_messages_expired_total", settled.size(), "peer", peer.value(), "side", "sender");
+        }
+    }
+
+    private void dropStoredCopy(StoreTx tx, String name) {
+        if (name.isEmpty()) {
+            return;
+        }
+        tx.afterCommit(() -> {
+            try {
+                ctx.disk().deleteIfExists(sentDir.resolve(name));
+                SpoolFileName.parse(name).ifPresent(n -> {
+                    try {
+                        link.retract(n);
+                    } catch (IOException e) {
+                        log.debug("cannot retract {}: {}", name, e.toString());
+                    }
+                });
+            } catch (IOException e) {
+                log.warn("cannot delete stored copy {}: {}", name, e.toString());
+            }
+        });
+    }
+
+    // ---------------------------------------------------------------- acks and nacks from the peer
+
+    /** Applies the peer's ack of this channel (inside the receiving transaction). */
+    void onAck(StoreTx tx, Envelope.Ack ack, long nowMs) {
+        if (ack.epoch() != epoch) {
+            return; // an ack of an older epoch of ours: nothing it names exists any more
+        }
+        ReceiveState acked = new ReceiveState(ack.upTo(), ack.ranges());
+        List<Object[]> files = tx.query("SELECT seq, name FROM out_file WHERE peer = ? AND epoch = ?"
+                + " AND state IN ('sent', 'writing') AND seq <= ?", row -> new Object[] {row.getLong(1), row.getString(2)},
+                peer.value(), epoch, acked.highest());
+        List<String> completed = new ArrayList<>();
+        int count = 0;
+        for (Object[] file : files) {
+            long seq = (Long) file[0];
+            if (!acked.contains(seq)) {
+                continue;
+            }
+            count++;
+            tx.update("UPDATE out_file SET state = 'acked', settled_ms = ? WHERE peer = ? AND epoch = ? AND seq = ?",
+                    nowMs, peer.value(), epoch, seq);
+            for (Object[] frame : tx.query("SELECT message_id, fragment_index FROM out_file_frame WHERE peer = ?"
+                    + " AND epoch = ? AND seq = ?", row -> new Object[] {row.getString(1), row.getInt(2)}, peer.value(), epoch, seq)) {
+                String id = (String) frame[0];
+                if ((Integer) frame[1] < 0) {
+                    completed.add(id);
+                    continue;
+                }
+                tx.update("UPDATE out_message SET fragments_acked = fragments_acked + 1 WHERE peer = ? AND id = ?", peer.value(), id);
+                if (tx.queryLong("SELECT fragment_count - fragments_acked FROM out_message WHERE peer = ? AND id = ?",
+                        peer.value(), id) == 0) {
+                    completed.add(id);
+                }
+            }
+            dropStoredCopy(tx, (String) file[1]);
+        }
+        settleMessages(tx, completed, "acked", nowMs);
+        if (count > 0) {
+            ctx.metrics().add("hoft_files_acked_total", count, "peer", peer.value());
+            tx.afterCommit(() -> {
+                smallLane.signal();
+                bulkLane.signal();
+            });
+        }
+    }
+
+    /** Makes nacked files due for resend now (each at most once per {@code minNackResendInterval}). */
+    void onNack(StoreTx tx, Envelope.Nack nack, long nowMs) {
+        if (nack.epoch() != epoch) {
+            return;
+        }
+        long quietSince = nowMs - ctx.config().minNackResendInterval().toMillis();
+        int due = 0;
+        for (SeqRange range : nack.ranges()) {
+            due += tx.update("UPDATE out_file SET next_resend_ms = ? WHERE peer = ? AND epoch = ? AND state = 'sent'"
+                    + " AND seq BETWEEN ? AND ? AND last_sent_ms <= ?", nowMs, peer.value(), epoch, range.first(), range.last(),
+                    quietSince);
+        }
+        ctx.metrics().increment("hoft_nacks_received_total", "peer", peer.value());
+        if (due > 0) {
+            tx.afterCommit(() -> {
+                smallLane.signal();
+                bulkLane.signal();
+            });
+        }
+    }
+
+    // ---------------------------------------------------------------- control files
+
+    /** The ack (and any nack) every file carries, plus a heartbeat in control files. */
+    private List<OutgoingFrame> controlFrames(long nowMs, boolean heartbeat) {
+        List<OutgoingFrame> frames = new ArrayList<>();
+        Instant now = Instant.ofEpochMilli(nowMs);
+        Instant expires = now.plus(ctx.config().controlFileTtl());
+        incoming.ack().ifPresent(ack -> frames.add(control(ack, now, expires)));
+        incoming.takeNacks(nowMs).ifPresent(nack -> {
+            frames.add(control(nack, now, expires));
+            ctx.metrics().increment("hoft_nacks_sent_total", "peer", peer.value());
+        });
+        if (heartbeat) {
+            long[] sendState = ctx.store().inTransaction(tx -> {
+                long next = tx.queryLong("SELECT out_next_seq FROM channel WHERE peer = ?", peer.value());
+                long floor = tx.queryOne("SELECT MIN(seq) FROM out_file WHERE peer = ? AND epoch = ? AND state IN ('sent', 'writing')",
+                        row -> row.getObject(1) == null ? next : row.getLong(1), peer.value(), epoch).orElse(next);
+                return new long[] {next - 1, floor};
+            });
+            frames.add(control(new Envelope.Heartbeat(ctx.config().heartbeatInterval().toMillis(), sendState[0], sendState[1]),
+                    now, expires));
+        }
+        return frames;
+    }
+
+    private OutgoingFrame control(Envelope envelope, Instant now, Instant expires) {
+        return OutgoingFrame.whole(Message.of(MessageId.generate(ctx.clock()), now, expires, envelope));
+    }
+
+    /** Sends a control file when an ack, a nack, a heartbeat or news of a moved floor is due. */
+    private void sendControlIfDue(SpoolFileWriter writer, long nowMs) throws IOException {
+        boolean heartbeatDue = nowMs - lastFileSentMs >= ctx.config().heartbeatInterval().toMillis();
+        if (!(heartbeatDue || floorMoved || incoming.nackDue(nowMs) || incoming.ackDue(nowMs))) {
+            return;
+        }
+        floorMoved = false;
+        List<OutgoingFrame> frames = controlFrames(nowMs, true);
+        long lastSeq = ctx.store().inTransaction(tx -> tx.queryLong("SELECT out_next_seq FROM channel WHERE peer = ?",
+                peer.value())) - 1;
+        SpoolFileWriter.WrittenFile written = writer.write(new SpoolFileWriter.Address(peer, epoch, lastSeq), frames, ctx.tmpDir());
+        try {
+            link.send(written.path(), written.name());
+            lastFileSentMs = nowMs;
+            incoming.ackSent();
+            ctx.metrics().increment("hoft_files_sent_total", "peer", peer.value(), "kind", "control");
+        } catch (IOException e) {
+            log.warn("cannot send a control file to {}: {}", peer, e.toString());
+        } finally {
+            ctx.disk().deleteIfExists(written.path());
+        }
+    }
+}

@@ -1,0 +1,127 @@
+package io.hoft.transport.link;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.file.ClosedWatchServiceException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchEvent;
+import java.nio.file.WatchKey;
+import java.nio.file.WatchService;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reports names of regular files in one folder: at once on inotify events (when enabled) and
+ * on every poll. A name may be reported many times; deciding what is new is the caller's job.
+ * An inotify overflow triggers a full scan, so no event loss loses a file.
+ */
+final class FolderWatcher implements Closeable {
+    private static final Logger log = LoggerFactory.getLogger(FolderWatcher.class);
+    /** With inotify on, a safety scan still runs at least this often. */
+    private static final Duration SAFETY_SCAN = Duration.ofSeconds(30);
+
+    private final Path folder;
+    private final WatchMode mode;
+    private final Duration pollInterval;
+    private final Consumer<Path> listener;
+    private final ScheduledExecutorService scanner;
+    private final String threadName;
+    private WatchService watchService;
+    private Thread eventThread;
+    private volatile boolean closed;
+
+    FolderWatcher(Path folder, WatchMode mode, Duration pollInterval, Consumer<Path> listener, String threadName) {
+        this.folder = Objects.requireNonNull(folder, "folder");
+        this.mode = Objects.requireNonNull(mode, "mode");
+        this.pollInterval = Objects.requireNonNull(pollInterval, "pollInterval");
+        this.listener = Objects.requireNonNull(listener, "listener");
+        this.threadName = threadName;
+        this.scanner = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, threadName + "-scan"));
+    }
+
+    void start() throws IOException {
+        if (mode != WatchMode.POLL) {
+            watchService = folder.getFileSystem().newWatchService();
+            folder.register(watchService, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY);
+            eventThread = daemon(this::watchEvents, threadName + "-events");
+            eventThread.start();
+        }
+        long periodMs = mode == WatchMode.INOTIFY ? Math.max(pollInterval.toMillis(), SAFETY_SCAN.toMillis()) : pollInterval.toMillis();
+        scanner.scheduleWithFixedDelay(this::scan, 0, Math.max(1, periodMs), TimeUnit.MILLISECONDS);
+    }
+
+    /** A full scan now, on the scanner thread. */
+    void scanSoon() {
+        if (!closed) {
+            scanner.execute(this::scan);
+        }
+    }
+
+    private void scan() {
+        if (closed) {
+            return;
+        }
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(folder)) {
+            for (Path entry : entries) {
+                listener.accept(entry);
+            }
+        } catch (IOException e) {
+            log.warn("cannot scan {}: {}", folder, e.toString());
+        } catch (RuntimeException e) {
+            log.error("scan of {} failed", folder, e);
+        }
+    }
+
+    private void watchEvents() {
+        while (!closed) {
+            WatchKey key;
+            try {
+                key = watchService.take();
+            } catch (InterruptedException | ClosedWatchServiceException e) {
+                return;
+            }
+            for (WatchEvent<?> event : key.pollEvents()) {
+                if (event.kind() == StandardWatchEventKinds.OVERFLOW) {
+                    scanSoon();
+                } else if (event.context() instanceof Path) {
+                    try {
+                        listener.accept(folder.resolve((Path) event.context()));
+                    } catch (RuntimeException e) {
+                        log.error("handling an event in {} failed", folder, e);
+                    }
+                }
+            }
+            if (!key.reset()) {
+                log.warn("{} can no longer be watched; relying on polling", folder);
+                return;
+            }
+        }
+    }
+
+    private static Thread daemon(Runnable runnable, String name) {
+        Thread thread = new Thread(runnable, name);
+        thread.setDaemon(true);
+        return thread;
+    }
+
+    @Override
+    public void close() throws IOException {
+        closed = true;
+        scanner.shutdownNow();
+        if (watchService != null) {
+            watchService.close();
+        }
+        if (eventThread != null) {
+            eventThread.interrupt();
+        }
+    }
+}

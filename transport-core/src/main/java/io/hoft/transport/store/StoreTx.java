@@ -1,0 +1,78 @@
+package io.hoft.transport.store;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * One transaction on the node's database. Everything done through it commits together or not
+ * at all; {@link #afterCommit} actions (deleting files, waking threads) run only once the
+ * commit is durable, in registration order, and never if it rolled back.
+ */
+public final class StoreTx {
+    private final Connection connection;
+    private final List<Runnable> afterCommit = new ArrayList<>();
+
+    StoreTx(Connection connection) {
+        this.connection = connection;
+    }
+
+    /** Maps one row of a result. */
+    @FunctionalInterface
+    public interface RowMapper<T> {
+        T map(ResultSet row) throws SQLException;
+    }
+
+    public int update(String sql, Object... args) {
+        try (PreparedStatement statement = prepare(sql, args)) {
+            return statement.executeUpdate();
+        } catch (SQLException e) {
+            throw new StoreException("update failed: " + sql, e);
+        }
+    }
+
+    public <T> List<T> query(String sql, RowMapper<T> mapper, Object... args) {
+        try (PreparedStatement statement = prepare(sql, args); ResultSet rows = statement.executeQuery()) {
+            List<T> result = new ArrayList<>();
+            while (rows.next()) {
+                result.add(mapper.map(rows));
+            }
+            return result;
+        } catch (SQLException e) {
+            throw new StoreException("query failed: " + sql, e);
+        }
+    }
+
+    public <T> Optional<T> queryOne(String sql, RowMapper<T> mapper, Object... args) {
+        List<T> rows = query(sql, mapper, args);
+        if (rows.size() > 1) {
+            throw new StoreException("expected at most one row: " + sql, null);
+        }
+        return rows.isEmpty() ? Optional.empty() : Optional.of(rows.get(0));
+    }
+
+    public long queryLong(String sql, Object... args) {
+        return queryOne(sql, row -> row.getLong(1), args).orElse(0L);
+    }
+
+    /** Runs {@code action} after this transaction has committed durably. */
+    public void afterCommit(Runnable action) {
+        afterCommit.add(action);
+    }
+
+    List<Runnable> afterCommitActions() {
+        return afterCommit;
+    }
+
+    private PreparedStatement prepare(String sql, Object... args) throws SQLException {
+        PreparedStatement statement = connection.prepareStatement(sql);
+        for (int i = 0; i < args.length; i++) {
+            statement.setObject(i + 1, args[i]);
+        }
+        return statement;
+    }
+}

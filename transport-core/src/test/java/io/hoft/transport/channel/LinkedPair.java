@@ -1,0 +1,211 @@
+package io.hoft.transport.channel;
+
+import io.hoft.transport.keys.Keyring;
+import io.hoft.transport.keys.NodeId;
+import io.hoft.transport.link.FolderLink;
+import io.hoft.transport.link.Mirror;
+import io.hoft.transport.link.MirrorFaults;
+import io.hoft.transport.link.WatchMode;
+import io.hoft.transport.message.Body;
+import io.hoft.transport.message.Envelope;
+import io.hoft.transport.message.HeaderField;
+import io.hoft.transport.message.Message;
+import io.hoft.transport.message.MessageId;
+import io.hoft.transport.message.MessageKind;
+import io.hoft.transport.store.NodeStore;
+import io.hoft.transport.store.StoreTx;
+import io.hoft.transport.testing.TestNodes;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Two nodes, front and back, each a real {@link Transport} with its own database and state
+ * folder, linked by four folders and two {@link Mirror}s that may inject faults. Every
+ * delivered message is recorded by a listener in the receiving node's database, inside the
+ * delivery transaction, with the SHA-256 of its body: the ledger exactly-once is checked on.
+ */
+final class LinkedPair implements Closeable {
+    static final List<String> LEDGER = List.of(
+            "CREATE TABLE received (id TEXT PRIMARY KEY, peer TEXT NOT NULL, kind TEXT NOT NULL, body_sha256 TEXT NOT NULL,"
+                    + " body_length INTEGER NOT NULL, deliveries INTEGER NOT NULL)");
+
+    final Path root;
+    final ChannelConfig config;
+    final MirrorFaults faults;
+    final WatchMode watchMode;
+    final Duration pollInterval;
+    Node front;
+    Node back;
+    Mirror frontToBack;
+    Mirror backToFront;
+
+    LinkedPair(Path root, ChannelConfig config, MirrorFaults faults, WatchMode watchMode, Duration pollInterval) {
+        this.root = root;
+        this.config = config;
+        this.faults = faults;
+        this.watchMode = watchMode;
+        this.pollInterval = pollInterval;
+    }
+
+    LinkedPair start() throws IOException {
+        front = new Node(TestNodes.front(), TestNodes.BACK, root.resolve("front"), root.resolve("link/front-out"),
+                root.resolve("link/front-in"));
+        back = new Node(TestNodes.back(), TestNodes.FRONT, root.resolve("back"), root.resolve("link/back-out"),
+                root.resolve("link/back-in"));
+        front.start();
+        back.start();
+        frontToBack = new Mirror(root.resolve("link/front-out"), root.resolve("link/back-in"), Mirror.Mode.MOVE,
+                faults, Duration.ofMillis(20), false).start();
+        backToFront = new Mirror(root.resolve("link/back-out"), root.resolve("link/front-in"), Mirror.Mode.MOVE,
+                new MirrorFaults(faults.loss(), faults.duplicate(), faults.truncate(), faults.corrupt(), faults.reorder(),
+                        faults.delay(), faults.maxDelay(), faults.seed() + 1), Duration.ofMillis(20), false).start();
+        return this;
+    }
+
+    /** One node: its transport, database and the ledger of what it received. */
+    final class Node implements Closeable {
+        final Keyring keyring;
+        final NodeId peer;
+        final Path stateDir;
+        final Path outbox;
+        final Path inbox;
+        NodeStore store;
+        Transport transport;
+
+        Node(Keyring keyring, NodeId peer, Path stateDir, Path outbox, Path inbox) {
+            this.keyring = keyring;
+            this.peer = peer;
+            this.stateDir = stateDir;
+            this.outbox = outbox;
+            this.inbox = inbox;
+        }
+
+        void start() throws IOException {
+            store = NodeStore.open(stateDir);
+            store.migrate("ledger", LEDGER);
+            FolderLink link = new FolderLink(outbox, inbox, stateDir.resolve("tmp"), watchMode, pollInterval,
+                    io.hoft.transport.fs.Disk.REAL);
+            transport = Transport.builder().keyring(keyring).store(store).stateDir(stateDir).config(config)
+                    .listener(new Ledger(this)).link(peer, link).build();
+            transport.start();
+        }
+
+        /** Sends a request with this body; returns its id. */
+        MessageId send(byte[] body) throws Exception {
+            Instant now = Instant.now();
+            Message message = new Message(MessageId.generate(Clock.systemUTC()), now, now.plus(Duration.ofHours(1)),
+                    new Envelope.Request("POST", "/x", "api", List.of(new HeaderField("X-N", "1"))), Body.ofBytes(body));
+            store.inTransaction(tx -> {
+                transport.send(tx, peer, message);
+                return null;
+            });
+            return message.id();
+        }
+
+        MessageId send(Body body) throws Exception {
+            Instant now = Instant.now();
+            Message message = new Message(MessageId.generate(Clock.systemUTC()), now, now.plus(Duration.ofHours(1)),
+                    new Envelope.Request("PUT", "/big", "api", List.of()), body);
+            store.inTransaction(tx -> {
+                transport.send(tx, peer, message);
+                return null;
+            });
+            return message.id();
+        }
+
+        /** id to deliveries, as recorded by the ledger. */
+        Map<String, Long> received() {
+            Map<String, Long> map = new java.util.TreeMap<>();
+            store.inTransaction(tx -> tx.query("SELECT id, deliveries FROM received", row -> {
+                map.put(row.getString(1), row.getLong(2));
+                return null;
+            }));
+            return map;
+        }
+
+        String receivedSha256(MessageId id) {
+            return store.inTransaction(tx -> tx.queryOne("SELECT body_sha256 FROM received WHERE id = ?",
+                    row -> row.getString(1), id.value())).orElse(null);
+        }
+
+        long unsettled() {
+            return store.inTransaction(tx -> tx.queryLong(
+                    "SELECT COUNT(*) FROM out_message WHERE state NOT IN ('acked', 'expired')"));
+        }
+
+        long unackedFiles() {
+            return store.inTransaction(tx -> tx.queryLong("SELECT COUNT(*) FROM out_file WHERE state IN ('sent', 'writing')"));
+        }
+
+        void kill() throws IOException {
+            transport.close();
+            store.close();
+        }
+
+        @Override
+        public void close() throws IOException {
+            kill();
+        }
+    }
+
+    /** Records each delivery with the body's digest; a second delivery of an id would show as deliveries = 2. */
+    static final class Ledger implements ChannelListener {
+        Ledger(Node node) {
+        }
+
+        @Override
+        public void onMessage(StoreTx tx, NodeId peer, ReceivedMessage received) throws Exception {
+            Message message = received.message();
+            MessageDigest digest = MessageDigest.getInstance("SHA-256");
+            try (InputStream in = message.body().open()) {
+                byte[] buffer = new byte[65536];
+                int n;
+                while ((n = in.read(buffer)) != -1) {
+                    digest.update(buffer, 0, n);
+                }
+            }
+            int updated = tx.update("UPDATE received SET deliveries = deliveries + 1 WHERE id = ?", message.id().value());
+            if (updated == 0) {
+                tx.update("INSERT INTO received (id, peer, kind, body_sha256, body_length, deliveries) VALUES (?, ?, ?, ?, ?, 1)",
+                        message.id().value(), peer.value(), message.kind().wireName(),
+                        HexFormat.of().formatHex(digest.digest()), message.body().length());
+            }
+        }
+    }
+
+    static boolean isData(MessageKind kind) {
+        return kind == MessageKind.REQUEST || kind == MessageKind.RESPONSE || kind == MessageKind.STATUS;
+    }
+
+    @Override
+    public void close() throws IOException {
+        List<Closeable> all = new ArrayList<>();
+        all.add(frontToBack);
+        all.add(backToFront);
+        all.add(front);
+        all.add(back);
+        IOException first = null;
+        for (Closeable c : all) {
+            try {
+                if (c != null) {
+                    c.close();
+                }
+            } catch (IOException | RuntimeException e) {
+                first = first == null ? new IOException(e) : first;
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
+    }
+}
