@@ -98,8 +98,14 @@ public final class NodeStore implements Closeable {
         }
     }
 
-    /** Runs {@code work} in one transaction: all of it commits, or none of it. */
+    /**
+     * Runs {@code work} in one transaction: all of it commits, or none of it. Transactions do
+     * not nest: work that needs to join one takes the {@link StoreTx} as a parameter.
+     */
     public <T> T inTransaction(Work<T> work) {
+        if (lock.isHeldByCurrentThread()) {
+            throw new IllegalStateException("transactions do not nest; pass the StoreTx instead");
+        }
         lock.lock();
         StoreTx tx = new StoreTx(connection);
         T result;

@@ -37,7 +37,8 @@ import java.util.Map;
 final class LinkedPair implements Closeable {
     static final List<String> LEDGER = List.of(
             "CREATE TABLE received (id TEXT PRIMARY KEY, peer TEXT NOT NULL, kind TEXT NOT NULL, body_sha256 TEXT NOT NULL,"
-                    + " body_length INTEGER NOT NULL, deliveries INTEGER NOT NULL)");
+                    + " body_length INTEGER NOT NULL, deliveries INTEGER NOT NULL, delivered_ms INTEGER NOT NULL);"
+                    + "CREATE TABLE send_expired (id TEXT PRIMARY KEY)");
 
     final Path root;
     final ChannelConfig config;
@@ -49,12 +50,21 @@ final class LinkedPair implements Closeable {
     Mirror frontToBack;
     Mirror backToFront;
 
+    Mirror.Mode mirrorMode = Mirror.Mode.MOVE;
+    boolean inPlace;
+
     LinkedPair(Path root, ChannelConfig config, MirrorFaults faults, WatchMode watchMode, Duration pollInterval) {
         this.root = root;
         this.config = config;
         this.faults = faults;
         this.watchMode = watchMode;
         this.pollInterval = pollInterval;
+    }
+
+    LinkedPair mirrors(Mirror.Mode mode, boolean inPlace) {
+        this.mirrorMode = mode;
+        this.inPlace = inPlace;
+        return this;
     }
 
     LinkedPair start() throws IOException {
@@ -64,11 +74,11 @@ final class LinkedPair implements Closeable {
                 root.resolve("link/back-in"));
         front.start();
         back.start();
-        frontToBack = new Mirror(root.resolve("link/front-out"), root.resolve("link/back-in"), Mirror.Mode.MOVE,
-                faults, Duration.ofMillis(20), false).start();
-        backToFront = new Mirror(root.resolve("link/back-out"), root.resolve("link/front-in"), Mirror.Mode.MOVE,
+        frontToBack = new Mirror(root.resolve("link/front-out"), root.resolve("link/back-in"), mirrorMode,
+                faults, Duration.ofMillis(20), inPlace).start();
+        backToFront = new Mirror(root.resolve("link/back-out"), root.resolve("link/front-in"), mirrorMode,
                 new MirrorFaults(faults.loss(), faults.duplicate(), faults.truncate(), faults.corrupt(), faults.reorder(),
-                        faults.delay(), faults.maxDelay(), faults.seed() + 1), Duration.ofMillis(20), false).start();
+                        faults.delay(), faults.maxDelay(), faults.seed() + 1), Duration.ofMillis(20), inPlace).start();
         return this;
     }
 
@@ -102,8 +112,12 @@ final class LinkedPair implements Closeable {
 
         /** Sends a request with this body; returns its id. */
         MessageId send(byte[] body) throws Exception {
+            return send(body, Duration.ofHours(1));
+        }
+
+        MessageId send(byte[] body, Duration ttl) throws Exception {
             Instant now = Instant.now();
-            Message message = new Message(MessageId.generate(Clock.systemUTC()), now, now.plus(Duration.ofHours(1)),
+            Message message = new Message(MessageId.generate(Clock.systemUTC()), now, now.plus(ttl),
                     new Envelope.Request("POST", "/x", "api", List.of(new HeaderField("X-N", "1"))), Body.ofBytes(body));
             store.inTransaction(tx -> {
                 transport.send(tx, peer, message);
@@ -131,6 +145,14 @@ final class LinkedPair implements Closeable {
                 return null;
             }));
             return map;
+        }
+
+        long deliveredMs(MessageId id) {
+            return store.inTransaction(tx -> tx.queryLong("SELECT delivered_ms FROM received WHERE id = ?", id.value()));
+        }
+
+        boolean sendExpired(MessageId id) {
+            return store.inTransaction(tx -> tx.queryLong("SELECT COUNT(*) FROM send_expired WHERE id = ?", id.value())) == 1;
         }
 
         String receivedSha256(MessageId id) {
@@ -176,10 +198,15 @@ final class LinkedPair implements Closeable {
             }
             int updated = tx.update("UPDATE received SET deliveries = deliveries + 1 WHERE id = ?", message.id().value());
             if (updated == 0) {
-                tx.update("INSERT INTO received (id, peer, kind, body_sha256, body_length, deliveries) VALUES (?, ?, ?, ?, ?, 1)",
-                        message.id().value(), peer.value(), message.kind().wireName(),
-                        HexFormat.of().formatHex(digest.digest()), message.body().length());
+                tx.update("INSERT INTO received (id, peer, kind, body_sha256, body_length, deliveries, delivered_ms)"
+                                + " VALUES (?, ?, ?, ?, ?, 1, ?)", message.id().value(), peer.value(), message.kind().wireName(),
+                        HexFormat.of().formatHex(digest.digest()), message.body().length(), System.currentTimeMillis());
             }
+        }
+
+        @Override
+        public void onSendExpired(StoreTx tx, NodeId peer, List<MessageId> ids) {
+            ids.forEach(id -> tx.update("INSERT OR IGNORE INTO send_expired (id) VALUES (?)", id.value()));
         }
     }
 
