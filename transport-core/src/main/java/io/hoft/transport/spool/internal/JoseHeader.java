@@ -146,7 +146,8 @@ public final class JoseHeader {
         JWEObject jwe;
         try {
             jwe = JWEObject.parse(compact);
-        } catch (ParseException e) {
+        } catch (ParseException | RuntimeException e) {
+            // nimbus throws a NullPointerException for a protected header without "enc".
             throw CodecException.malformed("claims.encryption.key is not a compact JWE: " + e.getMessage());
         }
         JWEHeader header = jwe.getHeader();
