@@ -36,7 +36,8 @@ public record SpoolFileName(NodeId sender, NodeId recipient, long epoch, long se
         if (epoch < 0 || seq < 0 || (seq == 0 && !"ctl".equals(kind))) {
             throw new IllegalArgumentException("bad epoch or sequence");
         }
-        if (parts != 0 && (part < 1 || part > parts)) {
+        // Not fragmented (0 of 0), or part 1..parts of at least 2, as FragmentInfo allows.
+        if (parts == 0 ? part != 0 : parts < 2 || part < 1 || part > parts) {
             throw new IllegalArgumentException("bad part " + part + " of " + parts);
         }
     }

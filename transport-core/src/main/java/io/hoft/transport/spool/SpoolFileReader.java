@@ -165,7 +165,7 @@ public final class SpoolFileReader {
 
     private SpoolFileHeader verify(byte[] headerBytes) throws SpoolFileException {
         for (byte b : headerBytes) {
-            if (b < 0x21 || b > 0x7e) {
+            if (!JoseHeader.isCompactChar(b)) {
                 throw new MalformedFileException("header has a byte that cannot be in a compact JWS");
             }
         }

@@ -6,6 +6,8 @@ import io.hoft.transport.fs.Disk;
 import io.hoft.transport.keys.Keyring;
 import io.hoft.transport.keys.NodeId;
 import io.hoft.transport.message.Message;
+import io.hoft.transport.message.MessageId;
+import io.hoft.transport.spool.internal.CodecException;
 import io.hoft.transport.spool.internal.DigestingChannelOutputStream;
 import io.hoft.transport.spool.internal.Digests;
 import io.hoft.transport.spool.internal.HeaderClaimsCodec;
@@ -25,8 +27,10 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * Writes spool files from this node to one peer, in one {@link FileMode}.
@@ -94,13 +98,23 @@ public final class SpoolFileWriter {
         return mode;
     }
 
-    /** Writes {@code frames} into a new file under {@code tempDir}, forced but not yet published. */
+    /**
+     * Writes {@code frames} into a new file under {@code tempDir}, forced but not yet published.
+     * Frames a reader would refuse (none, two fragments, one message twice, a message whose meta
+     * does not decode) are refused with {@link IllegalArgumentException} before anything is written.
+     */
     public WrittenFile write(Address address, List<OutgoingFrame> frames, Path tempDir) throws IOException {
         if (frames.isEmpty()) {
             throw new IllegalArgumentException("a spool file carries at least one frame");
         }
         if (frames.stream().filter(f -> f.fragment() != null).count() > 1) {
             throw new IllegalArgumentException("a spool file carries at most one fragment");
+        }
+        Set<MessageId> ids = new HashSet<>();
+        for (OutgoingFrame frame : frames) {
+            if (!ids.add(frame.message().id())) {
+                throw new IllegalArgumentException("a spool file carries message " + frame.message().id() + " once");
+            }
         }
         Instant now = Instant.ofEpochMilli(clock.millis());
         Keyring.Signing signing = mode.isSigned() ? keyring.signingFor(address.recipient(), now) : null;
@@ -110,6 +124,12 @@ public final class SpoolFileWriter {
         Instant expires = Instant.EPOCH;
         for (OutgoingFrame frame : frames) {
             byte[] meta = MetaCodec.encode(frame.message().envelope());
+            try {
+                // A file the reader refuses would be nacked and resent forever: refuse the message here.
+                MetaCodec.decode(frame.message().kind(), meta);
+            } catch (CodecException e) {
+                throw new IllegalArgumentException("message " + frame.message().id() + " cannot be sent: " + e.getMessage(), e);
+            }
             metas.add(meta);
             placeholders.add(descriptor(frame, meta.length, ZERO_DIGEST));
             Instant frameExpires = frame.message().expires();
@@ -172,10 +192,24 @@ public final class SpoolFileWriter {
         }
     }
 
-    /** The commit point: renames the file into {@code folder} under its strict name and forces the folder. */
+    /**
+     * The commit point: renames the file into {@code folder} under its strict name and forces the
+     * folder. If that fails before the rename, the temporary file is deleted; after it, the
+     * published file is whole and the caller, told of the failure, may send it again.
+     */
     public Path publish(WrittenFile file, Path folder) throws IOException {
         Path target = folder.resolve(file.name().toString());
-        disk.publish(file.path(), target);
+        try {
+            disk.publish(file.path(), target);
+        } catch (IOException e) {
+            // If the rename did not happen, the temporary file is garbage; if it did, this deletes nothing.
+            try {
+                disk.deleteIfExists(file.path());
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
         return target;
     }
 

@@ -138,10 +138,16 @@ public final class JoseHeader {
     public record WrappedKey(JWEObject jwe, JWEAlgorithm algorithm, String kid) {}
 
     public static WrappedKey parseContentKey(String compact) throws CodecException {
+        for (int i = 0; i < compact.length(); i++) {
+            if (!isCompactChar(compact.charAt(i))) {
+                throw CodecException.malformed("claims.encryption.key has a character that cannot be in a compact JWE");
+            }
+        }
         JWEObject jwe;
         try {
             jwe = JWEObject.parse(compact);
-        } catch (ParseException e) {
+        } catch (ParseException | RuntimeException e) {
+            // nimbus throws a NullPointerException for a protected header without "enc".
             throw CodecException.malformed("claims.encryption.key is not a compact JWE: " + e.getMessage());
         }
         JWEHeader header = jwe.getHeader();
@@ -167,6 +173,17 @@ public final class JoseHeader {
         } catch (JOSEException | IllegalStateException e) {
             return null;
         }
+    }
+
+    /**
+     * True if {@code c} can appear in a compact serialisation: the unpadded base64url alphabet
+     * and the '.' separator. Checked before parsing because nimbus's base64url decoder skips
+     * characters outside its alphabet and accepts '=', '+' and '/', so one header could
+     * otherwise be spelled many ways, and some of them would fail in other JOSE libraries.
+     */
+    public static boolean isCompactChar(int c) {
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
+                || c == '-' || c == '_' || c == '.';
     }
 
     /** Base64url of bytes, for diagnostics and SPEC vectors. */

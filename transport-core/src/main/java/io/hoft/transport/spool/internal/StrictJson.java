@@ -3,6 +3,7 @@ package io.hoft.transport.spool.internal;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
@@ -13,11 +14,14 @@ import java.util.Set;
 
 /**
  * Reading the format's JSON without leniency: duplicate keys, unknown keys, missing keys,
- * wrong types, fractions and out-of-range numbers are all errors that name the field.
+ * wrong types, fractions, out-of-range numbers and anything after the document are all errors
+ * that name the field.
  */
 public final class StrictJson {
     public static final ObjectMapper MAPPER = JsonMapper.builder()
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            // Without this, readTree stops after the first value and ignores whatever follows it.
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .build();
 
     static {
