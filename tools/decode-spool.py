@@ -378,7 +378,7 @@ def check_claims(claims):
         if not NODE_ID.match(string(claims, key, "claims")):
             raise malformed("claims.%s is not a valid node id" % key)
     integer(claims, "epoch", "claims")
-    integer(claims, "seq", "claims", 1)
+    seq = integer(claims, "seq", "claims")
     created = integer(claims, "created", "claims")
     expires = integer(claims, "expires", "claims")
     frames = claims["frames"]
@@ -404,6 +404,8 @@ def check_claims(claims):
         if plain_total > MAX_PLAIN_BYTES:
             raise too_large("frames declare more than the cap of %d decompressed bytes" % MAX_PLAIN_BYTES)
         latest = max(latest, frame["expires"])
+    if seq < 1 and any(f["kind"] not in CONTROL_KINDS for f in frames):
+        raise malformed("claims.seq must be at least 1 in a file with data frames")
     if created > expires:
         raise malformed("claims.created is after claims.expires")
     if expires != latest:
@@ -458,6 +460,18 @@ def check_frame(frame, path):
             raise malformed("%s covers bytes beyond totalLength" % fpath)
         if frame["kind"] not in ("request", "response"):
             raise malformed("%s is a fragment of a %s; only bodies are fragmented" % (path, frame["kind"]))
+        index = fragment["index"]
+        length = frame["bodyLength"]
+        last = index == count - 1
+        size = offset // index if last else length
+        consistent = (size > 0 and length > 0 and offset == index * size
+                      and (offset + length == total and length <= size if last else length == size)
+                      and (count - 1) * size < total <= count * size)
+        if not consistent:
+            raise malformed("%s does not fit one fragment size: fragment %d of %d covers %d bytes at %d of %d"
+                            % (fpath, index, count, length, offset, total))
+    if frame["kind"] in CONTROL_KINDS and frame["bodyLength"] != 0:
+        raise malformed("%s is a %s with a body; control messages have none" % (path, frame["kind"]))
 
 
 def canonical_name(claims):
@@ -589,8 +603,12 @@ def check_meta(kind, meta):
         check_ranges(meta, non_empty=True)
         string(meta, "reason", "meta")
     elif kind == "heartbeat":
-        obj(meta, "meta", ("intervalMillis",))
+        obj(meta, "meta", ("intervalMillis", "lastSeq", "floor"))
         integer(meta, "intervalMillis", "meta", 1)
+        last_seq = integer(meta, "lastSeq", "meta")
+        floor = integer(meta, "floor", "meta", 1)
+        if floor > last_seq + 1:
+            raise malformed("meta of a heartbeat: heartbeat floor must be in [1, lastSeq + 1]")
     elif kind == "status":
         obj(meta, "meta", ("requestId", "status", "at"), ("detail",))
         if not MESSAGE_ID.match(string(meta, "requestId", "meta")):

@@ -314,7 +314,7 @@ class MalformedInputTest {
 
     @Test
     void sequenceNumberZeroIsMalformed() throws IOException {
-        assertRejected(MalformedFileException.class, "claims.seq must be at least 1",
+        assertRejected(MalformedFileException.class, "claims.seq must be at least 1 in a file with data frames",
                 FileForge.of(plainFile).claims(c -> c.put("seq", 0)));
     }
 
@@ -428,7 +428,7 @@ class MalformedInputTest {
 
     @Test
     void fragmentOfAControlMessageIsMalformed() throws IOException {
-        Message beat = Message.of(MessageId.of("beat"), Codec.NOW, Codec.NOW.plusSeconds(60), new Envelope.Heartbeat(1000));
+        Message beat = Message.of(MessageId.of("beat"), Codec.NOW, Codec.NOW.plusSeconds(60), new Envelope.Heartbeat(1000, 0, 1));
         Path file = plaintext.write(Files.createDirectory(dir.resolve("beat")), beat);
         assertRejected(MalformedFileException.class, "is a fragment of a heartbeat; only bodies are fragmented",
                 FileForge.of(file).claims(c -> fragment(frame0(c), 0, 2, 0, 0)));

@@ -154,7 +154,7 @@ class RoundTripTest {
                         new Envelope.Ack(1_700_000_000_000L, 41, List.of(new SeqRange(43, 45), SeqRange.single(50)))),
                 Message.of(MessageId.of("nack-1"), at, at.plusSeconds(600),
                         new Envelope.Nack(1_700_000_000_000L, List.of(SeqRange.single(42)), "corrupt")),
-                Message.of(MessageId.of("beat-1"), at, at.plusSeconds(60), new Envelope.Heartbeat(30_000)));
+                Message.of(MessageId.of("beat-1"), at, at.plusSeconds(60), new Envelope.Heartbeat(30_000, 41, 38)));
         Path file = assertRoundTrips(control);
         SpoolFileName name = SpoolFileName.parse(file.getFileName().toString()).orElseThrow();
         assertEquals("ctl", name.kind());
@@ -338,7 +338,7 @@ class RoundTripTest {
                         new Envelope.Ack(1_700_000_000_000L, 41, List.of(new SeqRange(43, 45), SeqRange.single(50)))),
                 Message.of(MessageId.of("nack"), at, at.plusSeconds(600),
                         new Envelope.Nack(1_700_000_000_000L, List.of(SeqRange.single(42), new SeqRange(47, 48)), "corrupt")),
-                Message.of(MessageId.of("heartbeat"), at, at.plusSeconds(60), new Envelope.Heartbeat(30_000)),
+                Message.of(MessageId.of("heartbeat"), at, at.plusSeconds(60), new Envelope.Heartbeat(30_000, 41, 38)),
                 Message.of(MessageId.of("status-detail"), at, at.plusSeconds(600),
                         new Envelope.Status(requestId, "delivered", at.toEpochMilli(), "callee answered 201")),
                 Message.of(MessageId.of("status-plain"), at, at.plusSeconds(600),

@@ -213,9 +213,32 @@ public final class HeaderClaimsCodec {
             if (kind != MessageKind.REQUEST && kind != MessageKind.RESPONSE) {
                 throw CodecException.malformed(path + " is a fragment of a " + kind + "; only bodies are fragmented");
             }
+            checkFragmentLayout(fpath, index, count, offset, total, bodyLength);
             fragment = new FragmentInfo(index, count, offset, total);
         }
+        if (isControl(kind) && bodyLength != 0) {
+            throw CodecException.malformed(path + " is a " + kind + " with a body; control messages have none");
+        }
         return new FrameDescriptor(MessageId.of(id), kind, created, expires, metaLength, bodyLength, sha256, fragment);
+    }
+
+    /**
+     * Fragments of a body all have one size S except the last, which holds the remaining 1..S
+     * bytes: fragment i covers {@code [i*S, i*S + length)}. So every fragment proves its own
+     * place, and fragments that overlap or leave holes cannot all verify.
+     */
+    private static void checkFragmentLayout(String path, int index, int count, long offset, long total, long length)
+            throws CodecException {
+        boolean last = index == count - 1;
+        long size = last ? offset / index : length; // a last fragment has index >= 1 since count >= 2
+        boolean consistent = size > 0 && length > 0
+                && offset == (long) index * size
+                && (last ? offset + length == total && length <= size : length == size)
+                && total > (count - 1) * size && total <= count * size;
+        if (!consistent) {
+            throw CodecException.malformed(path + " does not fit one fragment size: fragment " + index + " of " + count
+                    + " covers " + length + " bytes at " + offset + " of " + total);
+        }
     }
 
     /** Acks, nacks and heartbeats: frames that carry channel state, not data. */

@@ -110,7 +110,7 @@ class IndependentDecoderTest {
         files.add(write(frontEc, FileMode.SIGNED_ENCRYPTED, small, seq++, fragment()));
         files.add(write(frontShared, FileMode.SIGNED_PLAINTEXT, SpoolFileWriter.Options.DEFAULT, seq++,
                 List.of(OutgoingFrame.whole(Message.of(id(), SpecVectors.NOW, SpecVectors.NOW.plusSeconds(60),
-                        new Envelope.Heartbeat(30_000))))));
+                        new Envelope.Heartbeat(30_000, 41, 38))))));
 
         SpoolFileReader reader = backReader(SpecVectors.clock());
         for (Path file : files) {
@@ -202,7 +202,7 @@ class IndependentDecoderTest {
                         Body.ofBytes("no route".getBytes(StandardCharsets.US_ASCII))),
                 Message.of(id(), now, later, new Envelope.Ack(EPOCH, 7, List.of(new SeqRange(9, 9), new SeqRange(11, 20)))),
                 Message.of(id(), now, now.plus(Duration.ofHours(1)), new Envelope.Nack(EPOCH, List.of(new SeqRange(8, 8)), "corrupt")),
-                Message.of(id(), now, later, new Envelope.Heartbeat(30_000)),
+                Message.of(id(), now, later, new Envelope.Heartbeat(30_000, 41, 38)),
                 Message.of(id(), now, later, new Envelope.Status(request, "delivered", now.toEpochMilli(), null)));
         List<OutgoingFrame> frames = new ArrayList<>();
         messages.forEach(m -> frames.add(OutgoingFrame.whole(m)));
