@@ -16,7 +16,8 @@ import java.util.Objects;
  * @param writer zstd level and segment size
  * @param maxFileBytes largest spool file; bigger bodies are fragmented
  * @param collateTargetBytes small messages are collated into files of about this size
- * @param collateDelay how long the first queued small message waits for company
+ * @param collateDelay how long the first queued small message waits for company; the default 0
+ *     sends at once and collates what queues up while a file is being written
  * @param bulkThresholdBytes messages with bodies over this go in the bulk lane, so they never delay small ones
  * @param resend backoff of resends of unacknowledged files
  * @param minNackResendInterval a file is resent on a nack at most this often
@@ -60,7 +61,7 @@ public record ChannelConfig(
             SpoolFileWriter.Options.DEFAULT,
             Fragmenter.DEFAULT_MAX_FILE_BYTES,
             1024 * 1024,
-            Duration.ofMillis(5),
+            Duration.ZERO,
             1024 * 1024,
             new Backoff(Duration.ofMinutes(2), 2.0, Duration.ofMinutes(30), 0.2),
             Duration.ofSeconds(30),

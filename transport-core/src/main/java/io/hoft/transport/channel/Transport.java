@@ -366,12 +366,17 @@ public final class Transport implements Closeable {
                 break;
             }
         }
-        ctx.store().inTransaction(tx -> {
-            for (IncomingChannel in : incoming.values()) {
-                tx.update("UPDATE channel SET last_heard_ms = ? WHERE peer = ?", in.lastHeardMs(), in.peer().value());
-            }
-            return null;
-        });
+        try {
+            ctx.store().inTransaction(tx -> {
+                for (IncomingChannel in : incoming.values()) {
+                    tx.update("UPDATE channel SET last_heard_ms = ? WHERE peer = ?", in.lastHeardMs(), in.peer().value());
+                }
+                return null;
+            });
+        } catch (RuntimeException e) {
+            // Only bookkeeping for the health report; a close must always finish.
+            log.warn("could not record when peers were last heard: {}", e.toString());
+        }
     }
 
     /** Builds a transport; every field but the links has a default or is required. */

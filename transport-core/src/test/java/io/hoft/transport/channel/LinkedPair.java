@@ -68,10 +68,17 @@ final class LinkedPair implements Closeable {
     }
 
     LinkedPair start() throws IOException {
+        return start(node -> { });
+    }
+
+    /** Starts both nodes after {@code prepare} has set their seams. */
+    LinkedPair start(java.util.function.Consumer<Node> prepare) throws IOException {
         front = new Node(TestNodes.front(), TestNodes.BACK, root.resolve("front"), root.resolve("link/front-out"),
                 root.resolve("link/front-in"));
         back = new Node(TestNodes.back(), TestNodes.FRONT, root.resolve("back"), root.resolve("link/back-out"),
                 root.resolve("link/back-in"));
+        prepare.accept(front);
+        prepare.accept(back);
         front.start();
         back.start();
         frontToBack = new Mirror(root.resolve("link/front-out"), root.resolve("link/back-in"), mirrorMode,
@@ -91,6 +98,9 @@ final class LinkedPair implements Closeable {
         final Path inbox;
         NodeStore store;
         Transport transport;
+        /** Seams for commit-point tests: the disk the transport writes with, and the one its link publishes with. */
+        io.hoft.transport.fs.Disk transportDisk = io.hoft.transport.fs.Disk.REAL;
+        io.hoft.transport.fs.Disk linkDisk = io.hoft.transport.fs.Disk.REAL;
 
         Node(Keyring keyring, NodeId peer, Path stateDir, Path outbox, Path inbox) {
             this.keyring = keyring;
@@ -103,10 +113,9 @@ final class LinkedPair implements Closeable {
         void start() throws IOException {
             store = NodeStore.open(stateDir);
             store.migrate("ledger", LEDGER);
-            FolderLink link = new FolderLink(outbox, inbox, stateDir.resolve("tmp"), watchMode, pollInterval,
-                    io.hoft.transport.fs.Disk.REAL);
+            FolderLink link = new FolderLink(outbox, inbox, stateDir.resolve("tmp"), watchMode, pollInterval, linkDisk);
             transport = Transport.builder().keyring(keyring).store(store).stateDir(stateDir).config(config)
-                    .listener(new Ledger(this)).link(peer, link).build();
+                    .disk(transportDisk).listener(new Ledger(this)).link(peer, link).build();
             transport.start();
         }
 

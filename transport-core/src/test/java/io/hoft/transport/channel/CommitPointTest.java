@@ -1,0 +1,131 @@
+package io.hoft.transport.channel;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.hoft.transport.link.MirrorFaults;
+import io.hoft.transport.link.WatchMode;
+import io.hoft.transport.message.MessageId;
+import io.hoft.transport.testing.FaultyDisk;
+import java.nio.file.Path;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The channel failed exactly at each of its commit points (Tape's "no commit for you"): the
+ * rename of a file into the sender's store, the publish into the outbox, the database commit
+ * on either side. After the fault heals, or after the node is closed and reopened on the same
+ * state, every message arrives exactly once.
+ */
+class CommitPointTest {
+    @TempDir
+    Path root;
+
+    private static final ChannelConfig CONFIG = ChannelConfig.DEFAULT.withFastTimers();
+
+    private List<MessageId> sendSome(LinkedPair.Node node, int count, String tag) throws Exception {
+        List<MessageId> ids = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            ids.add(node.send((tag + " " + i).getBytes()));
+        }
+        return ids;
+    }
+
+    private static void assertExactlyOnce(LinkedPair.Node receiver, List<MessageId> ids) {
+        for (MessageId id : ids) {
+            assertEquals(1L, receiver.received().getOrDefault(id.value(), 0L), "deliveries of " + id);
+        }
+    }
+
+    @Test
+    void renameIntoTheSendersStoreFailsThenHealsAndTheFileIsRebuiltWithItsSequenceNumber() throws Exception {
+        FaultyDisk disk = new FaultyDisk();
+        try (LinkedPair pair = new LinkedPair(root, CONFIG, MirrorFaults.NONE, WatchMode.BOTH, Duration.ofMillis(100))
+                .start(node -> {
+                    if (node.peer.value().equals("back")) {
+                        node.transportDisk = disk;
+                    }
+                })) {
+            disk.failMove();
+            List<MessageId> ids = sendSome(pair.front, 10, "rename");
+            await().atMost(Duration.ofSeconds(10)).until(() -> disk.failures() > 0);
+            assertEquals(0, pair.back.received().size(), "nothing can leave while the store refuses files");
+            disk.heal();
+            await().atMost(Duration.ofSeconds(30)).until(() -> pair.back.received().size() == 10 && pair.front.unsettled() == 0);
+            assertExactlyOnce(pair.back, ids);
+            assertEquals(1L, (long) pair.front.store.inTransaction(tx -> tx.queryLong("SELECT MIN(seq) FROM out_file")),
+                    "the interrupted file kept its sequence number: no gap");
+        }
+    }
+
+    @Test
+    void publishIntoTheOutboxFailsAndTheResendTimerDeliversTheStoredCopy() throws Exception {
+        FaultyDisk disk = new FaultyDisk();
+        try (LinkedPair pair = new LinkedPair(root, CONFIG, MirrorFaults.NONE, WatchMode.BOTH, Duration.ofMillis(100))
+                .start(node -> {
+                    if (node.peer.value().equals("back")) {
+                        node.linkDisk = disk;
+                    }
+                })) {
+            disk.failMove();
+            List<MessageId> ids = sendSome(pair.front, 10, "publish");
+            await().atMost(Duration.ofSeconds(10)).until(() -> pair.front.unackedFiles() > 0 && disk.failures() > 0);
+            disk.heal();
+            await().atMost(Duration.ofSeconds(30)).until(() -> pair.back.received().size() == 10 && pair.front.unsettled() == 0);
+            assertExactlyOnce(pair.back, ids);
+        }
+    }
+
+    @Test
+    void databaseCommitsFailOnBothSidesForAWhileAndNothingIsLostOrDoubled() throws Exception {
+        AtomicBoolean failing = new AtomicBoolean();
+        AtomicInteger refused = new AtomicInteger();
+        try (LinkedPair pair = new LinkedPair(root, CONFIG, MirrorFaults.NONE, WatchMode.BOTH, Duration.ofMillis(100)).start()) {
+            for (LinkedPair.Node node : List.of(pair.front, pair.back)) {
+                node.store.setCommitGate(() -> {
+                    if (failing.get()) {
+                        refused.incrementAndGet();
+                        throw new SQLException("no commit for you");
+                    }
+                });
+            }
+            List<MessageId> toBack = sendSome(pair.front, 20, "before");
+            List<MessageId> toFront = sendSome(pair.back, 20, "before back");
+            failing.set(true);
+            Thread.sleep(1500);
+            failing.set(false);
+            toBack.addAll(sendSome(pair.front, 20, "after"));
+            await().atMost(Duration.ofSeconds(60)).until(() -> pair.back.received().size() == 40
+                    && pair.front.received().size() == 20 && pair.front.unsettled() == 0 && pair.back.unsettled() == 0);
+            assertTrue(refused.get() > 0, "commits were refused while failing");
+            assertExactlyOnce(pair.back, toBack);
+            assertExactlyOnce(pair.front, toFront);
+        }
+    }
+
+    @Test
+    void receiverClosedWhileItsCommitsFailIsReopenedAndDeliversEverythingOnce() throws Exception {
+        AtomicBoolean failing = new AtomicBoolean(true);
+        try (LinkedPair pair = new LinkedPair(root, CONFIG, MirrorFaults.NONE, WatchMode.BOTH, Duration.ofMillis(100)).start()) {
+            pair.back.store.setCommitGate(() -> {
+                if (failing.get()) {
+                    throw new SQLException("no commit for you");
+                }
+            });
+            List<MessageId> ids = sendSome(pair.front, 15, "reopen");
+            Thread.sleep(1500); // files arrive and fail to commit
+            pair.back.kill();
+            failing.set(false);
+            pair.back.start();
+            await().atMost(Duration.ofSeconds(60)).until(() -> pair.back.received().size() == 15 && pair.front.unsettled() == 0);
+            assertExactlyOnce(pair.back, ids);
+        }
+    }
+}
