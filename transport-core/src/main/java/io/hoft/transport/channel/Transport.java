@@ -73,6 +73,8 @@ public final class Transport implements Closeable {
     private final ScheduledExecutorService maintenance =
             Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "hoft-maintenance"));
     private final long spoolQuotaBytes;
+    private final Path stateDir;
+    private NodeLock lock;
     private volatile boolean running;
 
     private Transport(Builder b) throws IOException {
@@ -84,6 +86,7 @@ public final class Transport implements Closeable {
                 stateDir.resolve("sent"), stateDir.resolve("tmp"), stateDir.resolve("quarantine"));
         this.links = Collections.unmodifiableMap(new LinkedHashMap<>(b.links));
         this.spoolQuotaBytes = b.spoolQuotaBytes;
+        this.stateDir = stateDir;
         this.inbound = new InboundProcessor(ctx, this);
         Files.createDirectories(ctx.tmpDir());
         Files.createDirectories(ctx.sentDir());
@@ -129,6 +132,7 @@ public final class Transport implements Closeable {
         if (running) {
             throw new IllegalStateException("already started");
         }
+        lock = NodeLock.acquire(stateDir, node());
         long nowMs = ctx.now();
         deleteContents(ctx.tmpDir());
         ctx.bodies().recover(ctx.store());
@@ -377,6 +381,7 @@ public final class Transport implements Closeable {
             // Only bookkeeping for the health report; a close must always finish.
             log.warn("could not record when peers were last heard: {}", e.toString());
         }
+        lock.close();
     }
 
     /** Builds a transport; every field but the links has a default or is required. */
