@@ -62,6 +62,43 @@ public final class ConfigLoader {
         return parse(yaml, file.toAbsolutePath().getParent(), file.toString(), type, environment);
     }
 
+    /**
+     * Loads one top-level section of a config file (for example {@code node} of a front's or a
+     * back's config, for tools that need only the node). Other sections are not checked here;
+     * environment overrides apply to keys of this section only.
+     */
+    public static <T> T loadSection(Path file, String section, Class<T> type, Map<String, String> environment) {
+        String yaml;
+        try {
+            yaml = Files.readString(file);
+        } catch (NoSuchFileException e) {
+            throw new ConfigException("config file " + file + " does not exist");
+        } catch (IOException e) {
+            throw new ConfigException("cannot read config file " + file + ": " + e.getMessage(), e);
+        }
+        JsonNode tree;
+        try {
+            tree = mapper().readTree(yaml);
+        } catch (IOException e) {
+            throw new ConfigException(file + " is not valid YAML: " + e.getMessage(), e);
+        }
+        JsonNode part = tree == null ? null : tree.get(section);
+        if (part == null || !part.isObject()) {
+            throw new ConfigException(file + " has no '" + section + ":' section");
+        }
+        String prefix = PREFIX + String.join("_", words(section)) + "_";
+        Map<String, String> sectionEnv = environment.entrySet().stream()
+                .filter(e -> e.getKey().startsWith(prefix))
+                .collect(Collectors.toMap(e -> PREFIX + e.getKey().substring(prefix.length()), Map.Entry::getValue));
+        String sectionYaml;
+        try {
+            sectionYaml = mapper().writeValueAsString(part);
+        } catch (IOException e) {
+            throw new ConfigException(file + ": " + e.getMessage(), e);
+        }
+        return parse(sectionYaml, file.toAbsolutePath().getParent(), file + " (" + section + ")", type, sectionEnv);
+    }
+
     /** Parses YAML text; {@code baseDir} anchors relative paths. */
     public static <T> T parse(String yaml, Path baseDir, String source, Class<T> type, Map<String, String> environment) {
         YAMLMapper mapper = mapper();

@@ -102,6 +102,17 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void oneSectionCanBeReadAloneWithItsOwnOverrides(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path file = dir.resolve("front.yaml");
+        java.nio.file.Files.writeString(file, YAML);
+        NodeConfig node = ConfigLoader.loadSection(file, "node", NodeConfig.class,
+                Map.of("HOFT_NODE_STATE", "/var/lib/hoft", "HOFT_FRONT_LISTEN", "ignored here"));
+        assertEquals("front", node.id());
+        assertEquals(Path.of("/var/lib/hoft"), node.state());
+        assertEquals(dir.resolve("keys/front.jwks"), node.keys());
+    }
+
+    @Test
     void sizesAndDurationsParseTheWayTheyPrint() {
         assertEquals(DataSize.parse("64KiB"), DataSize.parse(DataSize.parse("64KiB").toString()));
         assertEquals(1536, DataSize.parse("1536").bytes());
