@@ -11,6 +11,7 @@ import java.sql.Statement;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.locks.ReentrantLock;
+import org.sqlite.SQLiteConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,12 +57,17 @@ public final class NodeStore implements Closeable {
         Files.createDirectories(dir);
         Path file = dir.resolve(FILE_NAME);
         try {
-            Connection connection = DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath());
+            // IMMEDIATE: a transaction takes the write lock when it begins, so a writer in another
+            // process (hoft spool gc, a second tool) makes it wait up to busy_timeout instead of
+            // failing with SQLITE_BUSY when a deferred read would have to upgrade to a write.
+            SQLiteConfig sqlite = new SQLiteConfig();
+            sqlite.setTransactionMode(SQLiteConfig.TransactionMode.IMMEDIATE);
+            sqlite.setBusyTimeout(10_000);
+            Connection connection = DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath(), sqlite.toProperties());
             try (Statement statement = connection.createStatement()) {
                 statement.execute("PRAGMA journal_mode=WAL");
                 statement.execute("PRAGMA synchronous=FULL");
                 statement.execute("PRAGMA foreign_keys=ON");
-                statement.execute("PRAGMA busy_timeout=10000");
                 statement.execute("CREATE TABLE IF NOT EXISTS schema_migration ("
                         + "module TEXT NOT NULL, step INTEGER NOT NULL, PRIMARY KEY (module, step))");
             }
