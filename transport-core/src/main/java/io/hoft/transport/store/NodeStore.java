@@ -57,11 +57,7 @@ public final class NodeStore implements Closeable {
         Files.createDirectories(dir);
         Path file = dir.resolve(FILE_NAME);
         try {
-            // IMMEDIATE: a transaction takes the write lock when it begins, so a writer in another
-            // process (hoft spool gc, a second tool) makes it wait up to busy_timeout instead of
-            // failing with SQLITE_BUSY when a deferred read would have to upgrade to a write.
             SQLiteConfig sqlite = new SQLiteConfig();
-            sqlite.setTransactionMode(SQLiteConfig.TransactionMode.IMMEDIATE);
             sqlite.setBusyTimeout(10_000);
             Connection connection = DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath(), sqlite.toProperties());
             try (Statement statement = connection.createStatement()) {
@@ -71,7 +67,8 @@ public final class NodeStore implements Closeable {
                 statement.execute("CREATE TABLE IF NOT EXISTS schema_migration ("
                         + "module TEXT NOT NULL, step INTEGER NOT NULL, PRIMARY KEY (module, step))");
             }
-            connection.setAutoCommit(false);
+            // Autocommit stays on and transactions are begun explicitly (see inTransaction): the
+            // driver would otherwise begin the next transaction as soon as one commits.
             return new NodeStore(file, connection);
         } catch (SQLException e) {
             throw new IOException("cannot open node database " + file + ": " + e.getMessage(), e);
@@ -117,9 +114,17 @@ public final class NodeStore implements Closeable {
         T result;
         try {
             try {
+                // IMMEDIATE takes the write lock at the start, so a writer in another process
+                // (a CLI tool) makes this wait up to the busy timeout instead of failing with
+                // SQLITE_BUSY when a read would have to upgrade to a write.
+                execute("BEGIN IMMEDIATE");
+            } catch (SQLException e) {
+                throw new StoreException("cannot begin a transaction: " + e.getMessage(), e);
+            }
+            try {
                 result = work.run(tx);
                 commitGate.beforeCommit();
-                connection.commit();
+                execute("COMMIT");
             } catch (Exception e) {
                 rollback();
                 if (e instanceof StoreException) {
@@ -153,9 +158,15 @@ public final class NodeStore implements Closeable {
 
     private void rollback() {
         try {
-            connection.rollback();
+            execute("ROLLBACK");
         } catch (SQLException e) {
             log.error("rollback failed: {}", e.toString());
+        }
+    }
+
+    private void execute(String sql) throws SQLException {
+        try (Statement statement = connection.createStatement()) {
+            statement.execute(sql);
         }
     }
 
