@@ -49,6 +49,7 @@ final class RawCallee implements AutoCloseable {
     private final AtomicInteger maxActive = new AtomicInteger();
     private final CountDownLatch closed = new CountDownLatch(1);
     private volatile Script script;
+    private volatile boolean readBodies = true;
 
     private RawCallee(Script script) throws IOException {
         this.script = script;
@@ -105,6 +106,11 @@ final class RawCallee implements AutoCloseable {
         this.script = next;
     }
 
+    /** With false, only request heads are read: a body is left unread, as by a callee that stops reading. */
+    void readBodies(boolean read) {
+        this.readBodies = read;
+    }
+
     int port() {
         return server.getLocalPort();
     }
@@ -153,7 +159,7 @@ final class RawCallee implements AutoCloseable {
             InputStream in = socket.getInputStream();
             OutputStream out = socket.getOutputStream();
             while (true) {
-                Recorded request = read(in);
+                Recorded request = read(in, readBodies);
                 if (request == null) {
                     return;
                 }
@@ -176,7 +182,7 @@ final class RawCallee implements AutoCloseable {
     }
 
     /** Reads one request: the head, then a Content-Length or chunked body as raw bytes. Null at a clean end. */
-    private static Recorded read(InputStream in) throws IOException {
+    private static Recorded read(InputStream in, boolean readBody) throws IOException {
         ByteArrayOutputStream head = new ByteArrayOutputStream();
         int last4 = 0;
         while (last4 != 0x0D0A0D0A) {
@@ -194,6 +200,9 @@ final class RawCallee implements AutoCloseable {
         String text = new String(headBytes, StandardCharsets.ISO_8859_1).toLowerCase(Locale.ROOT);
         ByteArrayOutputStream body = new ByteArrayOutputStream();
         int at = text.indexOf("\r\ncontent-length:");
+        if (!readBody) {
+            return new Recorded(headBytes, new byte[0]);
+        }
         if (text.contains("\r\ntransfer-encoding: chunked")) {
             copyChunked(in, body);
         } else if (at >= 0) {
