@@ -120,6 +120,23 @@ final class BackHarness implements AutoCloseable {
         return front;
     }
 
+    /**
+     * Makes the channel forget that {@code id} was delivered, as after its dedupe retention or
+     * when a front lost its state: the front restarts with an empty store (a new epoch) and the
+     * back's channel drops its record of the id. Sending the id again then reaches the back's
+     * listener a second time.
+     */
+    void forgetDelivery(MessageId id) throws IOException {
+        front.close();
+        frontStore.close();
+        org.apache.commons.io.FileUtils.deleteDirectory(root.resolve("state/front").toFile());
+        startFront();
+        int deleted = readBack(tx -> tx.update("DELETE FROM in_message WHERE id = ?", id.value()));
+        if (deleted != 1) {
+            throw new IllegalStateException("the back's channel had no record of " + id);
+        }
+    }
+
     MessageId send(String method, String target, String upstream, List<HeaderField> headers, byte[] body) throws Exception {
         return send(MessageId.generate(Clock.systemUTC()), method, target, upstream, headers, Body.ofBytes(body), Duration.ofMinutes(10));
     }
