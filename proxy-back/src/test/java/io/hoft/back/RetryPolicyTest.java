@@ -1,0 +1,63 @@
+package io.hoft.back;
+
+import static io.hoft.back.BackHarness.fields;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.hoft.transport.message.MessageId;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * With {@code retryIdempotentOnTimeout: true} an idempotent request whose response timed out is
+ * sent again (the operator accepts that the callee may see it more than once); a POST never is.
+ */
+class RetryPolicyTest {
+    @TempDir
+    static Path root;
+
+    static RawCallee callee;
+    static BackHarness harness;
+
+    @BeforeAll
+    static void start() throws Exception {
+        callee = RawCallee.start(null);
+        callee.script(callee.hang());
+        harness = new BackHarness(root, String.join("\n",
+                "  upstreams:",
+                "    slow: {url: '" + callee.url() + "', responseTimeout: 300ms}",
+                "  retry: {maxRetries: 2, delay: 100ms, retryIdempotentOnTimeout: true}"))
+                .startFront().startBack();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        harness.close();
+        callee.close();
+    }
+
+    @BeforeEach
+    void reset() {
+        callee.clear();
+    }
+
+    @Test
+    void aTimedOutGetIsTriedAgainUpToTheRetryLimit() throws Exception {
+        MessageId id = harness.send("GET", "/report", "slow", fields("Host", "h"), new byte[0]);
+        BackHarness.Delivered response = harness.awaitResponse(id);
+        assertEquals(504, response.envelope().status());
+        assertEquals("upstream-timeout", response.header("Hoft-Error"));
+        assertEquals(3, callee.requests().size());
+    }
+
+    @Test
+    void aTimedOutPostIsNeverTriedAgain() throws Exception {
+        MessageId id = harness.send("POST", "/pay", "slow", fields("Host", "h"), "1".getBytes());
+        assertEquals(504, harness.awaitResponse(id).envelope().status());
+        Thread.sleep(600);
+        assertEquals(1, callee.requests().size());
+    }
+}
