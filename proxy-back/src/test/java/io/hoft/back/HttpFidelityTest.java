@@ -10,50 +10,27 @@ import io.hoft.transport.message.HeaderField;
 import io.hoft.transport.message.MessageId;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.zip.GZIPOutputStream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Every point of the issue's "Faithful HTTP" list, checked on the wire: the exact bytes a raw
  * socket callee received from the back, and the RESPONSE envelope the front received for the
  * callee's scripted raw bytes.
  */
-class HttpFidelityTest {
-    @TempDir
-    static Path root;
-
-    static RawCallee callee;
-    static BackHarness harness;
+class HttpFidelityTest extends RawCalleeSuite {
     static String authority;
 
     @BeforeAll
     static void start() throws Exception {
-        callee = RawCallee.start(RawCallee.reply("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"));
-        authority = "127.0.0.1:" + callee.port();
-        harness = new BackHarness(root, String.join("\n",
+        start(callee -> String.join("\n",
                 "  upstreams:",
                 "    api: {url: '" + callee.url() + "/base', responseTimeout: 5s}",
                 "    plain: {url: '" + callee.url() + "'}",
-                "    preserve: {url: '" + callee.url() + "', preserveHost: true}"))
-                .startFront().startBack();
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        harness.close();
-        callee.close();
-    }
-
-    @BeforeEach
-    void reset() {
-        callee.clear();
-        callee.script(RawCallee.reply("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+                "    preserve: {url: '" + callee.url() + "', preserveHost: true}"));
+        authority = "127.0.0.1:" + callee.port();
     }
 
     private static BackHarness.Delivered call(String method, String target, String upstream, List<HeaderField> headers, byte[] body)

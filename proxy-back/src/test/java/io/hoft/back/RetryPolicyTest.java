@@ -4,44 +4,26 @@ import static io.hoft.back.BackHarness.fields;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.hoft.transport.message.MessageId;
-import java.nio.file.Path;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * With {@code retryIdempotentOnTimeout: true} an idempotent request whose response timed out is
  * sent again (the operator accepts that the callee may see it more than once); a POST never is.
  */
-class RetryPolicyTest {
-    @TempDir
-    static Path root;
-
-    static RawCallee callee;
-    static BackHarness harness;
-
+class RetryPolicyTest extends RawCalleeSuite {
     @BeforeAll
     static void start() throws Exception {
-        callee = RawCallee.start(null);
-        callee.script(callee.hang());
-        harness = new BackHarness(root, String.join("\n",
+        start(callee -> String.join("\n",
                 "  upstreams:",
                 "    slow: {url: '" + callee.url() + "', responseTimeout: 300ms}",
-                "  retry: {maxRetries: 2, delay: 100ms, retryIdempotentOnTimeout: true}"))
-                .startFront().startBack();
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        harness.close();
-        callee.close();
+                "  retry: {maxRetries: 2, delay: 100ms, retryIdempotentOnTimeout: true}"));
     }
 
     @BeforeEach
-    void reset() {
-        callee.clear();
+    void neverAnswer() {
+        callee.script(callee.hang());
     }
 
     @Test

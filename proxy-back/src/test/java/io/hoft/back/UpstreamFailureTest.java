@@ -10,56 +10,32 @@ import io.hoft.transport.message.Body;
 import io.hoft.transport.message.MessageId;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Callee failures become the answers of the contract, with {@code Hoft-Error}, the envelope's
  * error and a JSON body; only a connection that could not be established is retried, and
  * nothing that may have reached the callee is sent twice.
  */
-class UpstreamFailureTest {
-    @TempDir
-    static Path root;
-
-    static RawCallee callee;
-    static BackHarness harness;
+class UpstreamFailureTest extends RawCalleeSuite {
     static int closedPort;
 
     @BeforeAll
     static void start() throws Exception {
-        callee = RawCallee.start(RawCallee.reply("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"));
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             closedPort = socket.getLocalPort();
         }
-        harness = new BackHarness(root, String.join("\n",
+        start(callee -> String.join("\n",
                 "  upstreams:",
                 "    api: {url: 'http://localhost:" + callee.port() + "/base', responseTimeout: 3s}",
                 "    slow: {url: '" + callee.url() + "', responseTimeout: 400ms}",
                 "    down: {url: 'http://127.0.0.1:" + closedPort + "', connectTimeout: 1s}",
                 "    small: {url: '" + callee.url() + "', maxResponseBody: 1KiB}",
                 "    single: {url: '" + callee.url() + "', maxConcurrent: 1, responseTimeout: 5s}",
-                "  retry: {maxRetries: 2, delay: 150ms}"))
-                .startFront().startBack();
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        harness.close();
-        callee.close();
-    }
-
-    @BeforeEach
-    void reset() {
-        callee.clear();
-        callee.readBodies(true);
-        callee.script(RawCallee.reply("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+                "  retry: {maxRetries: 2, delay: 150ms}"));
     }
 
     private static BackHarness.Delivered call(String method, String target, String upstream, byte[] body) throws Exception {
