@@ -152,7 +152,11 @@ final class Exchange {
             for (Header header : response.getHeaders()) {
                 headers.add(new HeaderField(header.getName(), header.getValue() == null ? "" : header.getValue()));
             }
-            String reason = response.getReasonPhrase() == null ? "" : response.getReasonPhrase();
+            if (response.getCode() < 200 || response.getCode() > 999) {
+                throw new HttpException("the callee's final status " + response.getCode() + " is not 200 to 999");
+            }
+            // NUL is the one byte a status line can carry that the RESPONSE envelope may not (SPEC.md 9.2).
+            String reason = response.getReasonPhrase() == null ? "" : response.getReasonPhrase().replace('\0', ' ');
             HttpEntity entity = response.getEntity();
             byte[] inline = null;
             long length = 0;

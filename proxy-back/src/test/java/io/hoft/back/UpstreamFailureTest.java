@@ -172,4 +172,18 @@ class UpstreamFailureTest extends RawCalleeSuite {
         assertEquals(200, harness.awaitResponse(first).envelope().status());
         assertEquals(1, callee.requests().size(), "only the first request reached the callee");
     }
+
+    @Test
+    void aStatusLineTheEnvelopeCannotCarryIsMadeSafeOrRefusedAndNeverBlocksTheChannel() throws Exception {
+        callee.script(RawCallee.reply("HTTP/1.1 200 O\u0000K\r\nContent-Length: 0\r\n\r\n"));
+        BackHarness.Delivered nul = call("GET", "/", "api", new byte[0]);
+        assertEquals(200, nul.envelope().status());
+        assertEquals("O K", nul.envelope().reason());
+        callee.script(RawCallee.replyAndClose("HTTP/1.1 1000 Too Big\r\nContent-Length: 0\r\n\r\n"));
+        BackHarness.Delivered big = call("GET", "/", "api", new byte[0]);
+        assertSynthetic(big, BackError.UPSTREAM_FAILED, big.envelope().requestId());
+        callee.script(RawCallee.reply("HTTP/1.1 200 OK\r\nX-Bad: a\u0000b\r\nContent-Length: 0\r\n\r\n"));
+        BackHarness.Delivered header = call("GET", "/", "api", new byte[0]);
+        assertSynthetic(header, BackError.UPSTREAM_FAILED, header.envelope().requestId());
+    }
 }
