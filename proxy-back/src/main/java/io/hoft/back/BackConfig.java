@@ -3,11 +3,21 @@ package io.hoft.back;
 import io.hoft.transport.config.ConfigLoader;
 import io.hoft.transport.config.DataSize;
 import io.hoft.transport.config.NodeConfig;
+import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Pattern;
@@ -28,6 +38,7 @@ import java.util.regex.Pattern;
  *       preserveHost: false          # false: Host is the upstream's authority; true: the caller's Host
  *       keepAlive: 30s               # how long an idle connection is kept for reuse; 0s: one connection per call
  *       maxResponseBody: 4GiB        # a larger response body is answered 502 upstream-response-too-large
+ *       trustedCertificates: ca.pem  # https only: trust exactly these PEM certificates (default: the JVM's trust store)
  *   retry:
  *     maxRetries: 2                  # further attempts when the connection could not be established
  *     delay: 500ms
@@ -73,7 +84,7 @@ public record BackConfig(NodeConfig node, Back back) {
                     throw new IllegalArgumentException("upstream " + name + " needs at least a url");
                 }
             }
-            upstreams = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(upstreams));
+            upstreams = Collections.unmodifiableMap(new LinkedHashMap<>(upstreams));
             retry = retry == null ? Retry.DEFAULT : retry;
             via = via == null ? "hoft" : via;
             if (!TOKEN.matcher(via).matches()) {
@@ -89,7 +100,7 @@ public record BackConfig(NodeConfig node, Back back) {
      * query or fragment); a base path (such as {@code /api}) is put before every request target.
      */
     public record Upstream(String url, Integer maxConcurrent, Duration connectTimeout, Duration responseTimeout,
-            Boolean preserveHost, Duration keepAlive, DataSize maxResponseBody) {
+            Boolean preserveHost, Duration keepAlive, DataSize maxResponseBody, Path trustedCertificates) {
 
         public Upstream {
             if (url == null) {
@@ -107,6 +118,28 @@ public record BackConfig(NodeConfig node, Back back) {
             maxResponseBody = maxResponseBody == null ? DataSize.parse("4GiB") : maxResponseBody;
             if (maxResponseBody.bytes() < 1) {
                 throw new IllegalArgumentException("maxResponseBody must be at least 1 byte");
+            }
+            if (trustedCertificates != null) {
+                if (!url.regionMatches(true, 0, "https:", 0, 6)) {
+                    throw new IllegalArgumentException("trustedCertificates is for https upstreams only");
+                }
+                certificates(trustedCertificates);
+            }
+        }
+
+        /** The certificates of a PEM (or DER) file, at least one. */
+        static List<X509Certificate> certificates(Path file) {
+            try (InputStream in = Files.newInputStream(file)) {
+                List<X509Certificate> certificates = new ArrayList<>();
+                for (Certificate certificate : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+                    certificates.add((X509Certificate) certificate);
+                }
+                if (certificates.isEmpty()) {
+                    throw new IllegalArgumentException("trustedCertificates " + file + " holds no certificate");
+                }
+                return certificates;
+            } catch (IOException | CertificateException e) {
+                throw new IllegalArgumentException("trustedCertificates " + file + " cannot be read: " + e.getMessage());
             }
         }
 

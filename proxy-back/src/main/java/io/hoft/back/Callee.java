@@ -1,9 +1,15 @@
 package io.hoft.back;
 
+import java.io.IOException;
 import java.net.URI;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.X509Certificate;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.concurrent.Semaphore;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
 import org.apache.hc.client5.http.HttpRoute;
 import org.apache.hc.client5.http.config.ConnectionConfig;
 import org.apache.hc.client5.http.config.TlsConfig;
@@ -70,7 +76,7 @@ final class Callee implements AutoCloseable {
                         .http1Config(HTTP1)
                         .charCodingConfig(CharCodingConfig.custom().setCharset(StandardCharsets.ISO_8859_1).build())
                         .build())
-                .setTlsSocketStrategy(DefaultClientTlsStrategy.createSystemDefault())
+                .setTlsSocketStrategy(tls(config))
                 .setDefaultTlsConfig(TlsConfig.custom().setVersionPolicy(HttpVersionPolicy.FORCE_HTTP_1).build())
                 .setDefaultSocketConfig(SocketConfig.custom().setSoTimeout(responseTimeout).setTcpNoDelay(true).build())
                 .setDefaultConnectionConfig(ConnectionConfig.custom()
@@ -81,6 +87,28 @@ final class Callee implements AutoCloseable {
                 .setMaxConnPerRoute(config.maxConcurrent())
                 .setMaxConnTotal(config.maxConcurrent())
                 .build();
+    }
+
+    /** The JVM's trust store, or only the configured certificates (host names are verified either way). */
+    private static DefaultClientTlsStrategy tls(BackConfig.Upstream config) {
+        if (config.trustedCertificates() == null) {
+            return DefaultClientTlsStrategy.createSystemDefault();
+        }
+        try {
+            KeyStore trust = KeyStore.getInstance("PKCS12");
+            trust.load(null, null);
+            int n = 0;
+            for (X509Certificate certificate : BackConfig.Upstream.certificates(config.trustedCertificates())) {
+                trust.setCertificateEntry("trusted-" + n++, certificate);
+            }
+            TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            factory.init(trust);
+            SSLContext context = SSLContext.getInstance("TLS");
+            context.init(null, factory.getTrustManagers(), null);
+            return new DefaultClientTlsStrategy(context);
+        } catch (GeneralSecurityException | IOException e) {
+            throw new IllegalArgumentException("cannot set up TLS trust from " + config.trustedCertificates() + ": " + e, e);
+        }
     }
 
     String name() {

@@ -185,9 +185,12 @@ final class Dispatcher implements AutoCloseable {
         }
     }
 
-    /** Hands the oldest queued requests of {@code callee}'s name to workers while permits last. */
+    /**
+     * Hands the oldest queued requests of {@code callee}'s name to workers while permits last;
+     * forbidden ones among them are answered at once, even when no permit is free.
+     */
     private void place(Callee callee, long nowMs) {
-        if (callee.permits().availablePermits() == 0 || closing) {
+        if (closing) {
             return;
         }
         int limit = callee.config().maxConcurrent() + inFlight.size() + 16;
@@ -203,9 +206,6 @@ final class Dispatcher implements AutoCloseable {
             }
             Targets.Route route = (Targets.Route) resolution;
             if (!route.callee().permits().tryAcquire()) {
-                if (route.callee() == callee) {
-                    return;
-                }
                 continue;
             }
             Call call = new Call(this, queued.id(), route);

@@ -104,6 +104,9 @@ class BackConfigTest {
         assertTrue(error("  upstreams:\n    a: {url: 'http://x', responseTimeout: 0s}\n").contains("responseTimeout"));
         assertTrue(error("  upstreams:\n    a: {url: 'http://x', responseTimeut: 1s}\n").contains("unknown key"));
         assertTrue(error("  upstreams:\n    'a b': {url: 'http://x'}\n").contains("upstream name"));
+        assertTrue(error("  upstreams:\n    a: {url: 'http://x', trustedCertificates: ca.pem}\n").contains("https upstreams only"));
+        assertTrue(error("  upstreams:\n    a: {url: 'https://x', trustedCertificates: /nonexistent/ca.pem}\n")
+                .contains("'back.upstreams.a"));
         assertTrue(error("  upstreams:\n    a: {url: 'http://x'}\n  via: 'two words'\n").contains("via must be a token"));
         assertTrue(error("  upstreams:\n    a: {url: 'http://x'}\n  retry: {maxRetries: -1}\n").contains("maxRetries"));
         assertTrue(error("  upstreams:\n    a: {url: 'http://x'}\n  retry: {delay: soon}\n").contains("back.retry.delay"));
