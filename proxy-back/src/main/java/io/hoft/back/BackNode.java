@@ -109,6 +109,11 @@ public final class BackNode implements ChannelListener, Closeable {
         tx.afterCommit(current::wake);
     }
 
+    /** The node database (tests install a commit gate on it). */
+    io.hoft.transport.store.NodeStore store() {
+        return runtime.store();
+    }
+
     public NodeId nodeId() {
         return config.node().nodeId();
     }

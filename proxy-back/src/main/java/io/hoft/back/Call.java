@@ -78,6 +78,8 @@ final class Call implements Runnable {
             if (calling) {
                 dispatcher.answer(id, Synthetic.of(BackError.UPSTREAM_INTERRUPTED, "the back failed during the call: " + e,
                         id, route.callee().name()));
+            } else {
+                Dispatcher.sleepQuietly(1000); // not called: it stays queued and is tried again, not at once
             }
         } finally {
             dispatcher.finished(this);
@@ -118,7 +120,14 @@ final class Call implements Runnable {
                 return;
             }
             if (!calling) {
-                if (!markCalling(request, connectAttempts)) {
+                boolean marked;
+                try {
+                    marked = markCalling(request, connectAttempts);
+                } catch (RuntimeException e) {
+                    current.release();
+                    throw e;
+                }
+                if (!marked) {
                     current.release();
                     return;
                 }

@@ -175,6 +175,18 @@ class HttpFidelityTest extends RawCalleeSuite {
     }
 
     @Test
+    void a204ThatWronglyCarriesABodyLosesItAndItsConnectionIsNotReused() throws Exception {
+        callee.script(RawCallee.reply("HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\nhello"));
+        BackHarness.Delivered noContent = call("DELETE", "/x", "plain", fields("Host", "h"), new byte[0]);
+        assertEquals(204, noContent.envelope().status());
+        assertEquals(0, noContent.length());
+        int connections = callee.connections();
+        callee.script(RawCallee.reply("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nnext"));
+        assertEquals("next", call("GET", "/", "plain", fields("Host", "h"), new byte[0]).bodyText());
+        assertEquals(connections + 1, callee.connections(), "the next exchange had a connection of its own");
+    }
+
+    @Test
     void anyMethodTokenIsSentAsItIs() throws Exception {
         for (String method : List.of("PROPFIND", "X-ANYTHING", "patch")) {
             callee.clear();
