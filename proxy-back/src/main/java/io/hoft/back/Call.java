@@ -134,31 +134,34 @@ final class Call implements Runnable {
                 calling = true;
             }
             exchange = current;
+            RecordedResponse raw = null;
+            Exchange.Failure failure = null;
             try {
                 if (aborted) {
                     current.abort(BackError.UPSTREAM_INTERRUPTED);
                 }
-                RecordedResponse raw = current.send(request, route.path(), fields, dispatcher.bodies,
-                        callee.config().maxResponseBody().bytes());
+                raw = current.send(request, route.path(), fields, dispatcher.bodies, callee.config().maxResponseBody().bytes());
+            } catch (Exchange.Failure e) {
+                failure = e;
+            } finally {
                 current.release();
                 exchange = null;
+            }
+            if (failure == null) {
                 dispatcher.answer(id, new RecordedResponse(raw.status(), raw.reason(), ReplayRules.response(raw.headers(), via),
                         null, raw.bodyInline(), raw.bodyName(), raw.bodyLength()));
                 return;
-            } catch (Exchange.Failure failure) {
-                current.release();
-                exchange = null;
-                lastFailure = failure;
-                log.info("call {} to {}: {}", id, callee.name(), failure.getMessage());
-                boolean retryable = failure.error() == BackError.UPSTREAM_TIMEOUT && retry.retryIdempotentOnTimeout()
-                        && IDEMPOTENT.contains(request.method().toUpperCase(Locale.ROOT));
-                if (retryable && retriesLeft-- > 0 && !aborted) {
-                    Thread.sleep(retry.delay().toMillis());
-                    continue;
-                }
-                dispatcher.answer(id, failure(failure));
-                return;
             }
+            lastFailure = failure;
+            log.info("call {} to {}: {}", id, callee.name(), failure.getMessage());
+            boolean retryable = failure.error() == BackError.UPSTREAM_TIMEOUT && retry.retryIdempotentOnTimeout()
+                    && IDEMPOTENT.contains(request.method().toUpperCase(Locale.ROOT));
+            if (retryable && retriesLeft-- > 0 && !aborted) {
+                Thread.sleep(retry.delay().toMillis());
+                continue;
+            }
+            dispatcher.answer(id, failure(failure));
+            return;
         }
     }
 

@@ -36,7 +36,7 @@ import org.apache.hc.core5.util.Timeout;
  * {@link HttpRequestExecutor} directly, without the client's protocol chain, so nothing is
  * added to the request or taken from the response behind the back's back: no User-Agent, no
  * Accept-Encoding or decompression, no cookies, no redirects, no authentication, no automatic
- * retries, no Upgrade, no Expect; the request line and header fields are exactly those of
+ * retries, no Upgrade, no Expect of its own; the request line and header fields are exactly those of
  * {@link ReplayRules}.
  *
  * <p>Bodies stream: the request body from its stored file (with its exact Content-Length), the
