@@ -1,0 +1,63 @@
+package io.hoft.back;
+
+import java.util.List;
+
+/**
+ * The back's tables in the node database (module {@code back}); steps are append-only.
+ *
+ * <ul>
+ *   <li>{@code back_request}: one row per request id ever delivered, until its expiry plus the
+ *       retention period. {@code state} moves {@code queued -> calling -> responded} (or
+ *       straight {@code queued -> responded} when the back answers without calling) and never
+ *       back. The request body is kept (inline up to 64 KiB, else a body file owned by
+ *       {@code back:request:ID}) until the answer is recorded; the answer (status, reason,
+ *       headers as {@code [[name, value], ...]} JSON, error, body inline or in a file owned by
+ *       {@code back:response:ID}) is kept until the row is purged, so a repeated request id gets
+ *       it again.
+ *   <li>{@code back_reply}: answers owed to a peer and not yet handed to the channel: a duplicate
+ *       of an answered request, a duplicate from a second peer, or an answer the channel could
+ *       not take at once (its queue was full).
+ * </ul>
+ */
+final class BackSchema {
+    static final String MODULE = "back";
+
+    static final List<String> STEPS = List.of(
+            "CREATE TABLE back_request ("
+                    + " id TEXT PRIMARY KEY,"
+                    + " peer TEXT NOT NULL,"
+                    + " state TEXT NOT NULL CHECK (state IN ('queued', 'calling', 'responded')),"
+                    + " upstream TEXT NOT NULL,"
+                    + " method TEXT NOT NULL,"
+                    + " target TEXT NOT NULL,"
+                    + " headers TEXT NOT NULL,"
+                    + " body_inline BLOB,"
+                    + " body_name TEXT,"
+                    + " body_length INTEGER NOT NULL,"
+                    + " created_ms INTEGER NOT NULL,"
+                    + " expires_ms INTEGER NOT NULL,"
+                    + " received_ms INTEGER NOT NULL,"
+                    + " calling_ms INTEGER,"
+                    + " responded_ms INTEGER,"
+                    + " connect_attempts INTEGER NOT NULL DEFAULT 0,"
+                    + " duplicates INTEGER NOT NULL DEFAULT 0,"
+                    + " replies INTEGER NOT NULL DEFAULT 0,"
+                    + " status INTEGER,"
+                    + " reason TEXT,"
+                    + " response_headers TEXT,"
+                    + " error TEXT,"
+                    + " response_inline BLOB,"
+                    + " response_name TEXT,"
+                    + " response_length INTEGER,"
+                    + " purge_after_ms INTEGER NOT NULL);"
+                    + "CREATE INDEX back_request_queue ON back_request (state, upstream, received_ms);"
+                    + "CREATE INDEX back_request_purge ON back_request (purge_after_ms);"
+                    + "CREATE TABLE back_reply ("
+                    + " request_id TEXT NOT NULL REFERENCES back_request (id) ON DELETE CASCADE,"
+                    + " peer TEXT NOT NULL,"
+                    + " due_ms INTEGER NOT NULL,"
+                    + " tries INTEGER NOT NULL DEFAULT 0,"
+                    + " PRIMARY KEY (request_id, peer))");
+
+    private BackSchema() {}
+}

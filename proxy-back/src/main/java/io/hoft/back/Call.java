@@ -1,0 +1,196 @@
+package io.hoft.back;
+
+import io.hoft.transport.channel.ChannelFullException;
+import io.hoft.transport.message.HeaderField;
+import io.hoft.transport.message.MessageId;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One request's call, on a worker thread, holding one permit of its callee. In order:
+ * connect (retrying, per the retry policy, only while the connection cannot be established:
+ * nothing has been sent, so the callee cannot have seen the request); commit the
+ * {@code calling} mark together with the {@code delivered} status message; only then send the
+ * first byte; stream the response into the store; commit the answer together with the RESPONSE
+ * message. A request found expired, or answered meanwhile, when the mark is due is not called.
+ */
+final class Call implements Runnable {
+    private static final Logger log = LoggerFactory.getLogger(Call.class);
+    /** RFC 9110 section 9.2.2. */
+    private static final Set<String> IDEMPOTENT = Set.of("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE");
+
+    private final Dispatcher dispatcher;
+    private final MessageId id;
+    private final Targets.Route route;
+    private volatile Exchange exchange;
+    private volatile boolean aborted;
+    /** Set once the calling mark committed: from then on the outcome must be answered, never left open. */
+    private boolean calling;
+
+    Call(Dispatcher dispatcher, MessageId id, Targets.Route route) {
+        this.dispatcher = dispatcher;
+        this.id = id;
+        this.route = route;
+    }
+
+    MessageId id() {
+        return id;
+    }
+
+    Targets.Route route() {
+        return route;
+    }
+
+    /** The exchange in progress, if any (for the watchdog). */
+    Exchange exchange() {
+        return exchange;
+    }
+
+    /** Breaks the call off at shutdown. */
+    void abort() {
+        aborted = true;
+        Exchange current = exchange;
+        if (current != null) {
+            current.abort(BackError.UPSTREAM_INTERRUPTED);
+        }
+    }
+
+    @Override
+    public void run() {
+        try {
+            StoredRequest request = dispatcher.store.inTransaction(tx -> dispatcher.requests.load(tx, id)).orElse(null);
+            if (request == null || !request.state().equals("queued")) {
+                return;
+            }
+            call(request);
+        } catch (InterruptedException e) {
+            if (calling) {
+                dispatcher.answer(id, Synthetic.of(BackError.UPSTREAM_INTERRUPTED, "the back shut down during the call",
+                        id, route.callee().name()));
+            } else {
+                log.info("call {} stopped before it started; it stays queued", id);
+            }
+        } catch (RuntimeException e) {
+            log.error("call {} failed unexpectedly", id, e);
+            if (calling) {
+                dispatcher.answer(id, Synthetic.of(BackError.UPSTREAM_INTERRUPTED, "the back failed during the call: " + e,
+                        id, route.callee().name()));
+            } else {
+                Dispatcher.sleepQuietly(1000); // not called: it stays queued and is tried again, not at once
+            }
+        } finally {
+            dispatcher.finished(this);
+        }
+    }
+
+    private void call(StoredRequest request) throws InterruptedException {
+        Callee callee = route.callee();
+        BackConfig.Retry retry = dispatcher.config.retry();
+        String via = dispatcher.config.via();
+        String host = ReplayRules.host(callee.config().preserveHost(), route.authority(), callee.authority(), request.headers());
+        List<HeaderField> fields = ReplayRules.request(request.headers(), request.method(), host, request.bodyLength(), via);
+        int connectAttempts = 0;
+        int retriesLeft = retry.maxRetries();
+        Exchange.Failure lastFailure = null;
+        while (true) {
+            Exchange current;
+            try {
+                connectAttempts++;
+                dispatcher.metrics.increment("hoft_back_connect_attempts_total", "upstream", callee.name());
+                current = Exchange.connect(callee, id.value());
+            } catch (Exchange.NotConnected e) {
+                log.info("call {}: {}", id, e.getMessage());
+                if (retriesLeft-- > 0 && !aborted) {
+                    Thread.sleep(retry.delay().toMillis());
+                    continue;
+                }
+                if (!calling) {
+                    int attempts = connectAttempts;
+                    dispatcher.store.inTransaction(tx -> {
+                        dispatcher.requests.countAttempts(tx, id, attempts);
+                        return null;
+                    });
+                }
+                dispatcher.answer(id, lastFailure != null ? failure(lastFailure)
+                        : Synthetic.of(BackError.UPSTREAM_UNREACHABLE, e.getMessage() + " (after " + connectAttempts
+                                + " attempts)", id, callee.name()));
+                return;
+            }
+            if (!calling) {
+                boolean marked;
+                try {
+                    marked = markCalling(request, connectAttempts);
+                } catch (RuntimeException e) {
+                    current.release();
+                    throw e;
+                }
+                if (!marked) {
+                    current.release();
+                    return;
+                }
+                calling = true;
+            }
+            exchange = current;
+            RecordedResponse raw = null;
+            Exchange.Failure failure = null;
+            try {
+                if (aborted) {
+                    current.abort(BackError.UPSTREAM_INTERRUPTED);
+                }
+                raw = current.send(request, route.path(), fields, dispatcher.bodies, callee.config().maxResponseBody().bytes());
+            } catch (Exchange.Failure e) {
+                failure = e;
+            } finally {
+                current.release();
+                exchange = null;
+            }
+            if (failure == null) {
+                dispatcher.answer(id, new RecordedResponse(raw.status(), raw.reason(), ReplayRules.response(raw.headers(), via),
+                        null, raw.bodyInline(), raw.bodyName(), raw.bodyLength()));
+                return;
+            }
+            lastFailure = failure;
+            log.info("call {} to {}: {}", id, callee.name(), failure.getMessage());
+            boolean retryable = failure.error() == BackError.UPSTREAM_TIMEOUT && retry.retryIdempotentOnTimeout()
+                    && IDEMPOTENT.contains(request.method().toUpperCase(Locale.ROOT));
+            if (retryable && retriesLeft-- > 0 && !aborted) {
+                Thread.sleep(retry.delay().toMillis());
+                continue;
+            }
+            dispatcher.answer(id, failure(failure));
+            return;
+        }
+    }
+
+    private RecordedResponse failure(Exchange.Failure failure) {
+        return Synthetic.of(failure.error(), failure.getMessage(), id, route.callee().name());
+    }
+
+    /**
+     * Commits the calling mark and the {@code delivered} status. If the request expired or was
+     * answered meanwhile, it is not called (an expired one is answered now).
+     */
+    private boolean markCalling(StoredRequest request, int connectAttempts) {
+        boolean marked = dispatcher.store.inTransaction(tx -> {
+            long nowMs = dispatcher.clock.millis();
+            if (!dispatcher.requests.markCalling(tx, id, connectAttempts, nowMs)) {
+                return false;
+            }
+            try {
+                dispatcher.replies.status(tx, request.peer(), id, request.expiresMs(), "delivered",
+                        "calling upstream " + route.callee().name());
+            } catch (ChannelFullException e) {
+                log.warn("no room for the delivered status of {}: {}", id, e.getMessage());
+            }
+            return true;
+        });
+        if (!marked && dispatcher.clock.millis() >= request.expiresMs()) {
+            dispatcher.answer(id, Synthetic.of(BackError.EXPIRED, "the request expired before the back could call the callee;"
+                    + " it was not called", id, route.callee().name()));
+        }
+        return marked;
+    }
+}

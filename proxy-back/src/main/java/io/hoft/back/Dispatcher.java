@@ -1,0 +1,346 @@
+package io.hoft.back;
+
+import io.hoft.transport.channel.ChannelFullException;
+import io.hoft.transport.channel.TransportMetrics;
+import io.hoft.transport.keys.NodeId;
+import io.hoft.transport.message.MessageId;
+import io.hoft.transport.store.NodeStore;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Takes queued requests from the database to their callees. One thread places work: the oldest
+ * queued requests of each upstream that has a free permit go to worker threads as {@link Call}s;
+ * requests that are expired or forbidden are answered at once, without a call; answers owed to
+ * peers are sent when due; old rows are purged. A watchdog thread breaks off exchanges that make
+ * no progress. No thread holds a database transaction across a network call.
+ *
+ * <p>The only ways a request leaves {@code queued} are a committed answer and the committed
+ * {@code calling} mark a {@link Call} makes after connecting and before the first byte; both are
+ * conditional on the row still being {@code queued}, and a request is placed in at most one
+ * {@link Call} at a time (the in-flight map), so no request id is ever called twice.
+ */
+final class Dispatcher implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
+    private static final long IDLE_WAIT_MS = 1000;
+    private static final long PURGE_EVERY_MS = 60_000;
+    private static final int BATCH = 256;
+
+    final NodeStore store;
+    final RequestStore requests;
+    final Replies replies;
+    final Targets targets;
+    final BackConfig.Back config;
+    final io.hoft.transport.store.BodyFiles bodies;
+    final Clock clock;
+    final TransportMetrics metrics;
+    private final Map<MessageId, Call> inFlight = new ConcurrentHashMap<>();
+    private final AtomicInteger workerNumber = new AtomicInteger();
+    private final ExecutorService workers = Executors.newCachedThreadPool(r -> daemon(r, "hoft-back-call-" + workerNumber.incrementAndGet()));
+    private final ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "hoft-back-watchdog"));
+    private final Object signal = new Object();
+    private boolean signalled;
+    private volatile boolean running;
+    private volatile boolean closing;
+    private Thread thread;
+
+    Dispatcher(NodeStore store, RequestStore requests, Replies replies, Targets targets, BackConfig.Back config,
+            io.hoft.transport.store.BodyFiles bodies, Clock clock, TransportMetrics metrics) {
+        this.store = store;
+        this.requests = requests;
+        this.replies = replies;
+        this.targets = targets;
+        this.config = config;
+        this.bodies = bodies;
+        this.clock = clock;
+        this.metrics = metrics;
+    }
+
+    /**
+     * Answers every request whose call had started before the back stopped: the outcome is
+     * unknown, so it gets {@link BackError#UPSTREAM_INTERRUPTED} and is never called. Run before
+     * {@link #start}.
+     */
+    int recoverInterrupted() {
+        List<MessageId> interrupted = store.inTransaction(requests::calling);
+        for (MessageId id : interrupted) {
+            log.warn("request {} was being called when the back stopped; answering upstream-interrupted", id);
+            answer(id, Synthetic.of(BackError.UPSTREAM_INTERRUPTED, "the back stopped while this call was in progress;"
+                    + " the callee may or may not have acted on it, and it is not called again", id, upstream(id)));
+        }
+        return interrupted.size();
+    }
+
+    void start() {
+        running = true;
+        thread = daemon(this::loop, "hoft-back-dispatch");
+        thread.start();
+        long tickMs = Math.max(20, Math.min(1000, targets.callees().stream()
+                .mapToLong(c -> c.config().responseTimeout().toMillis() / 5).min().orElse(1000)));
+        watchdog.scheduleWithFixedDelay(this::watch, tickMs, tickMs, TimeUnit.MILLISECONDS);
+        watchdog.scheduleWithFixedDelay(() -> targets.callees().forEach(Callee::maintain), 5, 5, TimeUnit.SECONDS);
+    }
+
+    /** Something changed (a request arrived, a call ended): look again now. */
+    void wake() {
+        synchronized (signal) {
+            signalled = true;
+            signal.notifyAll();
+        }
+    }
+
+    boolean closing() {
+        return closing;
+    }
+
+    private void loop() {
+        long lastPurgeMs = 0;
+        while (running) {
+            long waitMs = IDLE_WAIT_MS;
+            try {
+                long nowMs = clock.millis();
+                long nextReplyMs = sendDueReplies(nowMs);
+                if (nextReplyMs >= 0) {
+                    waitMs = Math.max(1, Math.min(waitMs, nextReplyMs - nowMs));
+                }
+                answerUncallable(nowMs);
+                for (Callee callee : targets.callees()) {
+                    place(callee, nowMs);
+                }
+                if (nowMs - lastPurgeMs >= PURGE_EVERY_MS) {
+                    lastPurgeMs = nowMs;
+                    int purged = store.inTransaction(tx -> requests.purge(tx, nowMs, 10_000));
+                    if (purged > 0) {
+                        log.info("purged {} answered requests past their retention", purged);
+                    }
+                }
+            } catch (RuntimeException e) {
+                log.error("dispatching failed; trying again in a second", e);
+            }
+            synchronized (signal) {
+                if (!signalled && running) {
+                    try {
+                        signal.wait(waitMs);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+                signalled = false;
+            }
+        }
+    }
+
+    /** Sends owed answers that are due; returns when the next one is due, or -1. */
+    private long sendDueReplies(long nowMs) {
+        for (RequestStore.PendingReply reply : store.inTransaction(tx -> requests.dueReplies(tx, nowMs, BATCH))) {
+            store.inTransaction(tx -> {
+                Optional<RecordedResponse> response = requests.response(tx, reply.requestId());
+                if (response.isEmpty()) {
+                    requests.settle(tx, reply);
+                    return null;
+                }
+                try {
+                    replies.response(tx, reply.peer(), reply.requestId(), requests.expiresMs(tx, reply.requestId()), response.get());
+                    requests.countReply(tx, reply.requestId());
+                    requests.settle(tx, reply);
+                    metrics.increment("hoft_back_replies_repeated_total", "peer", reply.peer().value());
+                } catch (ChannelFullException e) {
+                    requests.postpone(tx, reply, nowMs + e.retryAfter().toMillis());
+                }
+                return null;
+            });
+        }
+        return store.inTransaction(requests::nextReplyDueMs);
+    }
+
+    /** Answers queued requests that are expired or name no configured upstream. */
+    private void answerUncallable(long nowMs) {
+        List<String> known = new ArrayList<>();
+        targets.callees().forEach(c -> known.add(c.name()));
+        for (RequestStore.Queued queued : store.inTransaction(tx -> requests.queuedUnknownOrExpired(tx, known, nowMs, BATCH))) {
+            if (inFlight.containsKey(queued.id())) {
+                continue;
+            }
+            if (queued.expiresMs() <= nowMs) {
+                answer(queued.id(), Synthetic.of(BackError.EXPIRED, "the request expired before the back could call the callee;"
+                        + " it was not called", queued.id(), queued.upstream()));
+            } else {
+                Targets.Resolution resolution = targets.resolve(queued.upstream(), queued.method(), queued.target());
+                String detail = resolution instanceof Targets.Forbidden ? ((Targets.Forbidden) resolution).detail() : "forbidden";
+                answer(queued.id(), Synthetic.of(BackError.UPSTREAM_FORBIDDEN, detail, queued.id(), queued.upstream()));
+            }
+        }
+    }
+
+    /**
+     * Hands the oldest queued requests of {@code callee}'s name to workers while permits last;
+     * forbidden ones among them are answered at once, even when no permit is free.
+     */
+    private void place(Callee callee, long nowMs) {
+        if (closing) {
+            return;
+        }
+        int limit = callee.config().maxConcurrent() + inFlight.size() + 16;
+        for (RequestStore.Queued queued : store.inTransaction(tx -> requests.queued(tx, callee.name(), limit))) {
+            if (inFlight.containsKey(queued.id()) || queued.expiresMs() <= nowMs) {
+                continue;
+            }
+            Targets.Resolution resolution = targets.resolve(queued.upstream(), queued.method(), queued.target());
+            if (resolution instanceof Targets.Forbidden) {
+                answer(queued.id(), Synthetic.of(BackError.UPSTREAM_FORBIDDEN, ((Targets.Forbidden) resolution).detail(),
+                        queued.id(), queued.upstream()));
+                continue;
+            }
+            Targets.Route route = (Targets.Route) resolution;
+            if (!route.callee().permits().tryAcquire()) {
+                continue;
+            }
+            Call call = new Call(this, queued.id(), route);
+            inFlight.put(queued.id(), call);
+            try {
+                workers.execute(call);
+            } catch (RuntimeException e) {
+                finished(call);
+                throw e;
+            }
+        }
+    }
+
+    /** Called by a {@link Call} when it is done, whatever happened. */
+    void finished(Call call) {
+        call.route().callee().permits().release();
+        inFlight.remove(call.id());
+        wake();
+    }
+
+    private void watch() {
+        long now = System.nanoTime();
+        for (Call call : inFlight.values()) {
+            Exchange exchange = call.exchange();
+            if (exchange != null && exchange.stalled(now)) {
+                exchange.abort(BackError.UPSTREAM_TIMEOUT);
+            }
+        }
+    }
+
+    /**
+     * Records {@code response} as the request's answer and sends it to the peer in one
+     * transaction; if the channel's queue is full the answer is recorded and owed instead.
+     * Does nothing (and deletes the response's unowned body file) if the request is answered
+     * already. Returns whether this answer was recorded.
+     */
+    boolean answer(MessageId id, RecordedResponse response) {
+        RuntimeException last = null;
+        for (int attempt = 0; attempt < 3; attempt++) {
+            try {
+                boolean recorded = store.inTransaction(tx -> {
+                    long nowMs = clock.millis();
+                    Optional<NodeId> peer = requests.answer(tx, id, response, nowMs);
+                    if (peer.isEmpty()) {
+                        return false;
+                    }
+                    try {
+                        replies.response(tx, peer.get(), id, requests.expiresMs(tx, id), response);
+                        requests.countReply(tx, id);
+                    } catch (ChannelFullException e) {
+                        log.warn("the channel to {} is full; the answer to {} waits ({})", peer.get(), id, e.getMessage());
+                        requests.owe(tx, id, peer.get(), nowMs + e.retryAfter().toMillis());
+                    }
+                    return true;
+                });
+                if (recorded) {
+                    metrics.increment("hoft_back_answers_total", "status", Integer.toString(response.status()),
+                            "error", response.error() == null ? "" : response.error());
+                } else {
+                    deleteUnowned(response);
+                }
+                return recorded;
+            } catch (RuntimeException e) {
+                last = e;
+                log.warn("recording the answer to {} failed (attempt {}): {}", id, attempt + 1, e.toString());
+                sleepQuietly(100L << attempt);
+            }
+        }
+        deleteUnowned(response);
+        log.error("the answer to {} could not be recorded; after a restart it is answered upstream-interrupted", id, last);
+        return false;
+    }
+
+    private void deleteUnowned(RecordedResponse response) {
+        if (response.bodyName() != null) {
+            try {
+                Files.deleteIfExists(bodies.path(response.bodyName()));
+            } catch (IOException e) {
+                log.debug("cannot delete {}: {}", response.bodyName(), e.toString());
+            }
+        }
+    }
+
+    private String upstream(MessageId id) {
+        return store.inTransaction(tx -> requests.load(tx, id).map(StoredRequest::upstream).orElse(""));
+    }
+
+    /**
+     * Stops placing work, waits up to the drain timeout for calls in flight, then breaks off the
+     * rest: a call broken off after it started is answered {@link BackError#UPSTREAM_INTERRUPTED};
+     * one that had not started stays queued for the next start.
+     */
+    @Override
+    public void close() {
+        closing = true;
+        running = false;
+        wake();
+        if (thread != null) {
+            try {
+                thread.join(10_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        workers.shutdown();
+        try {
+            if (!workers.awaitTermination(config.drainTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
+                log.warn("{} calls still in flight after the drain timeout; breaking them off", inFlight.size());
+                for (Call call : inFlight.values()) {
+                    call.abort();
+                }
+                workers.shutdownNow();
+                if (!workers.awaitTermination(10, TimeUnit.SECONDS)) {
+                    log.error("calls did not stop: {}", inFlight.keySet());
+                }
+            }
+        } catch (InterruptedException e) {
+            workers.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
+        watchdog.shutdownNow();
+        targets.callees().forEach(Callee::close);
+    }
+
+    static void sleepQuietly(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static Thread daemon(Runnable runnable, String name) {
+        Thread thread = new Thread(runnable, name);
+        thread.setDaemon(true);
+        return thread;
+    }
+}

@@ -1,0 +1,294 @@
+package io.hoft.back;
+
+import io.hoft.transport.message.HeaderField;
+import io.hoft.transport.store.BodyFiles;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.io.OutputStream;
+import java.net.SocketTimeoutException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
+import org.apache.hc.client5.http.io.ConnectionEndpoint;
+import org.apache.hc.core5.http.ClassicHttpRequest;
+import org.apache.hc.core5.http.ClassicHttpResponse;
+import org.apache.hc.core5.http.Header;
+import org.apache.hc.core5.http.HttpEntity;
+import org.apache.hc.core5.http.HttpException;
+import org.apache.hc.core5.http.impl.DefaultConnectionReuseStrategy;
+import org.apache.hc.core5.http.impl.io.HttpRequestExecutor;
+import org.apache.hc.core5.http.io.entity.AbstractHttpEntity;
+import org.apache.hc.core5.http.message.BasicClassicHttpRequest;
+import org.apache.hc.core5.http.message.BasicHeader;
+import org.apache.hc.core5.http.protocol.HttpCoreContext;
+import org.apache.hc.core5.io.CloseMode;
+import org.apache.hc.core5.util.TimeValue;
+import org.apache.hc.core5.util.Timeout;
+
+/**
+ * One attempt at one call: a connection leased from the callee's pool and connected, then one
+ * HTTP/1.1 exchange on it. It uses HttpClient's connection manager and HttpCore's
+ * {@link HttpRequestExecutor} directly, without the client's protocol chain, so nothing is
+ * added to the request or taken from the response behind the back's back: no User-Agent, no
+ * Accept-Encoding or decompression, no cookies, no redirects, no authentication, no automatic
+ * retries, no Upgrade, no Expect of its own; the request line and header fields are exactly those of
+ * {@link ReplayRules}.
+ *
+ * <p>Bodies stream: the request body from its stored file (with its exact Content-Length), the
+ * response body into memory up to 64 KiB and past that into a new body file, which is forced
+ * before the exchange returns. A watchdog may {@link #abort} an exchange that made no progress
+ * for the response timeout (a callee that stops reading the request would otherwise block the
+ * write for ever).
+ */
+final class Exchange {
+    private static final int BUFFER = 64 * 1024;
+    private static final HttpRequestExecutor EXECUTOR =
+            new HttpRequestExecutor(Callee.HTTP1, DefaultConnectionReuseStrategy.INSTANCE, null);
+
+    /** Why an attempt produced no response. */
+    static final class Failure extends Exception {
+        private static final long serialVersionUID = 1L;
+        private final BackError error;
+
+        Failure(BackError error, String detail, Throwable cause) {
+            super(detail, cause);
+            this.error = error;
+        }
+
+        BackError error() {
+            return error;
+        }
+    }
+
+    /** Thrown when the connection could not be established: the request never left. */
+    static final class NotConnected extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        NotConnected(String detail, Throwable cause) {
+            super(detail, cause);
+        }
+    }
+
+    private final Callee callee;
+    private final String id;
+    private final ConnectionEndpoint endpoint;
+    private final long timeoutNanos;
+    private volatile long lastProgressNanos = System.nanoTime();
+    private volatile BackError abortedAs;
+    private boolean reusable;
+
+    private Exchange(Callee callee, String id, ConnectionEndpoint endpoint) {
+        this.callee = callee;
+        this.id = id;
+        this.endpoint = endpoint;
+        this.timeoutNanos = callee.config().responseTimeout().toNanos();
+    }
+
+    /** Leases a connection (a pooled one or a new one) and makes sure it is connected. */
+    static Exchange connect(Callee callee, String id) throws NotConnected, InterruptedException {
+        Timeout connectTimeout = Timeout.of(callee.config().connectTimeout());
+        ConnectionEndpoint endpoint;
+        try {
+            endpoint = callee.connections().lease(id, callee.route(), connectTimeout, null).get(connectTimeout);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new NotConnected("no connection to " + callee.name() + " could be leased: " + e, e);
+        }
+        if (!endpoint.isConnected()) {
+            try {
+                callee.connections().connect(endpoint, connectTimeout, HttpCoreContext.create());
+            } catch (IOException e) {
+                endpoint.close(CloseMode.IMMEDIATE);
+                callee.connections().release(endpoint, null, TimeValue.ZERO_MILLISECONDS);
+                if (e instanceof InterruptedIOException && Thread.currentThread().isInterrupted()) {
+                    throw new InterruptedException("interrupted while connecting");
+                }
+                throw new NotConnected("cannot connect to " + callee.name() + " (" + callee.route().getTargetHost() + "): " + e, e);
+            }
+        }
+        return new Exchange(callee, id, endpoint);
+    }
+
+    /** True if no byte moved for longer than the response timeout. */
+    boolean stalled(long nowNanos) {
+        return nowNanos - lastProgressNanos > timeoutNanos;
+    }
+
+    /** Breaks the exchange off from another thread; it fails as {@code as}. */
+    void abort(BackError as) {
+        abortedAs = as;
+        endpoint.close(CloseMode.IMMEDIATE);
+    }
+
+    private void progress() {
+        lastProgressNanos = System.nanoTime();
+    }
+
+    /**
+     * Sends the request and reads the whole response. The response headers are as the callee
+     * sent them (hop-by-hop included; {@link ReplayRules#response} filters them).
+     */
+    RecordedResponse send(StoredRequest request, String path, List<HeaderField> fields, BodyFiles bodies, long maxBody)
+            throws Failure {
+        ClassicHttpRequest http = new BasicClassicHttpRequest(request.method(), null, null, path);
+        for (HeaderField field : fields) {
+            http.addHeader(new BasicHeader(field.name(), field.value()));
+        }
+        if (request.bodyLength() > 0) {
+            http.setEntity(new StoredBody(request, bodies));
+        }
+        HttpCoreContext context = HttpCoreContext.create();
+        Path file = null;
+        try {
+            endpoint.setSocketTimeout(Timeout.of(callee.config().responseTimeout()));
+            progress();
+            ClassicHttpResponse response = endpoint.execute(id, http, EXECUTOR, context);
+            progress();
+            List<HeaderField> headers = new ArrayList<>();
+            for (Header header : response.getHeaders()) {
+                headers.add(new HeaderField(header.getName(), header.getValue() == null ? "" : header.getValue()));
+            }
+            if (response.getCode() < 200 || response.getCode() > 999) {
+                throw new HttpException("the callee's final status " + response.getCode() + " is not 200 to 999");
+            }
+            // NUL is the one byte a status line can carry that the RESPONSE envelope may not (SPEC.md 9.2).
+            String reason = response.getReasonPhrase() == null ? "" : response.getReasonPhrase().replace('\0', ' ');
+            HttpEntity entity = response.getEntity();
+            byte[] inline = null;
+            long length = 0;
+            if (entity != null) {
+                ByteArrayOutputStream small = new ByteArrayOutputStream();
+                try (InputStream in = entity.getContent()) {
+                    byte[] buffer = new byte[BUFFER];
+                    OutputStream sink = small;
+                    int n;
+                    while ((n = in.read(buffer)) != -1) {
+                        progress();
+                        length += n;
+                        if (length > maxBody) {
+                            throw new Failure(BackError.UPSTREAM_RESPONSE_TOO_LARGE,
+                                    "the response body is over " + maxBody + " bytes", null);
+                        }
+                        if (file == null && length > RecordedResponse.INLINE_MAX) {
+                            file = bodies.newPath();
+                            sink = Files.newOutputStream(file);
+                            small.writeTo(sink);
+                            small = null;
+                        }
+                        sink.write(buffer, 0, n);
+                    }
+                    if (file != null) {
+                        sink.close();
+                        bodies.force(file);
+                    } else {
+                        inline = small.toByteArray();
+                    }
+                }
+            }
+            reusable = DefaultConnectionReuseStrategy.INSTANCE.keepAlive(http, response, context) && !bodyAfterNoBodyStatus(response);
+            return new RecordedResponse(response.getCode(), reason, headers, null, inline,
+                    file == null ? null : file.getFileName().toString(), length);
+        } catch (Failure e) {
+            deleteQuietly(file);
+            throw e;
+        } catch (IOException | HttpException | IllegalArgumentException e) {
+            deleteQuietly(file);
+            BackError as = abortedAs;
+            if (as != null) {
+                throw new Failure(as, as == BackError.UPSTREAM_TIMEOUT
+                        ? "no progress for " + callee.config().responseTimeout().toMillis() + " ms" : "the call was broken off", e);
+            }
+            if (e instanceof SocketTimeoutException) {
+                throw new Failure(BackError.UPSTREAM_TIMEOUT,
+                        "no response within " + callee.config().responseTimeout().toMillis() + " ms", e);
+            }
+            throw new Failure(BackError.UPSTREAM_FAILED, "the exchange with " + callee.name() + " failed: " + e, e);
+        } catch (RuntimeException | Error e) {
+            deleteQuietly(file);
+            throw e;
+        }
+    }
+
+    /** A 204 or 304 that announces a body may leave bytes on the connection: never reuse it. */
+    private static boolean bodyAfterNoBodyStatus(ClassicHttpResponse response) {
+        int code = response.getCode();
+        if (code != 204 && code != 304) {
+            return false;
+        }
+        Header length = response.getFirstHeader("Content-Length");
+        return response.containsHeader("Transfer-Encoding") || (length != null && !length.getValue().trim().equals("0"));
+    }
+
+    /** Returns the connection to the pool if it can carry another exchange, else closes it. */
+    void release() {
+        if (reusable && abortedAs == null && !callee.config().keepAlive().isZero()) {
+            callee.connections().release(endpoint, null, TimeValue.of(callee.config().keepAlive()));
+        } else {
+            endpoint.close(CloseMode.IMMEDIATE);
+            callee.connections().release(endpoint, null, TimeValue.ZERO_MILLISECONDS);
+        }
+    }
+
+    private static void deleteQuietly(Path file) {
+        if (file != null) {
+            try {
+                Files.deleteIfExists(file);
+            } catch (IOException ignored) {
+                // an unowned body file is deleted at the next start anyway
+            }
+        }
+    }
+
+    /** The stored request body, streamed with its exact length; each write counts as progress. */
+    private final class StoredBody extends AbstractHttpEntity {
+        private final StoredRequest request;
+        private final BodyFiles bodies;
+
+        StoredBody(StoredRequest request, BodyFiles bodies) {
+            super((String) null, null, false);
+            this.request = request;
+            this.bodies = bodies;
+        }
+
+        @Override
+        public InputStream getContent() throws IOException {
+            return request.bodyInline() != null ? new java.io.ByteArrayInputStream(request.bodyInline())
+                    : Files.newInputStream(bodies.path(request.bodyName()));
+        }
+
+        @Override
+        public long getContentLength() {
+            return request.bodyLength();
+        }
+
+        @Override
+        public boolean isRepeatable() {
+            return true;
+        }
+
+        @Override
+        public boolean isStreaming() {
+            return false;
+        }
+
+        @Override
+        public void writeTo(OutputStream out) throws IOException {
+            try (InputStream in = getContent()) {
+                byte[] buffer = new byte[BUFFER];
+                int n;
+                while ((n = in.read(buffer)) != -1) {
+                    out.write(buffer, 0, n);
+                    progress();
+                }
+            }
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+}

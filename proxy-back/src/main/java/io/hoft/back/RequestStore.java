@@ -1,0 +1,219 @@
+package io.hoft.back;
+
+import io.hoft.transport.channel.TransportMetrics;
+import io.hoft.transport.keys.NodeId;
+import io.hoft.transport.message.Envelope;
+import io.hoft.transport.message.Message;
+import io.hoft.transport.message.MessageId;
+import io.hoft.transport.store.BodyFiles;
+import io.hoft.transport.store.StoreTx;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+/**
+ * Every read and write of {@link BackSchema}'s tables. Methods take the caller's transaction,
+ * so that a state change commits together with the message it causes, or not at all.
+ */
+final class RequestStore {
+    private final BodyFiles bodies;
+    private final long retentionMs;
+
+    RequestStore(BodyFiles bodies, long retentionMs) {
+        this.bodies = bodies;
+        this.retentionMs = retentionMs;
+    }
+
+    /** What {@link #record} found. */
+    enum Recorded {
+        NEW,
+        DUPLICATE
+    }
+
+    /**
+     * Records a delivered request, or, if its id is known, counts the duplicate and owes
+     * {@code peer} the recorded answer (at once if there is one, else when it comes; nothing
+     * more when the same peer asks again before the answer exists, since the answer goes to it).
+     */
+    Recorded record(StoreTx tx, NodeId peer, Message message, Supplier<Optional<String>> claimBody, TransportMetrics metrics,
+            long nowMs) throws IOException {
+        String id = message.id().value();
+        Optional<String[]> existing = tx.queryOne("SELECT state, peer FROM back_request WHERE id = ?",
+                row -> new String[] {row.getString(1), row.getString(2)}, id);
+        if (existing.isPresent()) {
+            tx.update("UPDATE back_request SET duplicates = duplicates + 1 WHERE id = ?", id);
+            metrics.increment("hoft_back_duplicates_total", "peer", peer.value());
+            if (existing.get()[0].equals("responded") || !existing.get()[1].equals(peer.value())) {
+                tx.update("INSERT OR IGNORE INTO back_reply (request_id, peer, due_ms) VALUES (?, ?, ?)", id, peer.value(), nowMs);
+            }
+            return Recorded.DUPLICATE;
+        }
+        Envelope.Request request = (Envelope.Request) message.envelope();
+        Optional<String> claimedBody = claimBody.get();
+        byte[] inline = null;
+        if (claimedBody.isEmpty() && message.body().length() > 0) {
+            try (InputStream in = message.body().open()) {
+                inline = in.readAllBytes();
+            }
+        }
+        tx.update("INSERT INTO back_request (id, peer, state, upstream, method, target, headers, body_inline, body_name,"
+                        + " body_length, created_ms, expires_ms, received_ms, purge_after_ms)"
+                        + " VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                id, peer.value(), request.upstream(), request.method(), request.target(), HeaderJson.encode(request.headers()),
+                inline, claimedBody.orElse(null), message.body().length(), message.created().toEpochMilli(),
+                message.expires().toEpochMilli(), nowMs, message.expires().toEpochMilli() + retentionMs);
+        metrics.increment("hoft_back_requests_total", "upstream", request.upstream());
+        return Recorded.NEW;
+    }
+
+    static String requestBodyOwner(MessageId id) {
+        return "back:request:" + id;
+    }
+
+    static String responseBodyOwner(MessageId id) {
+        return "back:response:" + id;
+    }
+
+    /** A queued request waiting for a call: what the dispatcher needs to place it. */
+    record Queued(MessageId id, String upstream, String method, String target, long expiresMs) {}
+
+    /** The oldest queued requests naming {@code upstream}. */
+    List<Queued> queued(StoreTx tx, String upstream, int limit) {
+        return tx.query("SELECT id, upstream, method, target, expires_ms FROM back_request WHERE state = 'queued' AND upstream = ?"
+                + " ORDER BY received_ms, id LIMIT ?", RequestStore::queuedRow, upstream, limit);
+    }
+
+    /** The oldest queued requests naming none of {@code known}, or expired by {@code nowMs}. */
+    List<Queued> queuedUnknownOrExpired(StoreTx tx, List<String> known, long nowMs, int limit) {
+        String placeholders = String.join(", ", java.util.Collections.nCopies(known.size(), "?"));
+        Object[] args = new Object[known.size() + 2];
+        args[0] = nowMs;
+        for (int i = 0; i < known.size(); i++) {
+            args[i + 1] = known.get(i);
+        }
+        args[args.length - 1] = limit;
+        return tx.query("SELECT id, upstream, method, target, expires_ms FROM back_request WHERE state = 'queued'"
+                + " AND (expires_ms <= ? OR upstream NOT IN (" + placeholders + ")) ORDER BY received_ms, id LIMIT ?",
+                RequestStore::queuedRow, args);
+    }
+
+    private static Queued queuedRow(java.sql.ResultSet row) throws java.sql.SQLException {
+        return new Queued(MessageId.of(row.getString(1)), row.getString(2), row.getString(3), row.getString(4), row.getLong(5));
+    }
+
+    /** Ids of requests whose call had started: after a restart their outcome is unknown. */
+    List<MessageId> calling(StoreTx tx) {
+        return tx.query("SELECT id FROM back_request WHERE state = 'calling' ORDER BY received_ms",
+                row -> MessageId.of(row.getString(1)));
+    }
+
+    Optional<StoredRequest> load(StoreTx tx, MessageId id) {
+        return tx.queryOne("SELECT id, peer, state, upstream, method, target, headers, body_inline, body_name, body_length,"
+                + " expires_ms FROM back_request WHERE id = ?", row -> new StoredRequest(MessageId.of(row.getString(1)),
+                NodeId.of(row.getString(2)), row.getString(3), row.getString(4), row.getString(5), row.getString(6),
+                HeaderJson.decode(row.getString(7)), row.getBytes(8), row.getString(9), row.getLong(10), row.getLong(11)), id.value());
+    }
+
+    /**
+     * Moves a queued, unexpired request to {@code calling}; false if it is not queued any more or
+     * has expired (then it must not be called).
+     */
+    boolean markCalling(StoreTx tx, MessageId id, int connectAttempts, long nowMs) {
+        return tx.update("UPDATE back_request SET state = 'calling', calling_ms = ?, connect_attempts = ?"
+                + " WHERE id = ? AND state = 'queued' AND expires_ms > ?", nowMs, connectAttempts, id.value(), nowMs) == 1;
+    }
+
+    /** Counts connection attempts of a call that never reached {@code calling}. */
+    void countAttempts(StoreTx tx, MessageId id, int connectAttempts) {
+        tx.update("UPDATE back_request SET connect_attempts = ? WHERE id = ?", connectAttempts, id.value());
+    }
+
+    /**
+     * Records the answer of a request that has none yet, takes ownership of its body file, and
+     * releases the request body. Returns the peer to answer, or empty if the request was
+     * answered already (then nothing changed and the caller disposes of the body file).
+     */
+    Optional<NodeId> answer(StoreTx tx, MessageId id, RecordedResponse response, long nowMs) throws IOException {
+        Optional<String[]> row = tx.queryOne("SELECT peer, body_name FROM back_request WHERE id = ? AND state <> 'responded'",
+                r -> new String[] {r.getString(1), r.getString(2)}, id.value());
+        if (row.isEmpty()) {
+            return Optional.empty();
+        }
+        if (response.bodyName() != null) {
+            bodies.register(tx, bodies.path(response.bodyName()), responseBodyOwner(id), nowMs);
+        }
+        if (row.get()[1] != null) {
+            bodies.release(tx, row.get()[1]);
+        }
+        tx.update("UPDATE back_request SET state = 'responded', responded_ms = ?, status = ?, reason = ?, response_headers = ?,"
+                        + " error = ?, response_inline = ?, response_name = ?, response_length = ?, body_inline = NULL,"
+                        + " body_name = NULL WHERE id = ?",
+                nowMs, response.status(), response.reason(), HeaderJson.encode(response.headers()), response.error(),
+                response.bodyInline(), response.bodyName(), response.bodyLength(), id.value());
+        return Optional.of(NodeId.of(row.get()[0]));
+    }
+
+    Optional<RecordedResponse> response(StoreTx tx, MessageId id) {
+        return tx.queryOne("SELECT status, reason, response_headers, error, response_inline, response_name, response_length"
+                + " FROM back_request WHERE id = ? AND state = 'responded'", row -> new RecordedResponse(row.getInt(1),
+                row.getString(2), HeaderJson.decode(row.getString(3)), row.getString(4), row.getBytes(5), row.getString(6),
+                row.getLong(7)), id.value());
+    }
+
+    long expiresMs(StoreTx tx, MessageId id) {
+        return tx.queryLong("SELECT expires_ms FROM back_request WHERE id = ?", id.value());
+    }
+
+    void countReply(StoreTx tx, MessageId id) {
+        tx.update("UPDATE back_request SET replies = replies + 1 WHERE id = ?", id.value());
+    }
+
+    /** An answer owed to a peer. */
+    record PendingReply(MessageId requestId, NodeId peer, int tries) {}
+
+    /** Owed answers that exist and are due. */
+    List<PendingReply> dueReplies(StoreTx tx, long nowMs, int limit) {
+        return tx.query("SELECT r.request_id, r.peer, r.tries FROM back_reply r JOIN back_request q ON q.id = r.request_id"
+                        + " WHERE q.state = 'responded' AND r.due_ms <= ? ORDER BY r.due_ms LIMIT ?",
+                row -> new PendingReply(MessageId.of(row.getString(1)), NodeId.of(row.getString(2)), row.getInt(3)), nowMs, limit);
+    }
+
+    /** The earliest time an owed, answerable reply is due, or -1. */
+    long nextReplyDueMs(StoreTx tx) {
+        return tx.queryOne("SELECT MIN(r.due_ms) FROM back_reply r JOIN back_request q ON q.id = r.request_id"
+                + " WHERE q.state = 'responded'", row -> row.getObject(1) == null ? -1L : row.getLong(1)).orElse(-1L);
+    }
+
+    void owe(StoreTx tx, MessageId id, NodeId peer, long dueMs) {
+        tx.update("INSERT INTO back_reply (request_id, peer, due_ms) VALUES (?, ?, ?)"
+                + " ON CONFLICT (request_id, peer) DO UPDATE SET due_ms = MIN(due_ms, excluded.due_ms)", id.value(), peer.value(), dueMs);
+    }
+
+    void postpone(StoreTx tx, PendingReply reply, long dueMs) {
+        tx.update("UPDATE back_reply SET due_ms = ?, tries = tries + 1 WHERE request_id = ? AND peer = ?",
+                dueMs, reply.requestId().value(), reply.peer().value());
+    }
+
+    void settle(StoreTx tx, PendingReply reply) {
+        tx.update("DELETE FROM back_reply WHERE request_id = ? AND peer = ?", reply.requestId().value(), reply.peer().value());
+    }
+
+    /**
+     * Deletes answered requests whose retention ended and that owe nobody an answer, with their
+     * body files; returns how many.
+     */
+    int purge(StoreTx tx, long nowMs, int limit) {
+        List<String[]> rows = tx.query("SELECT id, response_name FROM back_request q WHERE purge_after_ms < ? AND state = 'responded'"
+                        + " AND NOT EXISTS (SELECT 1 FROM back_reply r WHERE r.request_id = q.id) LIMIT ?",
+                row -> new String[] {row.getString(1), row.getString(2)}, nowMs, limit);
+        for (String[] row : rows) {
+            if (row[1] != null) {
+                bodies.release(tx, row[1]);
+            }
+            tx.update("DELETE FROM back_request WHERE id = ?", row[0]);
+        }
+        return rows.size();
+    }
+}
