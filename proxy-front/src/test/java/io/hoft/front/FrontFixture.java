@@ -190,12 +190,20 @@ final class FrontFixture implements Closeable {
 
     @Override
     public void close() throws IOException {
+        // Both sides at once: each transport takes up to a second to stop its threads.
+        java.util.concurrent.CompletableFuture<Void> backClosed = java.util.concurrent.CompletableFuture.runAsync(() -> {
+            try {
+                if (back != null) {
+                    back.close();
+                }
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
         try {
             stopFront();
         } finally {
-            if (back != null) {
-                back.close();
-            }
+            backClosed.join();
         }
     }
 }

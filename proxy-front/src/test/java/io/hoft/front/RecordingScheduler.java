@@ -6,8 +6,11 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Collectors;
 
-/** A {@link CallbackScheduler} that records each job once its transaction commits, and delivers nothing. */
-final class RecordingScheduler implements CallbackScheduler {
+/**
+ * A {@link CallbackScheduler} that records each job once its transaction commits, and delivers
+ * nothing; as a {@link MetricsSource} it reports how many jobs it has.
+ */
+final class RecordingScheduler implements CallbackScheduler, MetricsSource {
 
     /** One scheduled job; {@code kind} is result, failure or status. */
     record Job(String kind, String requestId, URI url, CallbackFormat format, String status, String error,
@@ -29,6 +32,11 @@ final class RecordingScheduler implements CallbackScheduler {
     @Override
     public void scheduleStatus(StoreTx tx, String requestId, URI url, String status, long atMs, long expiresMs) {
         tx.afterCommit(() -> jobs.add(new Job("status", requestId, url, null, status, null, null, atMs, expiresMs)));
+    }
+
+    @Override
+    public java.util.Map<String, Long> metrics() {
+        return java.util.Map.of("hoft_callback_jobs_total{kind=\"any\"}", (long) jobs.size());
     }
 
     List<Job> of(String requestId) {

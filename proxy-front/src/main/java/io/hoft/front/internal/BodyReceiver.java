@@ -16,10 +16,11 @@ import org.xnio.channels.ReadTimeoutException;
 /**
  * Takes in a request body as it arrives (Content-Length or chunked), in memory up to 64 KiB
  * and beyond that in a new body file of the node's store, which is forced before the call is
- * stored. The size cap is checked as bytes arrive, so an oversized body is refused without
- * being kept. Slow bodies end: a read that waits longer than the read timeout fails, and after
- * that grace the body must average {@code minBytesPerSecond} (the rule of Apache's
- * mod_reqtimeout: the deadline is {@code start + readTimeout + received / minRate}).
+ * stored. The size cap is checked as bytes arrive, so an oversized body is refused (413)
+ * without being kept. Slow bodies end: a read that waits longer than the read timeout ends
+ * the connection (Undertow closes it), and after that grace the body must average
+ * {@code minBytesPerSecond} or the caller gets 408 (the rule of Apache's mod_reqtimeout: the
+ * deadline is {@code start + readTimeout + received / minRate}).
  */
 final class BodyReceiver {
     static final int INLINE_MAX = 64 * 1024;
@@ -72,7 +73,7 @@ final class BodyReceiver {
         InputStream in = exchange.getInputStream();
         try {
             int n;
-            while ((n = read(in, buffer)) != -1) {
+            while ((n = read(exchange, in, buffer)) != -1) {
                 total += n;
                 if (total > maxBytes) {
                     throw tooLarge();
@@ -104,13 +105,19 @@ final class BodyReceiver {
         }
     }
 
-    private int read(InputStream in, byte[] buffer) throws IOException {
+    private int read(HttpServerExchange exchange, InputStream in, byte[] buffer) throws IOException {
         try {
             return in.read(buffer);
         } catch (RequestTooBigException e) {
             throw tooLarge();
         } catch (ReadTimeoutException e) {
             throw HttpError.early(408, "body-timeout", "no byte of the request body arrived within the read timeout");
+        } catch (RuntimeException e) {
+            if (!exchange.getConnection().isOpen()) {
+                // Undertow's read timeout closes the connection under a blocked read, which then fails oddly.
+                throw new IOException("the connection closed while the body was read (read timeout)", e);
+            }
+            throw e;
         }
     }
 

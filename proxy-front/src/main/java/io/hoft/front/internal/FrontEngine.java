@@ -41,8 +41,9 @@ import org.xnio.Options;
  * (Undertow decodes them when unescaped characters are allowed, and refuses them with 400
  * otherwise, as RFC 9112 wants); {@code ALWAYS_SET_DATE=false} and
  * {@code ALWAYS_SET_KEEP_ALIVE=false}, so a reply carries no field the callee did not send but
- * those the front owns; {@code MAX_ENTITY_SIZE} (Undertow's default is 2 MiB) set to the body
- * limit. Header limits are checked by the front (431); Undertow's own limits sit at twice
+ * those the front owns; {@code MAX_ENTITY_SIZE} (Undertow's default is 2 MiB) set to 1 MiB
+ * over the body limit, so the front's own count answers 413 first (Undertow's check only
+ * drops the connection). Header limits are checked by the front (431); Undertow's own limits sit at twice
  * the front's, as a backstop that answers 400.
  */
 public final class FrontEngine implements AutoCloseable {
@@ -109,7 +110,7 @@ public final class FrontEngine implements AutoCloseable {
                 .setServerOption(UndertowOptions.ALWAYS_SET_DATE, false)
                 .setServerOption(UndertowOptions.ALWAYS_SET_KEEP_ALIVE, false)
                 .setServerOption(UndertowOptions.ENABLE_HTTP2, false)
-                .setServerOption(UndertowOptions.MAX_ENTITY_SIZE, limits.maxBody().bytes())
+                .setServerOption(UndertowOptions.MAX_ENTITY_SIZE, saturatedAdd(limits.maxBody().bytes(), 1 << 20))
                 .setServerOption(UndertowOptions.MAX_HEADERS, limits.maxHeaders() * 2)
                 .setServerOption(UndertowOptions.MAX_HEADER_SIZE,
                         (int) Math.min(Integer.MAX_VALUE, limits.maxHeaderBytes().bytes() * 2 + 16 * 1024))
@@ -123,6 +124,11 @@ public final class FrontEngine implements AutoCloseable {
         sweeper.scheduleWithFixedDelay(this::sweep, 1, 1, TimeUnit.SECONDS);
         server.start();
         log.info("front {} listening on {}", config.node().id(), address());
+    }
+
+    private static long saturatedAdd(long a, long b) {
+        long sum = a + b;
+        return sum < a ? Long.MAX_VALUE : sum;
     }
 
     private void sweep() {

@@ -97,7 +97,7 @@ record Instructions(URI callback, CallbackFormat format, URI statusCallback, boo
             }
         }
         Duration wait = waitSeconds == null ? config.sync().defaultWait() : Duration.ofSeconds(waitSeconds);
-        long waitMs = Math.min(Math.min(wait.toMillis(), config.sync().maxWait().toMillis()), ttlMs);
+        long waitMs = Math.min(wait.toMillis(), config.sync().maxWait().toMillis()); // past the TTL, expiry ends the wait
         return new Instructions(callback, format, statusCallback, respondAsync || callback != null, waitMs, ttlMs);
     }
 

@@ -133,12 +133,20 @@ final class Lifecycle {
     }
 
     private void step(StoreTx tx, String id, State step, long atMs) {
-        Optional<Row> row = requests.find(tx, id);
-        if (row.isEmpty()) {
-            return;
+        requests.find(tx, id).ifPresent(row -> step(tx, row, step, atMs));
+    }
+
+    /**
+     * Moves the call to {@code step}. Anything the back sends about a call proves it has the
+     * request, so a call still queued is first marked transferred: the acknowledgement often
+     * travels in the same file as the back's first message and is applied after it.
+     */
+    private void step(StoreTx tx, Row row, State step, long atMs) {
+        if (step != State.TRANSFERRED && row.state() == State.QUEUED) {
+            step(tx, row, State.TRANSFERRED, atMs);
         }
-        if (requests.step(tx, id, step, atMs) && row.get().statusCallbackUrl() != null) {
-            scheduler.scheduleStatus(tx, id, row.get().statusCallbackUrl(), step.wire, atMs, row.get().expiresMs());
+        if (requests.step(tx, row.id(), step, atMs) && row.statusCallbackUrl() != null) {
+            scheduler.scheduleStatus(tx, row.id(), row.statusCallbackUrl(), step.wire, atMs, row.expiresMs());
         }
     }
 
@@ -160,6 +168,9 @@ final class Lifecycle {
         }
         Row row = found.get();
         long nowMs = clock.millis();
+        if (row.state() == State.QUEUED) {
+            step(tx, row, State.TRANSFERRED, nowMs);
+        }
         byte[] inline = null;
         String bodyName = received.claimBody(tx, BODY_OWNER + id).orElse(null);
         if (bodyName == null) {

@@ -140,10 +140,20 @@ final class ReplyWriter {
 
     /** The front's own refusal or failure, with {@code Hoft-Error}; closes the connection when the body was not read. */
     void error(HttpServerExchange exchange, HttpError error) {
-        if (exchange.isResponseStarted()) {
+        if (exchange.isResponseStarted() || !exchange.getConnection().isOpen()) {
             IoUtils.safeClose(exchange.getConnection());
             return;
         }
+        try {
+            writeError(exchange, error);
+        } catch (RuntimeException e) {
+            // the connection died under us (a timeout closed it on the I/O thread): nobody to tell
+            log.debug("cannot answer {}: {}", error.code(), e.toString());
+            IoUtils.safeClose(exchange.getConnection());
+        }
+    }
+
+    private void writeError(HttpServerExchange exchange, HttpError error) {
         exchange.getResponseHeaders().clear();
         exchange.getResponseHeaders().put(ERROR, error.code());
         if (error.retryAfter() != null) {

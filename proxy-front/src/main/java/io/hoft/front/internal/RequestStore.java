@@ -123,6 +123,9 @@ final class RequestStore {
 
     /** Records when a step happened (first time only) and moves an open call forward to it; true if it moved. */
     boolean step(StoreTx tx, String id, State step, long atMs) {
+        if (step != State.TRANSFERRED && step != State.DELIVERED) {
+            throw new IllegalArgumentException("not a step: " + step);
+        }
         String column = step == State.TRANSFERRED ? "transferred_ms" : "delivered_ms";
         tx.update("UPDATE front_request SET " + column + " = COALESCE(" + column + ", ?) WHERE id = ?", atMs, id);
         String earlier = step == State.TRANSFERRED ? "('queued')" : "('queued', 'transferred')";
