@@ -167,6 +167,8 @@ final class TestBack implements Closeable {
                 responders.execute(() -> {
                     try {
                         r.respond(call, TestBack.this);
+                    } catch (InterruptedException e) {
+                        // closing
                     } catch (Exception e) {
                         e.printStackTrace();
                     }

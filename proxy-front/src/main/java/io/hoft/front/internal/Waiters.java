@@ -93,6 +93,7 @@ final class Waiters implements AutoCloseable {
 
     private final Map<String, Waiter> byId = new ConcurrentHashMap<>();
     private final ScheduledThreadPoolExecutor timers;
+    private volatile boolean releasing;
 
     Waiters() {
         timers = new ScheduledThreadPoolExecutor(1, r -> {
@@ -103,10 +104,16 @@ final class Waiters implements AutoCloseable {
         timers.setRemoveOnCancelPolicy(true);
     }
 
-    /** Registers a waiter for call {@code id}; {@code onOutcome} runs once, on some thread, after {@link Waiter#arm}. */
+    /**
+     * Registers a waiter for call {@code id}; {@code onOutcome} runs once, on some thread, after
+     * {@link Waiter#arm}. Once shutdown began, the wait ends as soon as it is armed.
+     */
     Waiter register(String id, Consumer<Outcome> onOutcome) {
         Waiter waiter = new Waiter(id, onOutcome);
         byId.put(id, waiter);
+        if (releasing) {
+            waiter.complete(new TimedOut());
+        }
         return waiter;
     }
 
@@ -122,8 +129,9 @@ final class Waiters implements AutoCloseable {
         return byId.size();
     }
 
-    /** Ends every wait as timed out (the calls go on); used on shutdown. */
+    /** Ends every wait, and every later one, as timed out (the calls go on); used on shutdown. */
     void releaseAll() {
+        releasing = true;
         for (Waiter waiter : List.copyOf(byId.values())) {
             waiter.complete(new TimedOut());
         }
