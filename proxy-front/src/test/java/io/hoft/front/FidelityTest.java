@@ -64,6 +64,9 @@ class FidelityTest {
                 back.reply(call, 200, "OK", List.of(new HeaderField("Content-Length", "1234"),
                         new HeaderField("Content-Type", "application/json")), new byte[0]);
                 break;
+            case "head-nolength":
+                back.reply(call, 200, "OK", List.of(new HeaderField("Content-Type", "application/json")), new byte[0]);
+                break;
             case "204":
                 back.reply(call, 204, "No Content", List.of(new HeaderField("X-Why", "none")), new byte[0]);
                 break;
@@ -219,6 +222,17 @@ class FidelityTest {
     }
 
     @Test
+    void aHeadAnswerWithoutALengthDoesNotClaimAnEmptyBody() throws Exception {
+        try (RawHttp http = f.raw()) {
+            RawHttp.Response r = http.send("HEAD /respond/head-nolength HTTP/1.1\r\nHost: h\r\n\r\n").read(true);
+            assertEquals(200, r.status());
+            assertEquals(List.of(), r.all("Content-Length"), "not Content-Length: 0");
+            assertEquals("chunked", r.header("Transfer-Encoding"), "Undertow must say something; chunked means unknown");
+            assertEquals(200, http.send("GET /echo HTTP/1.1\r\nHost: h\r\n\r\n").read(false).status());
+        }
+    }
+
+    @Test
     void noContentAndNotModifiedCarryNoBody() throws Exception {
         try (RawHttp http = f.raw()) {
             RawHttp.Response r = http.send("GET /respond/204 HTTP/1.1\r\nHost: h\r\n\r\n").read(false);
@@ -229,6 +243,7 @@ class FidelityTest {
             RawHttp.Response notModified = http.send("GET /respond/304 HTTP/1.1\r\nHost: h\r\n\r\n").read(false);
             assertEquals(304, notModified.status());
             assertEquals("\"v1\"", notModified.header("ETag"));
+            assertNull(notModified.header("Content-Length"), "Undertow drops a 304's Content-Length: a known change");
             RawHttp.Response next = http.send("GET /echo HTTP/1.1\r\nHost: h\r\n\r\n").read(false);
             assertEquals(200, next.status());
         }

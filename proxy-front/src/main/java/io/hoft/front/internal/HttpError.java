@@ -6,8 +6,8 @@ import java.util.Map;
 /**
  * A call the front refuses or cannot finish, with the answer the caller gets: a status, the
  * {@code Hoft-Error} code that tells a front-made answer from a callee's, a message for people,
- * and optionally {@code Retry-After}, extra header fields, and whether the connection must
- * close (when the request body was not read).
+ * and optionally {@code Retry-After}, extra header fields, and whether the request body is
+ * left unread (then the connection closes after the answer, unless there was no body).
  */
 public final class HttpError extends RuntimeException {
     private static final long serialVersionUID = 1L;
@@ -31,7 +31,7 @@ public final class HttpError extends RuntimeException {
         return new HttpError(status, code, message, null, Map.of(), false);
     }
 
-    /** An error answered before the request body was read: the connection closes after it. */
+    /** An error answered before the request body was read: the connection closes after it if a body was coming. */
     public static HttpError early(int status, String code, String message) {
         return new HttpError(status, code, message, null, Map.of(), true);
     }

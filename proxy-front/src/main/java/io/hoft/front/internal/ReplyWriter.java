@@ -17,6 +17,8 @@ import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xnio.IoUtils;
+import org.xnio.channels.Channels;
+import org.xnio.channels.StreamSinkChannel;
 
 /**
  * Writes answers on blocking exchanges: a stored response as the callee sent it, and the
@@ -29,7 +31,9 @@ import org.xnio.IoUtils;
  * 5.3: that order carries no meaning). The front sets {@code Hoft-Request-Id}, for a response
  * the back made itself {@code Hoft-Error}, and {@code Content-Length} from the stored body when
  * a body goes out; any callee fields of those names are replaced. HEAD answers and 1xx, 204
- * and 304 statuses carry no body and keep the callee's fields as they are.
+ * and 304 statuses carry no body and keep the callee's fields as they are, with two changes
+ * Undertow makes: it drops {@code Content-Length} from a 304, and a HEAD answer whose callee
+ * sent no {@code Content-Length} says {@code Transfer-Encoding: chunked}.
  */
 final class ReplyWriter {
     static final HttpString REQUEST_ID = new HttpString("Hoft-Request-Id");
@@ -68,6 +72,9 @@ final class ReplyWriter {
         } catch (IOException e) {
             log.debug("caller went away: {}", e.toString());
             IoUtils.safeClose(exchange.getConnection());
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            log.debug("the server is stopping: {}", e.toString()); // its workers refuse the next step
+            IoUtils.safeClose(exchange.getConnection());
         } catch (RuntimeException e) {
             log.error("{} {} failed", exchange.getRequestMethod(), exchange.getRequestURI(), e);
             if (counted) {
@@ -97,6 +104,13 @@ final class ReplyWriter {
             headers.put(ERROR, response.error());
         }
         if (!body) {
+            if (head && !headers.contains(Headers.CONTENT_LENGTH)) {
+                // Ending a bodiless exchange makes Undertow say "Content-Length: 0", which would claim
+                // the GET body is empty; shutting the channel makes it say chunked: length unknown.
+                StreamSinkChannel channel = exchange.getResponseChannel();
+                channel.shutdownWrites();
+                Channels.flushBlocking(channel);
+            }
             exchange.endExchange();
             return;
         }
@@ -138,7 +152,7 @@ final class ReplyWriter {
         json(exchange, 504, body);
     }
 
-    /** The front's own refusal or failure, with {@code Hoft-Error}; closes the connection when the body was not read. */
+    /** The front's own refusal or failure, with {@code Hoft-Error}; closes the connection when a body was left unread. */
     void error(HttpServerExchange exchange, HttpError error) {
         if (exchange.isResponseStarted() || !exchange.getConnection().isOpen()) {
             IoUtils.safeClose(exchange.getConnection());
@@ -160,7 +174,7 @@ final class ReplyWriter {
             exchange.getResponseHeaders().put(RETRY_AFTER, Math.max(1, (error.retryAfter().toMillis() + 999) / 1000));
         }
         error.headers().forEach((name, value) -> exchange.getResponseHeaders().put(new HttpString(name), value));
-        if (error.close()) {
+        if (error.close() && !exchange.isRequestComplete()) { // a body left unread: the connection cannot go on
             exchange.setPersistent(false);
             exchange.getResponseHeaders().put(Headers.CONNECTION, "close");
         }
