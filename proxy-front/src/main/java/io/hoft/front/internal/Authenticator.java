@@ -1,10 +1,12 @@
 package io.hoft.front.internal;
 
+import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.KeyType;
 import com.nimbusds.jose.jwk.source.ImmutableJWKSet;
+import com.nimbusds.jose.proc.BadJOSEException;
 import com.nimbusds.jose.proc.JWSVerificationKeySelector;
 import com.nimbusds.jose.proc.SecurityContext;
 import com.nimbusds.jwt.JWTClaimsSet;
@@ -102,7 +104,7 @@ final class Authenticator {
         JWTClaimsSet claims;
         try {
             claims = jwtProcessor.process(token, null);
-        } catch (ParseException | com.nimbusds.jose.proc.BadJOSEException | com.nimbusds.jose.JOSEException e) {
+        } catch (ParseException | BadJOSEException | JOSEException e) {
             throw unauthorized("invalid_token", "the token is not valid: " + e.getMessage());
         }
         String subject = claims.getSubject();

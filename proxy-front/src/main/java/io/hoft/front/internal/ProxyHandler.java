@@ -20,6 +20,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xnio.IoUtils;
@@ -95,7 +96,7 @@ final class ProxyHandler {
         }
         if (lifecycle.inFlight() >= limits.maxInFlight()) {
             throw new HttpError(429, "too-many-requests", limits.maxInFlight() + " calls are in flight; try again later",
-                    limits.retryAfter(), java.util.Map.of(), true);
+                    limits.retryAfter(), Map.of(), true);
         }
         String query = exchange.getQueryString();
         String target = exchange.getRequestURI() + (query == null || query.isEmpty() ? "" : "?" + query);
@@ -157,7 +158,7 @@ final class ProxyHandler {
         }
         try {
             guard.check(url);
-        } catch (io.hoft.front.CallbackUrlGuard.ForbiddenCallbackUrlException e) {
+        } catch (CallbackUrlGuard.ForbiddenCallbackUrlException e) {
             throw HttpError.early(400, "callback-forbidden", header + " " + url + " is not allowed: " + e.getMessage());
         }
     }

@@ -11,9 +11,11 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.RejectedExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xnio.IoUtils;
@@ -72,7 +74,7 @@ final class ReplyWriter {
         } catch (IOException e) {
             log.debug("caller went away: {}", e.toString());
             IoUtils.safeClose(exchange.getConnection());
-        } catch (java.util.concurrent.RejectedExecutionException e) {
+        } catch (RejectedExecutionException e) {
             log.debug("the server is stopping: {}", e.toString()); // its workers refuse the next step
             IoUtils.safeClose(exchange.getConnection());
         } catch (RuntimeException e) {
@@ -197,7 +199,7 @@ final class ReplyWriter {
     }
 
     void text(HttpServerExchange exchange, int status, String contentType, String text) {
-        byte[] bytes = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
         exchange.setStatusCode(status);
         exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, contentType);
         exchange.getResponseHeaders().put(Headers.CONTENT_LENGTH, bytes.length);
