@@ -1,0 +1,194 @@
+package io.hoft.front.internal;
+
+import io.hoft.front.CallbackScheduler;
+import io.hoft.front.CallbackUrlGuard;
+import io.hoft.front.FrontConfig;
+import io.hoft.transport.channel.ReceivedMessage;
+import io.hoft.transport.config.NodeRuntime;
+import io.hoft.transport.keys.NodeId;
+import io.hoft.transport.message.Envelope;
+import io.hoft.transport.message.MessageId;
+import io.hoft.transport.message.MessageKind;
+import io.hoft.transport.store.StoreTx;
+import io.undertow.Handlers;
+import io.undertow.Undertow;
+import io.undertow.UndertowOptions;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.server.handlers.GracefulShutdownHandler;
+import io.undertow.server.handlers.HttpContinueReadHandler;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xnio.Options;
+
+/**
+ * Everything of a front but the node runtime: the Undertow server, the handlers, the request
+ * lifecycle, the sweeper. {@link io.hoft.front.FrontNode} is its public face.
+ *
+ * <p>Undertow settings that matter for faithful proxying (each checked by a test):
+ * {@code DECODE_URL=false} and {@code ALLOW_UNESCAPED_CHARACTERS_IN_URL=false}, so
+ * {@code getRequestURI()} and {@code getQueryString()} are the bytes of the request line
+ * (Undertow decodes them when unescaped characters are allowed, and refuses them with 400
+ * otherwise, as RFC 9112 wants); {@code ALWAYS_SET_DATE=false} and
+ * {@code ALWAYS_SET_KEEP_ALIVE=false}, so a reply carries no field the callee did not send but
+ * those the front owns; {@code MAX_ENTITY_SIZE} (Undertow's default is 2 MiB) set to 1 MiB
+ * over the body limit, so the front's own count answers 413 first (Undertow's check only
+ * drops the connection). Header limits are checked by the front (431); Undertow's own limits sit at twice
+ * the front's, as a backstop that answers 400.
+ */
+public final class FrontEngine implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(FrontEngine.class);
+
+    private final FrontConfig config;
+    private final NodeRuntime runtime;
+    private final Waiters waiters = new Waiters();
+    private final FrontMetrics metrics = new FrontMetrics();
+    private final Lifecycle lifecycle;
+    private final ProxyHandler proxy;
+    private final OpsHandler ops;
+    private final ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "hoft-front-sweeper");
+        t.setDaemon(true);
+        return t;
+    });
+    private GracefulShutdownHandler graceful;
+    private Undertow server;
+
+    public FrontEngine(FrontConfig config, NodeRuntime runtime, CallbackScheduler scheduler, CallbackUrlGuard guard, Clock clock,
+            Supplier<Map<String, Long>> extraMetrics) {
+        this.config = config;
+        this.runtime = runtime;
+        FrontConfig.Front front = config.front();
+        FrontConfig.Limits limits = front.limits();
+        this.lifecycle = new Lifecycle(runtime.store(), runtime.transport(), scheduler, waiters, metrics, clock, front.retention());
+        Authenticator auth = Authenticator.create(front.auth());
+        ReplyWriter writer = new ReplyWriter(runtime.transport().bodies(), metrics);
+        BodyReceiver receiver = new BodyReceiver(runtime.transport().bodies(), limits.maxBody().bytes(),
+                limits.readTimeout().toMillis(), limits.minBodyRate().bytes());
+        this.proxy = new ProxyHandler(front, auth, guard, receiver, lifecycle, waiters, writer, metrics, runtime.store(), clock);
+        this.ops = new OpsHandler(config.node().id(), runtime.store(), runtime.transport(), lifecycle, auth, writer, metrics, waiters,
+                extraMetrics);
+        lifecycle.load();
+    }
+
+    /** Starts the sweeper and the HTTP server. */
+    public void start() {
+        FrontConfig.Front front = config.front();
+        FrontConfig.Limits limits = front.limits();
+        HttpHandler root = new HttpHandler() {
+            @Override
+            public void handleRequest(HttpServerExchange exchange) {
+                if (exchange.isInIoThread()) {
+                    exchange.dispatch(this);
+                    return;
+                }
+                exchange.startBlocking();
+                if (!exchange.isHostIncludedInRequestURI() && exchange.getRequestURI().startsWith("/_hoft/")) {
+                    ops.handle(exchange);
+                } else {
+                    proxy.handle(exchange);
+                }
+            }
+        };
+        graceful = Handlers.gracefulShutdown(new HttpContinueReadHandler(root));
+        server = Undertow.builder()
+                .addHttpListener(front.listenPort(), front.listenHost())
+                .setIoThreads(front.ioThreads())
+                .setWorkerThreads(front.workerThreads())
+                .setServerOption(UndertowOptions.DECODE_URL, false)
+                .setServerOption(UndertowOptions.ALLOW_UNESCAPED_CHARACTERS_IN_URL, false)
+                .setServerOption(UndertowOptions.ALWAYS_SET_DATE, false)
+                .setServerOption(UndertowOptions.ALWAYS_SET_KEEP_ALIVE, false)
+                .setServerOption(UndertowOptions.ENABLE_HTTP2, false)
+                .setServerOption(UndertowOptions.MAX_ENTITY_SIZE, saturatedAdd(limits.maxBody().bytes(), 1 << 20))
+                .setServerOption(UndertowOptions.MAX_HEADERS, limits.maxHeaders() * 2)
+                .setServerOption(UndertowOptions.MAX_HEADER_SIZE,
+                        (int) Math.min(Integer.MAX_VALUE, limits.maxHeaderBytes().bytes() * 2 + 16 * 1024))
+                .setServerOption(UndertowOptions.MAX_PARAMETERS, 10_000)
+                .setServerOption(UndertowOptions.REQUEST_PARSE_TIMEOUT, (int) limits.headerTimeout().toMillis())
+                .setServerOption(UndertowOptions.NO_REQUEST_TIMEOUT, (int) limits.idleTimeout().toMillis())
+                .setSocketOption(Options.READ_TIMEOUT, (int) limits.readTimeout().toMillis())
+                .setSocketOption(Options.WRITE_TIMEOUT, (int) limits.writeTimeout().toMillis())
+                .setHandler(graceful)
+                .build();
+        sweeper.scheduleWithFixedDelay(this::sweep, 1, 1, TimeUnit.SECONDS);
+        server.start();
+        log.info("front {} listening on {}", config.node().id(), address());
+    }
+
+    private static long saturatedAdd(long a, long b) {
+        long sum = a + b;
+        return sum < a ? Long.MAX_VALUE : sum;
+    }
+
+    private void sweep() {
+        try {
+            lifecycle.sweep();
+        } catch (RuntimeException e) {
+            log.warn("sweeping requests failed: {}", e.toString());
+        }
+    }
+
+    /** The address the server listens on (with the real port when the config said 0). */
+    public InetSocketAddress address() {
+        return (InetSocketAddress) server.getListenerInfo().get(0).getAddress();
+    }
+
+    public void onMessage(StoreTx tx, NodeId peer, ReceivedMessage received) throws IOException {
+        MessageKind kind = received.message().kind();
+        if (kind == MessageKind.RESPONSE) {
+            lifecycle.response(tx, received);
+        } else if (kind == MessageKind.STATUS) {
+            lifecycle.status(tx, (Envelope.Status) received.message().envelope());
+        } else {
+            log.warn("ignoring a {} message from {}: a front only takes responses and status events", kind, peer);
+        }
+    }
+
+    public void onAcked(StoreTx tx, List<MessageId> ids) {
+        lifecycle.acked(tx, ids);
+    }
+
+    public void onSendExpired(StoreTx tx, List<MessageId> ids) {
+        lifecycle.sendExpired(tx, ids);
+    }
+
+    /**
+     * Stops taking calls (new ones get 503), answers sync callers still waiting with 202 (their
+     * calls go on), waits up to {@code drain} for calls being taken in to be stored and
+     * answered, then stops the server and the sweeper.
+     */
+    public void stop(Duration drain) {
+        if (graceful != null) {
+            graceful.shutdown();
+            waiters.releaseAll();
+            try {
+                if (!graceful.awaitShutdown(drain.toMillis())) {
+                    log.warn("calls still in progress after {}; stopping anyway", drain);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (server != null) {
+            server.stop();
+        }
+        sweeper.shutdownNow();
+        waiters.close();
+    }
+
+    @Override
+    public void close() {
+        stop(Duration.ofSeconds(30));
+    }
+}

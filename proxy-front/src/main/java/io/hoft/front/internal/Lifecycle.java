@@ -1,0 +1,267 @@
+package io.hoft.front.internal;
+
+import io.hoft.front.CallbackScheduler;
+import io.hoft.front.StoredResponse;
+import io.hoft.front.internal.RequestStore.NewRequest;
+import io.hoft.front.internal.RequestStore.Row;
+import io.hoft.front.internal.RequestStore.State;
+import io.hoft.transport.channel.ChannelFullException;
+import io.hoft.transport.channel.ReceivedMessage;
+import io.hoft.transport.channel.Transport;
+import io.hoft.transport.keys.NodeId;
+import io.hoft.transport.message.Envelope;
+import io.hoft.transport.message.Message;
+import io.hoft.transport.message.MessageId;
+import io.hoft.transport.store.BodyFiles;
+import io.hoft.transport.store.NodeStore;
+import io.hoft.transport.store.StoreTx;
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Moves calls through the states of {@link RequestStore} and tells whoever must know, each
+ * inside the transaction that records the change: opt-in status events and the callback (via
+ * the {@link CallbackScheduler}, so a job exists if and only if the change committed), then,
+ * after the commit, the sync waiter and the in-flight count.
+ *
+ * <p>Deadlines handed to the scheduler: a result or failure callback, and status events, until
+ * the call's TTL; a notice that the call expired (it is sent when the TTL is over) gets as long
+ * again as the call had.
+ */
+final class Lifecycle {
+    private static final Logger log = LoggerFactory.getLogger(Lifecycle.class);
+    private static final int BATCH = 200;
+    static final String BODY_OWNER = "front:response:";
+
+    private final NodeStore store;
+    private final Transport transport;
+    private final BodyFiles bodies;
+    private final RequestStore requests = new RequestStore();
+    private final CallbackScheduler scheduler;
+    private final Waiters waiters;
+    private final FrontMetrics metrics;
+    private final Clock clock;
+    private final long retentionMs;
+    private final AtomicLong inFlight = new AtomicLong();
+
+    Lifecycle(NodeStore store, Transport transport, CallbackScheduler scheduler, Waiters waiters, FrontMetrics metrics,
+            Clock clock, Duration retention) {
+        this.store = store;
+        this.transport = transport;
+        this.bodies = transport.bodies();
+        this.scheduler = scheduler;
+        this.waiters = waiters;
+        this.metrics = metrics;
+        this.clock = clock;
+        this.retentionMs = retention.toMillis();
+    }
+
+    /** Creates the table (if needed) and counts the calls still open. */
+    void load() {
+        store.migrate(RequestStore.MODULE, RequestStore.SCHEMA);
+        inFlight.set(store.inTransaction(requests::countOpen));
+    }
+
+    long inFlight() {
+        return inFlight.get();
+    }
+
+    RequestStore requests() {
+        return requests;
+    }
+
+    /**
+     * Stores a new call and hands its REQUEST message to the channel in one transaction; nothing
+     * of it stays if either refuses.
+     *
+     * @throws HttpError 429 when {@code maxInFlight} calls are open, 503 when the channel is full
+     */
+    void accept(NewRequest call, NodeId peer, Message request, int maxInFlight, Duration retryAfter) {
+        boolean[] counted = {false};
+        try {
+            store.inTransaction(tx -> {
+                if (inFlight.get() >= maxInFlight) {
+                    throw new HttpError(429, "too-many-requests", maxInFlight + " calls are in flight; try again later",
+                            retryAfter, Map.of(), false);
+                }
+                inFlight.incrementAndGet();
+                counted[0] = true;
+                requests.insert(tx, call);
+                try {
+                    transport.send(tx, peer, request);
+                } catch (ChannelFullException e) {
+                    throw new HttpError(503, "spool-full", "the link to " + peer + " is backlogged: " + e.getMessage(),
+                            e.retryAfter(), Map.of(), false);
+                }
+                if (call.statusCallbackUrl() != null) {
+                    scheduler.scheduleStatus(tx, call.id(), call.statusCallbackUrl(), State.QUEUED.wire, call.acceptedMs(),
+                            call.expiresMs());
+                }
+                return null;
+            });
+        } catch (RuntimeException e) {
+            if (counted[0]) {
+                inFlight.decrementAndGet();
+            }
+            throw e;
+        }
+    }
+
+    /** The back acknowledged these REQUEST messages: the calls are transferred. */
+    void acked(StoreTx tx, List<MessageId> ids) {
+        long nowMs = clock.millis();
+        for (MessageId id : ids) {
+            step(tx, id.value(), State.TRANSFERRED, nowMs);
+        }
+    }
+
+    /** A STATUS message from the back; {@code delivered} means it started calling the callee. */
+    void status(StoreTx tx, Envelope.Status status) {
+        if (!status.status().equals(State.DELIVERED.wire)) {
+            log.debug("status {} of {} from the back is not one the front tracks", status.status(), status.requestId());
+            return;
+        }
+        step(tx, status.requestId().value(), State.DELIVERED, status.atMillis() > 0 ? status.atMillis() : clock.millis());
+    }
+
+    private void step(StoreTx tx, String id, State step, long atMs) {
+        requests.find(tx, id).ifPresent(row -> step(tx, row, step, atMs));
+    }
+
+    /**
+     * Moves the call to {@code step}. Anything the back sends about a call proves it has the
+     * request, so a call still queued is first marked transferred: the acknowledgement often
+     * travels in the same file as the back's first message and is applied after it.
+     */
+    private void step(StoreTx tx, Row row, State step, long atMs) {
+        if (step != State.TRANSFERRED && row.state() == State.QUEUED) {
+            step(tx, row, State.TRANSFERRED, atMs);
+        }
+        if (requests.step(tx, row.id(), step, atMs) && row.statusCallbackUrl() != null) {
+            scheduler.scheduleStatus(tx, row.id(), row.statusCallbackUrl(), step.wire, atMs, row.expiresMs());
+        }
+    }
+
+    /**
+     * A RESPONSE arrived. The first for an open call is stored (its body file claimed), the
+     * callback and status event scheduled and the waiter woken after the commit; any other
+     * (a second response, one after expiry, one for an unknown call) is ignored.
+     */
+    void response(StoreTx tx, ReceivedMessage received) throws IOException {
+        Message message = received.message();
+        Envelope.Response envelope = (Envelope.Response) message.envelope();
+        String id = envelope.requestId().value();
+        Optional<Row> found = requests.find(tx, id);
+        if (found.isEmpty() || found.get().state().terminal()) {
+            String reason = found.isEmpty() ? "unknown" : found.get().state() == State.EXPIRED ? "late" : "duplicate";
+            log.info("ignoring a response to {} ({})", id, reason);
+            tx.afterCommit(() -> metrics.counters.increment("hoft_front_responses_ignored_total", "reason", reason));
+            return;
+        }
+        Row row = found.get();
+        long nowMs = clock.millis();
+        if (row.state() == State.QUEUED) {
+            step(tx, row, State.TRANSFERRED, nowMs);
+        }
+        byte[] inline = null;
+        String bodyName = received.claimBody(tx, BODY_OWNER + id).orElse(null);
+        if (bodyName == null) {
+            try (InputStream in = message.body().open()) {
+                inline = in.readAllBytes();
+            }
+        }
+        StoredResponse response = new StoredResponse(envelope.status(), envelope.reason(), envelope.headers(), inline, bodyName,
+                message.body().length(), envelope.error());
+        requests.respond(tx, id, response, nowMs);
+        State state = response.isError() ? State.FAILED : State.RESPONDED;
+        if (row.callbackUrl() != null) {
+            if (response.isError()) {
+                scheduler.scheduleFailure(tx, id, row.callbackUrl(), State.FAILED.wire, response.error(), row.expiresMs());
+            } else {
+                scheduler.scheduleResult(tx, id, row.callbackUrl(), row.callbackFormat(), response, row.expiresMs());
+            }
+        }
+        if (row.statusCallbackUrl() != null) {
+            scheduler.scheduleStatus(tx, id, row.statusCallbackUrl(), state.wire, nowMs, row.expiresMs());
+        }
+        tx.afterCommit(() -> {
+            inFlight.decrementAndGet();
+            metrics.observeLatency(nowMs - row.acceptedMs());
+            metrics.counters.increment("hoft_front_finished_total", "state", state.wire);
+            waiters.complete(id, new Waiters.Responded(response));
+        });
+    }
+
+    /** These REQUEST messages expired before the back acknowledged them. */
+    void sendExpired(StoreTx tx, List<MessageId> ids) {
+        long nowMs = clock.millis();
+        for (MessageId id : ids) {
+            expire(tx, id.value(), nowMs);
+        }
+    }
+
+    private void expire(StoreTx tx, String id, long nowMs) {
+        Optional<Row> found = requests.find(tx, id);
+        if (found.isEmpty() || !requests.expire(tx, id, nowMs)) {
+            return;
+        }
+        Row row = found.get();
+        long deadlineMs = nowMs + Math.max(0, row.expiresMs() - row.acceptedMs());
+        if (row.callbackUrl() != null) {
+            scheduler.scheduleFailure(tx, id, row.callbackUrl(), State.EXPIRED.wire, "expired", deadlineMs);
+        }
+        if (row.statusCallbackUrl() != null) {
+            scheduler.scheduleStatus(tx, id, row.statusCallbackUrl(), State.EXPIRED.wire, nowMs, deadlineMs);
+        }
+        tx.afterCommit(() -> {
+            inFlight.decrementAndGet();
+            metrics.counters.increment("hoft_front_finished_total", "state", State.EXPIRED.wire);
+            waiters.complete(id, new Waiters.Expired());
+        });
+    }
+
+    /**
+     * Expires open calls past their TTL, then deletes finished calls {@code retention} past
+     * their TTL with their response bodies; returns how many rows changed.
+     */
+    int sweep() {
+        long nowMs = clock.millis();
+        int changed = 0;
+        for (int round = 0; round < 50; round++) {
+            int n = store.inTransaction(tx -> {
+                List<String> ids = requests.overdue(tx, nowMs, BATCH);
+                ids.forEach(id -> expire(tx, id, nowMs));
+                return ids.size();
+            });
+            changed += n;
+            if (n < BATCH) {
+                break;
+            }
+        }
+        for (int round = 0; round < 50; round++) {
+            int n = store.inTransaction(tx -> {
+                List<String[]> rows = requests.prunable(tx, nowMs - retentionMs, BATCH);
+                for (String[] row : rows) {
+                    if (row[1] != null) {
+                        bodies.release(tx, row[1]);
+                    }
+                    requests.delete(tx, row[0]);
+                }
+                return rows.size();
+            });
+            changed += n;
+            if (n < BATCH) {
+                break;
+            }
+        }
+        return changed;
+    }
+}

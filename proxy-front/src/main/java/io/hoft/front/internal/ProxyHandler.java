@@ -1,0 +1,196 @@
+package io.hoft.front.internal;
+
+import io.hoft.front.CallbackUrlGuard;
+import io.hoft.front.FrontConfig;
+import io.hoft.front.internal.RequestStore.NewRequest;
+import io.hoft.transport.keys.NodeId;
+import io.hoft.transport.message.Envelope;
+import io.hoft.transport.message.HeaderField;
+import io.hoft.transport.message.HttpFields;
+import io.hoft.transport.message.Message;
+import io.hoft.transport.message.MessageId;
+import io.hoft.transport.store.NodeStore;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.util.HeaderMap;
+import io.undertow.util.HeaderValues;
+import io.undertow.util.SameThreadExecutor;
+import java.io.IOException;
+import java.net.URI;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xnio.IoUtils;
+
+/**
+ * A proxied call, on a worker thread of a blocking exchange: checks (header limits, caller,
+ * route, instructions, callback URLs, declared size, in-flight count) before a byte of the
+ * body is read, then the body, then one transaction that stores the call and sends it; only
+ * after the commit the 202 or the sync wait.
+ *
+ * <p>What goes to the back: the method, the target byte for byte (path and query as the
+ * caller wrote them, absolute form included), the route's upstream, and the header fields in
+ * the order Undertow gives them (same-name fields in their order, repeats kept, values byte
+ * for byte) without {@code Hoft-*} fields, hop-by-hop fields (also those {@code Connection}
+ * names), {@code Expect} (the front answered it), and {@code Authorization} when it carried the
+ * front's own credential.
+ */
+final class ProxyHandler {
+    private static final Logger log = LoggerFactory.getLogger(ProxyHandler.class);
+
+    private final FrontConfig.Front config;
+    private final Authenticator auth;
+    private final Router router;
+    private final CallbackUrlGuard guard;
+    private final BodyReceiver receiver;
+    private final Lifecycle lifecycle;
+    private final Waiters waiters;
+    private final ReplyWriter writer;
+    private final FrontMetrics metrics;
+    private final NodeStore store;
+    private final Clock clock;
+
+    ProxyHandler(FrontConfig.Front config, Authenticator auth, CallbackUrlGuard guard, BodyReceiver receiver, Lifecycle lifecycle,
+            Waiters waiters, ReplyWriter writer, FrontMetrics metrics, NodeStore store, Clock clock) {
+        this.config = config;
+        this.auth = auth;
+        this.router = new Router(config.routes());
+        this.guard = guard;
+        this.receiver = receiver;
+        this.lifecycle = lifecycle;
+        this.waiters = waiters;
+        this.writer = writer;
+        this.metrics = metrics;
+        this.store = store;
+        this.clock = clock;
+    }
+
+    void handle(HttpServerExchange exchange) {
+        writer.guarded(exchange, true, () -> proxy(exchange));
+    }
+
+    private void proxy(HttpServerExchange exchange) throws IOException {
+        FrontConfig.Limits limits = config.limits();
+        if (exchange.getRequestMethod().equalToString("CONNECT")) {
+            throw HttpError.early(405, "bad-request", "CONNECT is not proxied");
+        }
+        HeaderMap headers = exchange.getRequestHeaders();
+        checkHeaderLimits(headers, limits);
+        Authenticator.Caller caller = auth.authenticate(headers);
+        String path = Router.pathOf(exchange.getRequestURI(), exchange.isHostIncludedInRequestURI());
+        FrontConfig.Route route = router.route(path)
+                .orElseThrow(() -> HttpError.early(404, "no-route", "no route of this front matches the path"));
+        if (!caller.mayUse(route.name())) {
+            throw HttpError.early(403, "forbidden-route", caller.id() + " may not use route " + route.name());
+        }
+        Instructions instructions = Instructions.parse(headers, config);
+        check(instructions.callback(), Instructions.CALLBACK);
+        check(instructions.statusCallback(), Instructions.STATUS_CALLBACK);
+        long declared = exchange.getRequestContentLength();
+        if (declared > limits.maxBody().bytes()) {
+            throw HttpError.early(413, "body-too-large", "the request body of " + declared + " bytes is over the limit of "
+                    + limits.maxBody().bytes());
+        }
+        if (lifecycle.inFlight() >= limits.maxInFlight()) {
+            throw new HttpError(429, "too-many-requests", limits.maxInFlight() + " calls are in flight; try again later",
+                    limits.retryAfter(), Map.of(), true);
+        }
+        String query = exchange.getQueryString();
+        String target = exchange.getRequestURI() + (query == null || query.isEmpty() ? "" : "?" + query);
+        List<HeaderField> fields = forwarded(headers, caller);
+        String method = exchange.getRequestMethod().toString();
+
+        BodyReceiver.Received body = receiver.receive(exchange);
+        MessageId id = MessageId.generate(clock);
+        long nowMs = clock.millis();
+        long expiresMs = nowMs + instructions.ttlMs();
+        Message request = new Message(id, Instant.ofEpochMilli(nowMs), Instant.ofEpochMilli(expiresMs),
+                new Envelope.Request(method, target, route.upstream(), fields), body.body());
+        NewRequest call = new NewRequest(id.value(), route.peer(), route.name(), route.upstream(), method, target, caller.id(),
+                body.length(), nowMs, expiresMs, instructions.callback(), instructions.format(), instructions.statusCallback());
+        Waiters.Waiter waiter = instructions.async() ? null
+                : waiters.register(id.value(), outcome -> exchange.dispatch(() -> finish(exchange, id.value(), outcome)));
+        try {
+            lifecycle.accept(call, NodeId.of(route.peer()), request, limits.maxInFlight(), limits.retryAfter());
+        } catch (RuntimeException e) {
+            if (waiter != null) {
+                waiter.cancel();
+            }
+            body.discard();
+            throw e;
+        }
+        metrics.counters.increment("hoft_front_accepted_total", "mode", instructions.async() ? "async" : "sync");
+        if (waiter == null) {
+            writer.accepted(exchange, id.value(), RequestStore.State.QUEUED.wire);
+        } else {
+            long waitMs = instructions.waitMs();
+            exchange.dispatch(SameThreadExecutor.INSTANCE, () -> waiter.arm(waitMs));
+        }
+    }
+
+    /** Answers a sync caller once its wait ended; runs on a worker thread. */
+    private void finish(HttpServerExchange exchange, String id, Waiters.Outcome outcome) {
+        try {
+            if (outcome instanceof Waiters.Responded) {
+                metrics.counters.increment("hoft_front_sync_replies_total", "outcome", "response");
+                writer.stored(exchange, id, ((Waiters.Responded) outcome).response());
+            } else if (outcome instanceof Waiters.Expired) {
+                metrics.counters.increment("hoft_front_sync_replies_total", "outcome", "expired");
+                writer.expired(exchange, id);
+            } else {
+                metrics.counters.increment("hoft_front_sync_replies_total", "outcome", "timeout");
+                String status = store.inTransaction(tx -> lifecycle.requests().find(tx, id))
+                        .map(row -> row.state().wire).orElse(RequestStore.State.QUEUED.wire);
+                writer.accepted(exchange, id, status);
+            }
+        } catch (IOException | RuntimeException e) {
+            log.debug("answering sync call {} failed: {}", id, e.toString());
+            IoUtils.safeClose(exchange.getConnection());
+        }
+    }
+
+    private void check(URI url, String header) {
+        if (url == null) {
+            return;
+        }
+        try {
+            guard.check(url);
+        } catch (CallbackUrlGuard.ForbiddenCallbackUrlException e) {
+            throw HttpError.early(400, "callback-forbidden", header + " " + url + " is not allowed: " + e.getMessage());
+        }
+    }
+
+    private static void checkHeaderLimits(HeaderMap headers, FrontConfig.Limits limits) {
+        long count = 0;
+        long bytes = 0;
+        for (HeaderValues values : headers) {
+            int name = values.getHeaderName().length();
+            for (String value : values) {
+                count++;
+                bytes += name + value.length() + 4;
+            }
+        }
+        if (count > limits.maxHeaders() || bytes > limits.maxHeaderBytes().bytes()) {
+            throw HttpError.early(431, "headers-too-large", "the request has " + count + " header fields of " + bytes
+                    + " bytes; the limits are " + limits.maxHeaders() + " fields and " + limits.maxHeaderBytes().bytes() + " bytes");
+        }
+    }
+
+    private static List<HeaderField> forwarded(HeaderMap headers, Authenticator.Caller caller) {
+        List<HeaderField> fields = new ArrayList<>();
+        for (HeaderValues values : headers) {
+            String name = values.getHeaderName().toString();
+            if (name.equalsIgnoreCase("Expect")
+                    || (caller.credentialHeader() != null && name.equalsIgnoreCase(caller.credentialHeader()))) {
+                continue;
+            }
+            for (String value : values) {
+                fields.add(new HeaderField(name, value));
+            }
+        }
+        return HttpFields.withoutHopByHop(HttpFields.withoutPrefix(fields, "Hoft-"));
+    }
+}

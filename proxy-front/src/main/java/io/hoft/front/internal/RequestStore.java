@@ -1,0 +1,207 @@
+package io.hoft.front.internal;
+
+import io.hoft.front.CallbackFormat;
+import io.hoft.front.StoredResponse;
+import io.hoft.transport.store.StoreTx;
+import java.net.URI;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The front's request table, {@code front_request} in the node database: one row per accepted
+ * call from the moment it is stored (in the same transaction that hands its REQUEST message to
+ * the channel) until {@code retention} after its TTL. {@code hoft spool} and {@code sqlite3}
+ * read it as it is.
+ *
+ * <pre>
+ *            accept (row + REQUEST message, one transaction)
+ *                 |
+ *              queued ──ack of REQUEST──▶ transferred ──STATUS delivered──▶ delivered
+ *                 │                          │                                │
+ *                 └──────────────┬───────────┴────────────────────────────────┘
+ *                                ├── RESPONSE without error ──▶ responded   (terminal)
+ *                                ├── RESPONSE with error ─────▶ failed      (terminal)
+ *                                └── TTL passed / send expired ▶ expired     (terminal)
+ * </pre>
+ *
+ * A step's timestamp is recorded the first time it is seen, even out of order (an ack may be
+ * applied after the response it travelled with); the state only moves forward, and a terminal
+ * state never changes: a second response, or one after expiry, is ignored.
+ */
+final class RequestStore {
+    static final String MODULE = "front";
+
+    static final List<String> SCHEMA = List.of(
+            "CREATE TABLE front_request ("
+                    + " id TEXT PRIMARY KEY,"
+                    + " peer TEXT NOT NULL,"
+                    + " route TEXT NOT NULL,"
+                    + " upstream TEXT NOT NULL,"
+                    + " method TEXT NOT NULL,"
+                    + " target TEXT NOT NULL,"
+                    + " caller TEXT,"
+                    + " request_body_length INTEGER NOT NULL,"
+                    + " state TEXT NOT NULL,"
+                    + " accepted_ms INTEGER NOT NULL,"
+                    + " transferred_ms INTEGER,"
+                    + " delivered_ms INTEGER,"
+                    + " responded_ms INTEGER,"
+                    + " expired_ms INTEGER,"
+                    + " expires_ms INTEGER NOT NULL,"
+                    + " callback_url TEXT,"
+                    + " callback_format TEXT,"
+                    + " status_callback_url TEXT,"
+                    + " response_status INTEGER,"
+                    + " response_reason TEXT,"
+                    + " response_headers TEXT,"
+                    + " response_body_inline BLOB,"
+                    + " response_body_name TEXT,"
+                    + " response_body_length INTEGER,"
+                    + " response_error TEXT);"
+                    + "CREATE INDEX front_request_open ON front_request (state, expires_ms);"
+                    + "CREATE INDEX front_request_expires ON front_request (expires_ms)");
+
+    /** The states; the order is the order a call moves in. */
+    enum State {
+        QUEUED("queued"),
+        TRANSFERRED("transferred"),
+        DELIVERED("delivered"),
+        RESPONDED("responded"),
+        FAILED("failed"),
+        EXPIRED("expired");
+
+        static final String OPEN_SQL = "('queued', 'transferred', 'delivered')";
+
+        final String wire;
+
+        State(String wire) {
+            this.wire = wire;
+        }
+
+        boolean terminal() {
+            return ordinal() >= RESPONDED.ordinal();
+        }
+
+        static State of(String wire) {
+            for (State s : values()) {
+                if (s.wire.equals(wire)) {
+                    return s;
+                }
+            }
+            throw new IllegalArgumentException("unknown request state " + wire);
+        }
+    }
+
+    /** A new call, as stored at acceptance. */
+    record NewRequest(String id, String peer, String route, String upstream, String method, String target, String caller,
+            long requestBodyLength, long acceptedMs, long expiresMs, URI callbackUrl, CallbackFormat callbackFormat,
+            URI statusCallbackUrl) {}
+
+    /** One row. */
+    record Row(String id, String peer, String route, String upstream, String method, String target, String caller, State state,
+            long acceptedMs, Long transferredMs, Long deliveredMs, Long respondedMs, Long expiredMs, long expiresMs,
+            URI callbackUrl, CallbackFormat callbackFormat, URI statusCallbackUrl, StoredResponse response) {}
+
+    void insert(StoreTx tx, NewRequest r) {
+        tx.update("INSERT INTO front_request (id, peer, route, upstream, method, target, caller, request_body_length, state,"
+                        + " accepted_ms, expires_ms, callback_url, callback_format, status_callback_url)"
+                        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?)",
+                r.id(), r.peer(), r.route(), r.upstream(), r.method(), r.target(), r.caller(), r.requestBodyLength(),
+                r.acceptedMs(), r.expiresMs(), str(r.callbackUrl()),
+                r.callbackFormat() == null ? null : r.callbackFormat().headerValue(), str(r.statusCallbackUrl()));
+    }
+
+    Optional<Row> find(StoreTx tx, String id) {
+        return tx.queryOne("SELECT * FROM front_request WHERE id = ?", RequestStore::row, id);
+    }
+
+    long countOpen(StoreTx tx) {
+        return tx.queryLong("SELECT COUNT(*) FROM front_request WHERE state IN " + State.OPEN_SQL);
+    }
+
+    /** Records when a step happened (first time only) and moves an open call forward to it; true if it moved. */
+    boolean step(StoreTx tx, String id, State step, long atMs) {
+        if (step != State.TRANSFERRED && step != State.DELIVERED) {
+            throw new IllegalArgumentException("not a step: " + step);
+        }
+        String column = step == State.TRANSFERRED ? "transferred_ms" : "delivered_ms";
+        tx.update("UPDATE front_request SET " + column + " = COALESCE(" + column + ", ?) WHERE id = ?", atMs, id);
+        String earlier = step == State.TRANSFERRED ? "('queued')" : "('queued', 'transferred')";
+        return tx.update("UPDATE front_request SET state = ? WHERE id = ? AND state IN " + earlier, step.wire, id) == 1;
+    }
+
+    /** Stores the response of an open call; false if the call is unknown or already finished. */
+    boolean respond(StoreTx tx, String id, StoredResponse response, long atMs) {
+        State state = response.isError() ? State.FAILED : State.RESPONDED;
+        return tx.update("UPDATE front_request SET state = ?, responded_ms = ?, response_status = ?, response_reason = ?,"
+                        + " response_headers = ?, response_body_inline = ?, response_body_name = ?, response_body_length = ?,"
+                        + " response_error = ? WHERE id = ? AND state IN " + State.OPEN_SQL,
+                state.wire, atMs, response.status(), response.reason(), Json.headers(response.headers()),
+                response.inlineBody(), response.bodyName(), response.bodyLength(), response.error(), id) == 1;
+    }
+
+    /** Marks an open call expired; false if it had already finished. */
+    boolean expire(StoreTx tx, String id, long atMs) {
+        return tx.update("UPDATE front_request SET state = 'expired', expired_ms = ? WHERE id = ? AND state IN "
+                + State.OPEN_SQL, atMs, id) == 1;
+    }
+
+    /** Open calls whose TTL has passed, oldest first. */
+    List<String> overdue(StoreTx tx, long nowMs, int limit) {
+        return tx.query("SELECT id FROM front_request WHERE state IN " + State.OPEN_SQL + " AND expires_ms < ?"
+                + " ORDER BY expires_ms LIMIT ?", rs -> rs.getString(1), nowMs, limit);
+    }
+
+    /** Finished calls whose TTL passed before {@code beforeMs}: id and response body file (may be null). */
+    List<String[]> prunable(StoreTx tx, long beforeMs, int limit) {
+        return tx.query("SELECT id, response_body_name FROM front_request WHERE expires_ms < ? AND state NOT IN "
+                + State.OPEN_SQL + " ORDER BY expires_ms LIMIT ?",
+                rs -> new String[] {rs.getString(1), rs.getString(2)}, beforeMs, limit);
+    }
+
+    void delete(StoreTx tx, String id) {
+        tx.update("DELETE FROM front_request WHERE id = ?", id);
+    }
+
+    /** Calls per state, for metrics. */
+    List<Object[]> countByState(StoreTx tx) {
+        return tx.query("SELECT state, COUNT(*) FROM front_request GROUP BY state",
+                rs -> new Object[] {rs.getString(1), rs.getLong(2)});
+    }
+
+    private static Row row(ResultSet rs) throws SQLException {
+        StoredResponse response = null;
+        if (rs.getObject("response_status") != null) {
+            byte[] inline = rs.getBytes("response_body_inline");
+            String bodyName = rs.getString("response_body_name");
+            long length = rs.getLong("response_body_length");
+            if (inline == null && bodyName == null) {
+                inline = new byte[0];
+            }
+            response = new StoredResponse(rs.getInt("response_status"), rs.getString("response_reason"),
+                    Json.headers(rs.getString("response_headers")), inline, bodyName, length, rs.getString("response_error"));
+        }
+        String format = rs.getString("callback_format");
+        return new Row(rs.getString("id"), rs.getString("peer"), rs.getString("route"), rs.getString("upstream"),
+                rs.getString("method"), rs.getString("target"), rs.getString("caller"), State.of(rs.getString("state")),
+                rs.getLong("accepted_ms"), nullableLong(rs, "transferred_ms"), nullableLong(rs, "delivered_ms"),
+                nullableLong(rs, "responded_ms"), nullableLong(rs, "expired_ms"), rs.getLong("expires_ms"),
+                uri(rs.getString("callback_url")), format == null ? null : CallbackFormat.fromHeader(format).orElseThrow(),
+                uri(rs.getString("status_callback_url")), response);
+    }
+
+    private static Long nullableLong(ResultSet rs, String column) throws SQLException {
+        long value = rs.getLong(column);
+        return rs.wasNull() ? null : value;
+    }
+
+    private static URI uri(String value) {
+        return value == null ? null : URI.create(value);
+    }
+
+    private static String str(URI uri) {
+        return uri == null ? null : uri.toString();
+    }
+}
