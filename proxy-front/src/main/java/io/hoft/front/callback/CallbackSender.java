@@ -45,7 +45,7 @@ import org.apache.hc.core5.util.Timeout;
  * Makes one signed POST per attempt with Apache HttpClient 5, configured for webhooks: no
  * redirects followed, no cookies, no decompression, no automatic retries, no protocol upgrade,
  * a connect timeout and a hard limit on the whole attempt (the request is cancelled when it
- * passes). Host names resolve only through {@link CallbackUrlPolicy#resolveAllowed}, so a
+ * passes; see {@link #attemptLimitMs}). Host names resolve only through {@link CallbackUrlPolicy#resolveAllowed}, so a
  * connection is only ever opened to an allowed address.
  *
  * <p>The body is rendered twice: into the signer (which also counts it, for Content-Length),
@@ -141,11 +141,12 @@ final class CallbackSender implements Closeable {
         }
         post.setEntity(new PayloadEntity(payload, signer.bodyLength()));
 
+        long limitMs = attemptLimitMs(signer.bodyLength());
         AtomicBoolean pastDeadline = new AtomicBoolean();
         ScheduledFuture<?> deadline = deadlines.schedule(() -> {
             pastDeadline.set(true);
             post.cancel();
-        }, attemptTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        }, limitMs, TimeUnit.MILLISECONDS);
         inFlight.add(post);
         try {
             if (aborting) {
@@ -161,14 +162,22 @@ final class CallbackSender implements Closeable {
                 return attempt.end(null, AttemptResult.Outcome.SHUTDOWN, "interrupted by shutdown", null);
             }
             if (pastDeadline.get()) {
-                return attempt.end(null, AttemptResult.Outcome.TIMEOUT,
-                        "no complete answer within " + attemptTimeout.toMillis() + " ms", null);
+                return attempt.end(null, AttemptResult.Outcome.TIMEOUT, "no complete answer within " + limitMs + " ms", null);
             }
             return attempt.end(null, outcomeOf(e), describe(e), null);
         } finally {
             deadline.cancel(false);
             inFlight.remove(post);
         }
+    }
+
+    /**
+     * The hard limit of one attempt: the attempt timeout, plus one second per MiB of payload
+     * beyond the first, so a large body gets its transfer time at 1 MiB/s or better (the socket
+     * timeout still cuts off a receiver that stops reading).
+     */
+    long attemptLimitMs(long payloadLength) {
+        return attemptTimeout.toMillis() + Math.max(0, payloadLength - 1) / (1 << 20) * 1000;
     }
 
     private AttemptResult classify(Attempt attempt, int status, Header retryAfter) {

@@ -11,8 +11,9 @@ import java.util.Objects;
  *
  * @param webhooks the Standard Webhooks signer made from the {@code whsec_} secret
  * @param connectTimeout how long one TCP (and TLS) connect may take
- * @param attemptTimeout how long one whole attempt may take, connect to last response byte; a
- *     receiver that trickles bytes is cut off here (Standard Webhooks suggests 15 to 30 s)
+ * @param attemptTimeout how long one whole attempt may take, connect to last response byte, plus
+ *     one second per MiB of payload beyond the first; a receiver that trickles bytes is cut off
+ *     here (Standard Webhooks suggests 15 to 30 s)
  * @param backoff delay before retry {@code n}: {@code initial * multiplier^(n-1)}, capped, with jitter
  * @param maxRetryAfter the longest {@code Retry-After} honoured; longer values are capped to it
  * @param minRetryWindow a job retries until its expiry, but for at least this long after it was

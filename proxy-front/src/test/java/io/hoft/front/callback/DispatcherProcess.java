@@ -16,9 +16,11 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * A dispatcher in its own JVM, for {@link CallbackCrashTest}: {@code DispatcherProcess ROOT URL
- * COUNT}. Schedules a status event and a result for COUNT requests (again after every restart:
- * the webhook ids make that idempotent), delivers to URL with fast retries, runs until killed.
+ * A dispatcher in its own JVM: {@code DispatcherProcess ROOT URL COUNT} for {@link
+ * CallbackCrashTest} schedules a status event and a result for COUNT requests (again after every
+ * restart: the webhook ids make that idempotent), delivers to URL with fast retries, and runs
+ * until killed. {@code DispatcherProcess ROOT URL 0 BODY} for {@link CallbackMemoryTest} delivers
+ * one JSON result whose body is the body file BODY, and exits 0 once it is delivered.
  */
 public final class DispatcherProcess {
 
@@ -38,6 +40,10 @@ public final class DispatcherProcess {
         BodyFiles bodies = new BodyFiles(root.resolve("state/bodies"), Disk.REAL);
         CallbackDispatcher dispatcher = new CallbackDispatcher(store, bodies, settings(), Clock.systemUTC());
         dispatcher.start();
+        if (args.length > 3) {
+            deliverOneBigBody(store, dispatcher, url, args[3], bodies);
+            return;
+        }
         long expires = System.currentTimeMillis() + Duration.ofHours(1).toMillis();
         for (int n = 0; n < count; n++) {
             String id = "C" + n;
@@ -53,5 +59,27 @@ public final class DispatcherProcess {
         }
         System.out.println("all " + count + " requests scheduled");
         Thread.sleep(Long.MAX_VALUE);
+    }
+
+    private static void deliverOneBigBody(NodeStore store, CallbackDispatcher dispatcher, URI url, String bodyName,
+            BodyFiles bodies) throws Exception {
+        long length = java.nio.file.Files.size(bodies.path(bodyName));
+        StoredResponse response = new StoredResponse(200, "OK", List.of(new HeaderField("Content-Type", "text/plain")), null,
+                bodyName, length, null);
+        store.inTransaction(tx -> {
+            dispatcher.scheduleResult(tx, "BIG", url, CallbackFormat.JSON, response, System.currentTimeMillis() + 3_600_000);
+            return null;
+        });
+        while (true) {
+            CallbackHistory job = CallbackDispatcher.history(store, "BIG").get(0);
+            if (!job.state().equals("pending")) {
+                System.out.println("BIG " + job.state() + " after " + job.attemptCount() + " attempts, heap committed "
+                        + java.lang.management.ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getCommitted());
+                dispatcher.close();
+                store.close();
+                System.exit(job.state().equals("delivered") ? 0 : 1);
+            }
+            Thread.sleep(50);
+        }
     }
 }

@@ -37,8 +37,13 @@ final class ScriptedReceiver implements AutoCloseable {
     /** Read the request, then reset the connection (SO_LINGER 0). */
     record Reset() implements Reply {}
 
-    /** One request as it arrived; header names and values are ISO-8859-1 strings. */
-    record Received(String method, String target, List<String[]> headers, byte[] body) {
+    /**
+     * One request as it arrived; header names and values are ISO-8859-1 strings. In streaming
+     * mode the body is not kept: {@code body} is empty, {@code sha256} and {@code bodyLength}
+     * describe it, and {@code signatureValid} says whether its webhook signature verified.
+     */
+    record Received(String method, String target, List<String[]> headers, byte[] body, long bodyLength, String sha256,
+            Boolean signatureValid) {
         String header(String name) {
             for (String[] header : headers) {
                 if (header[0].equalsIgnoreCase(name)) {
@@ -64,6 +69,7 @@ final class ScriptedReceiver implements AutoCloseable {
     private final ServerSocket server;
     private final BlockingQueue<Reply> script = new LinkedBlockingQueue<>();
     private volatile java.util.function.Function<Received, Reply> otherwise = request -> status(200);
+    private volatile StandardWebhooks streamingVerifier;
     private final List<Received> received = new CopyOnWriteArrayList<>();
     private final List<Socket> open = new CopyOnWriteArrayList<>();
     private final ExecutorService threads = Executors.newCachedThreadPool(r -> {
@@ -94,6 +100,12 @@ final class ScriptedReceiver implements AutoCloseable {
     /** How to answer once the script is used up (200 unless set). */
     ScriptedReceiver otherwise(java.util.function.Function<Received, Reply> policy) {
         this.otherwise = policy;
+        return this;
+    }
+
+    /** From now on, bodies are hashed and their signatures checked while read, never held. */
+    ScriptedReceiver streamBodies(StandardWebhooks verifier) {
+        this.streamingVerifier = verifier;
         return this;
     }
 
@@ -140,8 +152,9 @@ final class ScriptedReceiver implements AutoCloseable {
                     throw new IOException("chunked requests are not expected from the dispatcher");
                 }
             }
-            byte[] body = in.readNBytes((int) length);
-            Received request = new Received(requestLine[0], requestLine[1], headers, body);
+            Received request = streamingVerifier == null
+                    ? new Received(requestLine[0], requestLine[1], headers, in.readNBytes((int) length), length, null, null)
+                    : streamed(requestLine, headers, in, length);
             received.add(request);
             Reply reply = script.poll();
             if (reply == null) {
@@ -169,6 +182,32 @@ final class ScriptedReceiver implements AutoCloseable {
         } finally {
             open.remove(socket);
         }
+    }
+
+    private Received streamed(String[] requestLine, List<String[]> headers, InputStream in, long length) throws IOException {
+        Received head = new Received(requestLine[0], requestLine[1], headers, new byte[0], length, null, null);
+        StandardWebhooks.Signer signer = streamingVerifier.signer(head.header("webhook-id"),
+                Long.parseLong(head.header("webhook-timestamp")));
+        java.security.MessageDigest sha256;
+        try {
+            sha256 = java.security.MessageDigest.getInstance("SHA-256");
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        byte[] buffer = new byte[64 * 1024];
+        long remaining = length;
+        while (remaining > 0) {
+            int n = in.read(buffer, 0, (int) Math.min(buffer.length, remaining));
+            if (n < 0) {
+                throw new IOException("body ended early");
+            }
+            signer.write(buffer, 0, n);
+            sha256.update(buffer, 0, n);
+            remaining -= n;
+        }
+        boolean valid = signer.signature().equals(head.header("webhook-signature"));
+        return new Received(requestLine[0], requestLine[1], headers, new byte[0], length,
+                java.util.HexFormat.of().formatHex(sha256.digest()), valid);
     }
 
     private static String readHead(InputStream in) throws IOException {
