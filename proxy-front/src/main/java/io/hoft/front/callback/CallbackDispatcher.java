@@ -55,7 +55,8 @@ import org.slf4j.LoggerFactory;
  *       not followed; a 410 ends the job and the rest of its stream. A retry that would fall
  *       after the job's expiry ends it as failed ({@code expired}) instead. Expiry is the
  *       {@code expiresMs} given, but at least {@link CallbackSettings#minRetryWindow} after
- *       scheduling.
+ *       scheduling; and every job gets at least one attempt, even one whose expiry passed
+ *       while the front was down.
  *   <li>Every attempt is a row in {@code callback_attempt} (see {@link CallbackJobs}); ended
  *       jobs stay for {@link CallbackSettings#historyRetention}.
  * </ul>

@@ -95,10 +95,10 @@ final class CallbackJobs {
                 CallbackJobs::job, nowMs, limit);
     }
 
-    /** Pending jobs whose expiry has passed: id to kind. */
+    /** Pending jobs whose expiry has passed and that were attempted at least once: id to kind. */
     static Map<Long, String> overdue(StoreTx tx, long nowMs) {
         Map<Long, String> jobs = new LinkedHashMap<>();
-        tx.query("SELECT id, kind FROM callback_job WHERE state = 'pending' AND expires_ms <= ?",
+        tx.query("SELECT id, kind FROM callback_job WHERE state = 'pending' AND expires_ms <= ? AND attempts > 0",
                 row -> jobs.put(row.getLong(1), row.getString(2)), nowMs);
         return jobs;
     }

@@ -40,28 +40,29 @@ class CallbackCrashTest {
         SplittableRandom random = new SplittableRandom(11);
         Set<String> answered2xx = ConcurrentHashMap.newKeySet();
         try (ScriptedReceiver receiver = new ScriptedReceiver()) {
+            Map<String, Integer> attemptsSeen = new ConcurrentHashMap<>();
             receiver.otherwise(request -> {
+                String id = request.header("webhook-id");
+                int seen = attemptsSeen.merge(id, 1, Integer::sum);
                 int roll;
                 synchronized (random) {
                     roll = random.nextInt(10);
                 }
-                if (roll < 3) {
-                    return ScriptedReceiver.status(500);
+                if (seen <= 2 || roll < 2) { // every job fails at least twice, so each round leaves work
+                    return roll % 3 == 0 ? new ScriptedReceiver.Hang() : roll % 3 == 1 ? new ScriptedReceiver.Reset()
+                            : ScriptedReceiver.status(500);
                 }
-                if (roll == 3) {
-                    return new ScriptedReceiver.Hang();
-                }
-                if (roll == 4) {
-                    return new ScriptedReceiver.Reset();
-                }
-                answered2xx.add(request.header("webhook-id"));
+                answered2xx.add(id);
                 return ScriptedReceiver.status(200);
             });
             int killsWithWorkPending = 0;
             for (int round = 0; round < 4; round++) {
+                int before = receiver.count();
                 Process process = start(receiver);
                 try {
-                    Thread.sleep(700 + random.nextInt(600));
+                    // Kill while deliveries are under way, not while the JVM is still starting.
+                    await().atMost(Duration.ofSeconds(30)).until(() -> receiver.count() >= before + 8);
+                    Thread.sleep(random.nextInt(300));
                 } finally {
                     process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
                 }

@@ -144,7 +144,7 @@ class CallbackDispatcherTest {
 
     @Test
     void aReceiverThatFailsFourWaysThenSucceedsGetsOneDeliveryWithOneWebhookIdAndFreshSignatures() throws Exception {
-        start(settings.withAttemptTimeout(Duration.ofMillis(400)));
+        start(settings.withAttemptTimeout(Duration.ofSeconds(1)));
         receiver.then(status(500), new ScriptedReceiver.Reset(), new ScriptedReceiver.Hang(), status(404), status(204));
         scheduleResult("R1", receiver.url("/hook"), response(200, "{\"ok\":true}".getBytes(StandardCharsets.UTF_8)));
 
@@ -299,6 +299,17 @@ class CallbackDispatcherTest {
         awaitState("R9", "failed");
         assertEquals("expired", onlyJob("R9").failure());
         assertEquals(1, receiver.count());
+    }
+
+    @Test
+    void aJobScheduledPastItsExpiryStillGetsOneAttempt() throws Exception {
+        start(settings.withMinRetryWindow(Duration.ZERO));
+        receiver.then(status(500));
+        inTx(tx -> dispatcher.scheduleFailure(tx, "R9b", receiver.url("/hook"), "expired", "expired", clock.millis() - 1));
+        awaitState("R9b", "failed");
+        assertEquals("expired", onlyJob("R9b").failure());
+        assertEquals(1, onlyJob("R9b").attemptCount());
+        assertNoMoreRequests(1);
     }
 
     @Test
