@@ -3,8 +3,10 @@ package io.hoft.tools;
 import java.io.PrintWriter;
 
 /**
- * A one-line progress report on stderr for long work, shown only when stderr is a terminal
- * ({@code System.console() != null}): scripts and tests see nothing of it.
+ * A one-line progress report on stderr for long work, shown only when the process runs in a
+ * terminal ({@code System.console() != null}, and on JDK 22 and later also
+ * {@code Console.isTerminal()}, since there a console exists even when output is redirected):
+ * scripts and tests see nothing of it.
  */
 public final class Progress {
     private static final long EVERY_MS = 200;
@@ -21,7 +23,21 @@ public final class Progress {
 
     /** Progress on {@code err} if the process runs in a terminal. */
     public static Progress onTerminal(PrintWriter err) {
-        return new Progress(err, System.console() != null);
+        return new Progress(err, inTerminal());
+    }
+
+    static boolean inTerminal() {
+        java.io.Console console = System.console();
+        if (console == null) {
+            return false;
+        }
+        try {
+            return (Boolean) java.io.Console.class.getMethod("isTerminal").invoke(console);
+        } catch (NoSuchMethodException e) {
+            return true; // before JDK 22 a console exists only on a terminal
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return false;
+        }
     }
 
     /** Shows {@code text} unless a report was shown in the last 200 ms. */

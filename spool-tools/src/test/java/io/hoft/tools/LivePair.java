@@ -140,6 +140,27 @@ public final class LivePair implements Closeable {
         return found[0];
     }
 
+    /**
+     * Drops into {@code node}'s inbox a file that claims to come from its peer but is signed by
+     * an impostor's key: a running node quarantines it as spoofed.
+     */
+    public Path dropImpostorFile(NodeId node) throws IOException {
+        NodeId peer = node.equals(FRONT) ? BACK : FRONT;
+        Instant now = Instant.now();
+        io.hoft.transport.keys.Keyring impostor = new io.hoft.transport.keys.Keyring(
+                io.hoft.transport.keys.NodeKeys.generate(peer, now),
+                io.hoft.transport.keys.TrustList.of(io.hoft.transport.keys.KeyFiles.readPeerKeys(keys.resolve(node + ".public.jwks"))));
+        io.hoft.transport.spool.SpoolFileWriter writer = new io.hoft.transport.spool.SpoolFileWriter(impostor,
+                io.hoft.transport.spool.FileMode.SIGNED_ENCRYPTED, io.hoft.transport.spool.SpoolFileWriter.Options.DEFAULT,
+                Clock.systemUTC(), io.hoft.transport.fs.Disk.REAL);
+        Message message = new Message(MessageId.generate(Clock.systemUTC()), now, now.plus(Duration.ofDays(1)),
+                new Envelope.Request("DELETE", "/everything", "api", List.of()), Body.EMPTY);
+        Path tmp = Files.createDirectories(root.resolve("impostor-tmp"));
+        var written = writer.write(new io.hoft.transport.spool.SpoolFileWriter.Address(node, 1, 999),
+                List.of(io.hoft.transport.spool.OutgoingFrame.whole(message)), tmp);
+        return writer.publish(written, node.equals(FRONT) ? backToFront : frontToBack);
+    }
+
     /** Spool files in a folder that carry data (not control files). */
     public static Set<Path> dataFiles(Path folder) throws IOException {
         if (!Files.isDirectory(folder)) {

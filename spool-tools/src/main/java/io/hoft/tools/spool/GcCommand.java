@@ -182,7 +182,7 @@ final class GcCommand implements Callable<Integer> {
     private void planQuarantine(SpoolContext context, long cutoffMs, List<Removal> removals) throws IOException {
         Path dir = context.quarantineDir();
         Set<Path> spoken = new LinkedHashSet<>();
-        for (SpoolEntry entry : SpoolEntry.scan(dir)) {
+        for (SpoolEntry entry : SpoolEntry.scanQuarantine(dir)) {
             spoken.add(entry.reasonFile());
             if (!forPeer(entry.name()) || entry.quarantinedAt().toEpochMilli() >= cutoffMs) {
                 continue;

@@ -31,17 +31,31 @@ record SpoolEntry(Path path, SpoolFileName name, Instant quarantinedAt, String q
         return path.resolveSibling(path.getFileName() + REASON_SUFFIX);
     }
 
-    /** What a file given by path is: a spool file name, a quarantined one, or neither (name null). */
+    /**
+     * What a file given by path is: a quarantined file (in a folder named {@code quarantine}, or
+     * beside its {@code .reason}), a spool file, or neither (name null).
+     */
     static SpoolEntry of(Path file) {
-        return parse(file).orElseGet(() -> new SpoolEntry(file, null, null, null));
+        Path parent = file.toAbsolutePath().getParent();
+        boolean quarantine = Files.exists(file.resolveSibling(file.getFileName() + REASON_SUFFIX))
+                || (parent != null && parent.getFileName() != null && parent.getFileName().toString().equals("quarantine"));
+        return parse(file, quarantine).orElseGet(() -> new SpoolEntry(file, null, null, null));
     }
 
-    private static Optional<SpoolEntry> parse(Path file) {
+    /**
+     * Parses a file name; in a quarantine, as {@code MILLIS-NAME} first. (Outside one, that form
+     * is not special: {@code 1795324589947-back} is a valid node id, so it may be a spool name.)
+     */
+    private static Optional<SpoolEntry> parse(Path file, boolean quarantine) {
         String fileName = file.getFileName().toString();
-        Optional<SpoolFileName> name = SpoolFileName.parse(fileName);
-        if (name.isPresent()) {
-            return Optional.of(new SpoolEntry(file, name.get(), null, null));
+        Optional<SpoolEntry> quarantined = quarantine ? parseQuarantined(file, fileName) : Optional.empty();
+        if (quarantined.isPresent()) {
+            return quarantined;
         }
+        return SpoolFileName.parse(fileName).map(name -> new SpoolEntry(file, name, null, null));
+    }
+
+    private static Optional<SpoolEntry> parseQuarantined(Path file, String fileName) {
         Matcher m = QUARANTINED.matcher(fileName);
         if (m.matches() && !fileName.endsWith(REASON_SUFFIX)) {
             Optional<SpoolFileName> inner = SpoolFileName.parse(m.group(2));
@@ -61,6 +75,15 @@ record SpoolEntry(Path path, SpoolFileName name, Instant quarantinedAt, String q
 
     /** The spool files directly in {@code dir}, by name; other files (temporary, .reason, anything else) are left out. */
     static List<SpoolEntry> scan(Path dir) throws IOException {
+        return scan(dir, false);
+    }
+
+    /** The quarantined files of a node's quarantine folder. */
+    static List<SpoolEntry> scanQuarantine(Path dir) throws IOException {
+        return scan(dir, true);
+    }
+
+    static List<SpoolEntry> scan(Path dir, boolean quarantine) throws IOException {
         List<SpoolEntry> entries = new ArrayList<>();
         if (!Files.isDirectory(dir)) {
             return entries;
@@ -68,7 +91,7 @@ record SpoolEntry(Path path, SpoolFileName name, Instant quarantinedAt, String q
         try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
             for (Path file : files) {
                 if (Files.isRegularFile(file)) {
-                    parse(file).ifPresent(entries::add);
+                    parse(file, quarantine).ifPresent(entries::add);
                 }
             }
         }

@@ -217,7 +217,7 @@ final class StatsCommand implements Callable<Integer> {
     }
 
     private static ObjectNode quarantine(Path dir, Instant now) throws IOException {
-        List<SpoolEntry> entries = SpoolEntry.scan(dir);
+        List<SpoolEntry> entries = SpoolEntry.scanQuarantine(dir);
         ObjectNode node = Json.object();
         node.put("folder", dir.toString());
         node.put("files", entries.size());

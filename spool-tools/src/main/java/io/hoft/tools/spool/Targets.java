@@ -26,14 +26,16 @@ final class Targets {
                 }
                 for (Folder folder : context.folders()) {
                     if (defaultRoles.contains(folder.role())) {
-                        groups.add(new Group(folder, SpoolEntry.scan(folder.dir())));
+                        groups.add(new Group(folder, SpoolEntry.scan(folder.dir(), folder.role() == Role.QUARANTINE)));
                     }
                 }
                 return groups;
             }
             for (Path path : paths) {
                 if (Files.isDirectory(path)) {
-                    groups.add(new Group(context.folderOf(path), SpoolEntry.scan(path)));
+                    Folder folder = context.folderOf(path);
+                    boolean quarantine = folder.role() == Role.QUARANTINE || path.toAbsolutePath().normalize().endsWith("quarantine");
+                    groups.add(new Group(folder, SpoolEntry.scan(path, quarantine)));
                 } else if (Files.isRegularFile(path)) {
                     Path parent = path.toAbsolutePath().getParent();
                     groups.add(new Group(context.folderOf(parent), List.of(SpoolEntry.of(path))));
