@@ -30,7 +30,7 @@ public final class Human {
                 : String.format(Locale.ROOT, "%.1f", value)) + " " + UNITS[unit];
     }
 
-    /** A duration in its two largest units: {@code 850ms}, {@code 42s}, {@code 3m12s}, {@code 5h7m}, {@code 12d4h}. */
+    /** A duration in its two largest units: {@code 850ms}, {@code 42s}, {@code 3m12s}, {@code 5h7m}, {@code 12d4h}, {@code 73y40d}. */
     public static String duration(Duration duration) {
         long ms = Math.abs(duration.toMillis());
         String sign = duration.isNegative() ? "-" : "";
@@ -38,8 +38,8 @@ public final class Human {
             return sign + ms + "ms";
         }
         long s = ms / 1000;
-        long[] sizes = {86_400, 3_600, 60, 1};
-        String[] names = {"d", "h", "m", "s"};
+        long[] sizes = {365 * 86_400L, 86_400, 3_600, 60, 1};
+        String[] names = {"y", "d", "h", "m", "s"};
         for (int i = 0; i < sizes.length; i++) {
             if (s >= sizes[i]) {
                 long major = s / sizes[i];
@@ -58,6 +58,12 @@ public final class Human {
     public static String age(Instant then, Instant now) {
         Duration d = Duration.between(then, now);
         return d.isNegative() ? "in " + duration(d.negated()) : duration(d);
+    }
+
+    /** {@code 42s ago}, or {@code in 3h} for a time in the future. */
+    public static String relative(Instant then, Instant now) {
+        Duration d = Duration.between(then, now);
+        return d.isNegative() ? "in " + duration(d.negated()) : duration(d) + " ago";
     }
 
     /** {@code 2026-11-22T12:00:00Z}, to the second unless the instant has milliseconds. */

@@ -158,6 +158,8 @@ public final class LivePair implements Closeable {
         Path tmp = Files.createDirectories(root.resolve("impostor-tmp"));
         var written = writer.write(new io.hoft.transport.spool.SpoolFileWriter.Address(node, 1, 999),
                 List.of(io.hoft.transport.spool.OutgoingFrame.whole(message)), tmp);
+        // Older than the settle time, so the node judges it at once rather than waiting to see whether it still grows.
+        Files.setLastModifiedTime(written.path(), java.nio.file.attribute.FileTime.from(now.minusSeconds(10)));
         return writer.publish(written, node.equals(FRONT) ? backToFront : frontToBack);
     }
 

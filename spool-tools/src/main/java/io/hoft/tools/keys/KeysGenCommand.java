@@ -60,8 +60,8 @@ final class KeysGenCommand implements Callable<Integer> {
         @Option(names = "--shared-secret", required = true, description = "generate a secret shared by two nodes")
         boolean sharedSecret;
 
-        @Option(names = "--nodes", required = true, split = ",", paramLabel = "A,B", description = "the two nodes that share it")
-        List<String> nodes;
+        @Option(names = "--nodes", required = true, paramLabel = "A,B", description = "the two nodes that share it")
+        String nodes;
 
         @Option(names = "--kid", paramLabel = "KID", description = "key id of the secret (default: A-B-shared-DATE-RANDOM)")
         String kid;
@@ -110,7 +110,7 @@ final class KeysGenCommand implements Callable<Integer> {
     }
 
     private ObjectNode sharedSecret(Instant now) throws IOException {
-        List<String> names = target.shared.nodes;
+        List<String> names = List.of(target.shared.nodes.split(",", -1));
         if (names.size() != 2 || names.get(0).equals(names.get(1))) {
             throw new Main.UsageException("--nodes takes two different node ids, like --nodes front,back");
         }

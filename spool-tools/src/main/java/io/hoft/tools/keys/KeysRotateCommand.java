@@ -35,9 +35,9 @@ import picocli.CommandLine.Spec;
             "Rotate a node's keys: add a new signing key and a new agreement key to its private set, and make the"
                 + " current ones expire after the overlap. Rewrites the private file atomically (owner-only) and the"
                 + " public file beside it, which then holds old and new public keys.",
-            "Then hand the public file to every peer of the node and reload them, and restart the node. During the"
-                + " overlap files signed or encrypted with either key are accepted; files sent while only one side has"
-                + " the new keys are nacked and resent, so nothing is lost."},
+            "Then hand the public file to every peer of the node and restart them, and restart the node. During the"
+                + " overlap files signed or encrypted with either key are accepted; a file sent while only one side has"
+                + " the new keys is refused and sent again later, so nothing is lost."},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:keys rotated", "2:usage error, or the key file is missing or not a private key set"},
         footer = {"", "Example: hoft keys rotate --keys keys/front.jwks --overlap 7d"})
@@ -114,7 +114,7 @@ final class KeysRotateCommand implements Callable<Integer> {
         out.println("  1. give " + publicPath + " to every peer of " + node + ", in place of the copy their config names"
                 + " (node.peers[].keys), and restart them: they trust both keys and encrypt to the new one");
         out.println("  2. restart " + node + ": it signs with the new key from then on");
-        out.println("  do both before " + Human.instant(retireAt) + "; files sent in between are nacked and resent");
+        out.println("  do both before " + Human.instant(retireAt) + "; a file sent in between is refused and sent again later");
         return Main.OK;
     }
 

@@ -80,7 +80,7 @@ final class KeysShowCommand implements Callable<Integer> {
                 PeerKeys.fromJwkSet(set);
                 kind = onlyShared ? "shared-secret" : "public";
                 meaning = onlyShared
-                        ? "shared secret, as held by the peer of " + node + ": names " + node + " in the holder's trust list"
+                        ? "a secret shared with node " + node + ": its holder's trust-list entry for peer " + node
                         : "public key set of node " + node + ": for the trust lists of " + node + "'s peers";
             }
         } catch (KeyException e) {

@@ -76,7 +76,7 @@ import picocli.CommandLine.Spec;
         footer = {"", "Examples:",
             "  hoft spool gc --config back.yaml --dry-run",
             "  hoft spool gc --config back.yaml --older-than 2d",
-            "  hoft spool gc --config front.yaml --peer old-back --older-than 1d --force --dry-run"})
+            "  hoft spool gc --config front.yaml --peer old-back --force --dry-run"})
 final class GcCommand implements Callable<Integer> {
     @Mixin
     ConfigOption node;
@@ -161,7 +161,7 @@ final class GcCommand implements Callable<Integer> {
                 for (Removal removal : removals) {
                     remove(removal, failures);
                 }
-                if (!rows.isEmpty() || !lost.isEmpty()) {
+                if (!rows.isEmpty() || !lost.isEmpty()) { // else there is nothing to write: the database is left alone
                     long[] changed = changeRows(stateDir, cutoffMs, lost, now, rows);
                     expired = changed[0];
                 }
@@ -189,7 +189,7 @@ final class GcCommand implements Callable<Integer> {
             }
             Path reason = entry.reasonFile();
             removals.add(new Removal("quarantined", entry.path(), Files.exists(reason) ? List.of(reason) : List.of(),
-                    size(entry.path()) + size(reason), "quarantined " + Human.age(entry.quarantinedAt(), context.now()) + " ago: "
+                    size(entry.path()) + size(reason), "quarantined " + Human.relative(entry.quarantinedAt(), context.now()) + ": "
                             + Optional.ofNullable(entry.quarantineReason()).orElse("no reason recorded")));
         }
         if (!Files.isDirectory(dir) || peer != null) {
@@ -308,14 +308,20 @@ final class GcCommand implements Callable<Integer> {
         }
     }
 
+    /** The settled rows older than the cutoff (of --peer, if given): what {@link #changeRows} deletes. */
+    private static final String SETTLED_FRAMES = "FROM out_file_frame WHERE EXISTS (SELECT 1 FROM out_file f"
+            + " WHERE f.peer = out_file_frame.peer AND f.epoch = out_file_frame.epoch AND f.seq = out_file_frame.seq"
+            + " AND f.state IN ('acked', 'abandoned') AND f.settled_ms < ?) AND (peer = ? OR ? IS NULL)";
+    private static final String SETTLED_FILES = "FROM out_file WHERE state IN ('acked', 'abandoned') AND settled_ms < ?"
+            + " AND (peer = ? OR ? IS NULL)";
+    private static final String SETTLED_MESSAGES = "FROM out_message WHERE state IN ('acked', 'expired') AND settled_ms < ?"
+            + " AND (peer = ? OR ? IS NULL)";
+
     /** Counts the settled rows older than the cutoff, per table. */
-    private static void planRows(NodeDatabase db, long cutoffMs, Map<String, Long> rows) {
-        long frames = db.queryLong("SELECT COUNT(*) FROM out_file_frame WHERE EXISTS (SELECT 1 FROM out_file f"
-                + " WHERE f.peer = out_file_frame.peer AND f.epoch = out_file_frame.epoch AND f.seq = out_file_frame.seq"
-                + " AND f.state IN ('acked', 'abandoned') AND f.settled_ms < ?)", cutoffMs);
-        long files = db.queryLong("SELECT COUNT(*) FROM out_file WHERE state IN ('acked', 'abandoned') AND settled_ms < ?", cutoffMs);
-        long messages = db.queryLong("SELECT COUNT(*) FROM out_message WHERE state IN ('acked', 'expired') AND settled_ms < ?",
-                cutoffMs);
+    private void planRows(NodeDatabase db, long cutoffMs, Map<String, Long> rows) {
+        long frames = db.queryLong("SELECT COUNT(*) " + SETTLED_FRAMES, cutoffMs, peer, peer);
+        long files = db.queryLong("SELECT COUNT(*) " + SETTLED_FILES, cutoffMs, peer, peer);
+        long messages = db.queryLong("SELECT COUNT(*) " + SETTLED_MESSAGES, cutoffMs, peer, peer);
         if (frames + files + messages > 0) {
             rows.put("out_file", files);
             rows.put("out_file_frame", frames);
@@ -329,24 +335,25 @@ final class GcCommand implements Callable<Integer> {
      * shares a file with them).
      */
     private long[] unacked(NodeDatabase db, long cutoffMs, List<Lost> lost, Instant now) {
-        String peerFilter = peer == null ? "" : " AND peer = '" + peer.replace("'", "''") + "'";
-        long files = db.queryLong("SELECT COUNT(*) FROM out_file WHERE state IN ('sent', 'writing')" + peerFilter);
-        long messages = db.queryLong("SELECT COUNT(*) FROM out_message WHERE state IN ('queued', 'sending', 'sent')" + peerFilter);
+        // With no --peer, "peer = ? OR ? IS NULL" matches every peer.
+        String ofPeer = " AND (peer = ? OR ? IS NULL)";
+        long files = db.queryLong("SELECT COUNT(*) FROM out_file WHERE state IN ('sent', 'writing')" + ofPeer, peer, peer);
+        long messages = db.queryLong("SELECT COUNT(*) FROM out_message WHERE state IN ('queued', 'sending', 'sent')" + ofPeer,
+                peer, peer);
         if (lost != null) {
             long nowMs = now.toEpochMilli();
             lost.addAll(db.query("SELECT peer, name, seq, state, size, first_sent_ms, attempts FROM out_file"
                     + " WHERE state = 'sent' AND (first_sent_ms < ? OR EXISTS (SELECT 1 FROM out_file_frame ff JOIN out_message m"
                     + " ON m.peer = ff.peer AND m.id = ff.message_id WHERE ff.peer = out_file.peer AND ff.epoch = out_file.epoch"
-                    + " AND ff.seq = out_file.seq AND m.state IN ('queued', 'sending', 'sent') AND m.enqueued_ms < ?))" + peerFilter
+                    + " AND ff.seq = out_file.seq AND m.state IN ('queued', 'sending', 'sent') AND m.enqueued_ms < ?))" + ofPeer
                     + " ORDER BY peer, epoch, seq", row -> new Lost("file", row.getString(1), row.getString(2), null,
-                    row.getString(4), row.getLong(5), nowMs - row.getLong(6), row.getInt(7)), cutoffMs, cutoffMs));
-            lost.addAll(db.query("SELECT m.peer, m.id, m.kind, m.state, m.body_length, m.enqueued_ms FROM out_message m"
-                    + " WHERE m.state IN ('queued', 'sending', 'sent') AND (m.enqueued_ms < ? OR EXISTS (SELECT 1 FROM out_file_frame ff"
+                    row.getString(4), row.getLong(5), nowMs - row.getLong(6), row.getInt(7)), cutoffMs, cutoffMs, peer, peer));
+            lost.addAll(db.query("SELECT peer, id, kind, state, body_length, enqueued_ms FROM out_message m"
+                    + " WHERE state IN ('queued', 'sending', 'sent') AND (enqueued_ms < ? OR EXISTS (SELECT 1 FROM out_file_frame ff"
                     + " JOIN out_file f ON f.peer = ff.peer AND f.epoch = ff.epoch AND f.seq = ff.seq WHERE ff.peer = m.peer"
-                    + " AND ff.message_id = m.id AND f.state = 'sent' AND f.first_sent_ms < ?))"
-                    + (peer == null ? "" : " AND m.peer = '" + peer.replace("'", "''") + "'") + " ORDER BY m.peer, m.enqueued_ms",
-                    row -> new Lost("message", row.getString(1), row.getString(2), row.getString(3), row.getString(4),
-                            row.getLong(5), nowMs - row.getLong(6), 0), cutoffMs, cutoffMs));
+                    + " AND ff.message_id = m.id AND f.state = 'sent' AND f.first_sent_ms < ?))" + ofPeer
+                    + " ORDER BY peer, enqueued_ms", row -> new Lost("message", row.getString(1), row.getString(2),
+                    row.getString(3), row.getString(4), row.getLong(5), nowMs - row.getLong(6), 0), cutoffMs, cutoffMs, peer, peer));
         }
         return new long[] {files, messages};
     }
@@ -370,12 +377,11 @@ final class GcCommand implements Callable<Integer> {
         try (NodeStore store = NodeStore.open(stateDir)) {
             return store.inTransaction(tx -> {
                 // Conditions are repeated inside the transaction: a row settled or changed since the plan is judged again.
-                long frames = tx.update("DELETE FROM out_file_frame WHERE EXISTS (SELECT 1 FROM out_file f WHERE f.peer ="
-                        + " out_file_frame.peer AND f.epoch = out_file_frame.epoch AND f.seq = out_file_frame.seq"
-                        + " AND f.state IN ('acked', 'abandoned') AND f.settled_ms < ?)", cutoffMs);
-                long files = tx.update("DELETE FROM out_file WHERE state IN ('acked', 'abandoned') AND settled_ms < ?", cutoffMs);
-                long messages = tx.update("DELETE FROM out_message WHERE state IN ('acked', 'expired') AND settled_ms < ?", cutoffMs);
-                if (!rows.isEmpty()) {
+                long frames = tx.update("DELETE " + SETTLED_FRAMES, cutoffMs, peer, peer);
+                long files = tx.update("DELETE " + SETTLED_FILES, cutoffMs, peer, peer);
+                long messages = tx.update("DELETE " + SETTLED_MESSAGES, cutoffMs, peer, peer);
+                rows.clear(); // what was really deleted: rows may have settled since the plan
+                if (frames + files + messages > 0) {
                     rows.put("out_file", files);
                     rows.put("out_file_frame", frames);
                     rows.put("out_message", messages);

@@ -82,8 +82,11 @@ record MessageView(int index, FrameDescriptor descriptor, Envelope envelope, byt
                 + (preview.length == 0 ? "" : previewCut() ? "; first " + preview.length + " bytes" : "")
                 + (preview.length == 0 ? "" : text != null ? ", as text:" : ", in hex:"));
         String shown = text != null ? text : Human.hexDump(preview);
+        if (shown.endsWith("\n")) {
+            shown = shown.substring(0, shown.length() - 1); // a last line break ends the last line, it opens none
+        }
         for (String line : shown.split("\n", -1)) {
-            if (!line.isEmpty() || text != null) {
+            if (!shown.isEmpty()) {
                 // printable UTF-8 has no controls but tab and line breaks; a CR is shown, not obeyed
                 out.println(indent + "  " + (text != null ? line.replace("\r", "\\x0d") : line));
             }

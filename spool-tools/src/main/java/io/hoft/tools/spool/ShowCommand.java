@@ -171,9 +171,9 @@ final class ShowCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         Instant now = context.now();
         out.println("file      " + file + " (" + inspection.size() + " bytes, modified "
-                + (inspection.modified() == null ? "?" : Human.age(inspection.modified(), now) + " ago") + ")");
+                + (inspection.modified() == null ? "?" : Human.relative(inspection.modified(), now)) + ")");
         if (inspection.entry().isQuarantined()) {
-            out.println("          quarantined " + Human.age(inspection.entry().quarantinedAt(), now) + " ago: "
+            out.println("          quarantined " + Human.relative(inspection.entry().quarantinedAt(), now) + ": "
                     + Optional.ofNullable(inspection.entry().quarantineReason()).orElse("(no reason recorded)"));
         }
         SpoolFileHeader h = inspection.header();
@@ -193,9 +193,8 @@ final class ShowCommand implements Callable<Integer> {
             out.println("to        " + h.recipient());
             out.println("channel   epoch " + h.epoch() + " (" + Human.instant(Instant.ofEpochMilli(h.epoch())) + "), seq " + h.seq()
                     + (h.isControlOnly() ? " (a control file: not sequenced)" : ""));
-            out.println("created   " + Human.instant(h.created()) + " (" + Human.age(h.created(), now) + " ago)");
-            out.println("expires   " + Human.instant(h.expires()) + " (" + (h.expires().isAfter(now) ? Human.age(h.expires(), now)
-                    : Human.age(h.expires(), now) + " ago") + ")");
+            out.println("created   " + Human.instant(h.created()) + " (" + Human.relative(h.created(), now) + ")");
+            out.println("expires   " + Human.instant(h.expires()) + " (" + Human.relative(h.expires(), now) + ")");
             out.println("payload   " + h.payloadLength() + " bytes, zstd, sha256 " + h.payloadSha256());
             out.println("frames    " + h.frames().size());
             for (int i = 0; i < h.frames().size(); i++) {

@@ -147,7 +147,8 @@ final class VerifyCommand implements Callable<Integer> {
         }
         if (context.self().isPresent() && context.config().isEmpty() && context.hasKeys()
                 && results.stream().anyMatch(r -> "spoofed".equals(r.problem()))) {
-            notes.add("spoofed means no key in the trust list verifies the file: is the sender's public key set among --trust?");
+            notes.add("spoofed: no key in the trust list verifies the file, or its mode is not accepted from its sender;"
+                    + " is the sender's public key set among --trust?");
         }
         return notes;
     }
