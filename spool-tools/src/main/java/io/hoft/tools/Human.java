@@ -15,6 +15,11 @@ public final class Human {
 
     private Human() {}
 
+    /** {@code 1 file}, {@code 3 files}: a count and a noun that takes an s. */
+    public static String count(long n, String noun) {
+        return n + " " + noun + (n == 1 ? "" : "s");
+    }
+
     /** {@code 512 B}, {@code 1.7 KiB}, {@code 256 MiB}. */
     public static String size(long bytes) {
         if (bytes < 1024) {

@@ -237,7 +237,7 @@ final class GcCommand implements Callable<Integer> {
             }
         }
         if (expiredLeft > 0) {
-            skipped.add(new Skipped("expired", expiredLeft + " expired files in the inbox: the running node records and"
+            skipped.add(new Skipped("expired", Human.count(expiredLeft, "expired file") + " in the inbox: the running node records and"
                     + " removes them itself"));
         }
     }
@@ -270,7 +270,7 @@ final class GcCommand implements Callable<Integer> {
             }
         }
         if (strays > 0) {
-            skipped.add(new Skipped("stray", strays + " sent-store files without a database row: the running node may be"
+            skipped.add(new Skipped("stray", Human.count(strays, "sent-store file") + " without a database row: the running node may be"
                     + " publishing them right now"));
         }
     }
@@ -304,7 +304,7 @@ final class GcCommand implements Callable<Integer> {
             }
         }
         if (running && found > 0) {
-            skipped.add(new Skipped("temporary", found + " temporary files: the running node may be writing them"));
+            skipped.add(new Skipped("temporary", Human.count(found, "temporary file") + ": the running node may be writing them"));
         }
     }
 
@@ -465,8 +465,8 @@ final class GcCommand implements Callable<Integer> {
                 }
                 table.print(out);
             }
-            out.println(verb + " " + removals.size() + (removals.size() == 1 ? " file" : " files") + " (" + Human.size(bytes)
-                    + ") and " + rowCount + " settled database rows older than " + Human.duration(olderThan));
+            out.println(verb + " " + Human.count(removals.size(), "file") + " (" + Human.size(bytes)
+                    + ") and " + Human.count(rowCount, "settled database row") + " older than " + Human.duration(olderThan));
             for (Skipped s : skipped) {
                 out.println("skipped " + s.why());
             }
@@ -484,8 +484,8 @@ final class GcCommand implements Callable<Integer> {
                     table.print(out);
                 }
             } else if (kept[0] + kept[1] > 0) {
-                out.println("kept " + kept[0] + " unacknowledged files and " + kept[1] + " unsettled messages (only --force gives"
-                        + " them up)");
+                out.println("kept " + Human.count(kept[0], "unacknowledged file") + " and " + Human.count(kept[1], "unsettled message")
+                        + " (only --force gives them up)");
             }
             if (dryRun) {
                 out.println("dry run: nothing was changed");

@@ -258,6 +258,9 @@ final class Inspector {
             if (e.verifiedHeader().isPresent()) {
                 header = e.verifiedHeader().get();
                 verified = perspective != Perspective.NONE;
+            } else if (header == null) {
+                header = unverifiedOrNull(entry.path()); // what it claims, for people to see who it pretends to be
+                verified = false;
             }
             return fail(e.reason(), e.getMessage());
         }

@@ -157,8 +157,7 @@ final class LsCommand implements Callable<Integer> {
         boolean unverified = false;
         for (Targets.Group group : groups) {
             List<Row> mine = rows.stream().filter(r -> r.folder().equals(group.folder())).toList();
-            out.println(group.folder().dir() + "  (" + Targets.describe(group.folder()) + ", " + mine.size()
-                    + (mine.size() == 1 ? " file" : " files") + ")");
+            out.println(group.folder().dir() + "  (" + Targets.describe(group.folder()) + ", " + Human.count(mine.size(), "file") + ")");
             if (mine.isEmpty()) {
                 continue;
             }
@@ -189,7 +188,7 @@ final class LsCommand implements Callable<Integer> {
             table.print(out);
         }
         Map<FileState, Long> byState = rows.stream().collect(Collectors.groupingBy(Row::state, TreeMap::new, Collectors.counting()));
-        out.println(rows.size() + (rows.size() == 1 ? " file, " : " files, ")
+        out.println(Human.count(rows.size(), "file") + ", "
                 + Human.size(rows.stream().mapToLong(r -> r.inspection().size()).sum())
                 + (byState.isEmpty() ? "" : ": " + byState.entrySet().stream().map(e -> e.getValue() + " " + e.getKey())
                         .collect(Collectors.joining(", "))));

@@ -259,12 +259,12 @@ final class StatsCommand implements Callable<Integer> {
             StringBuilder line = new StringBuilder("  out  ");
             if (o.has("queuedMessages")) {
                 line.append(o.get("queuedMessages").asLong()).append(" queued, ")
-                        .append(o.get("unackedFiles").asLong()).append(" unacked files (")
+                        .append(Human.count(o.get("unackedFiles").asLong(), "unacked file")).append(" (")
                         .append(Human.size(o.get("unackedBytes").asLong())).append(")");
                 if (!o.get("oldestUnackedAgeMs").isNull()) {
                     line.append(", oldest ").append(Human.duration(Duration.ofMillis(o.get("oldestUnackedAgeMs").asLong())));
                 }
-                line.append(", ").append(o.get("resends").asLong()).append(" resends");
+                line.append(", ").append(Human.count(o.get("resends").asLong(), "resend"));
                 if (o.get("maxAttempts").asLong() > 1) {
                     line.append(" (up to ").append(o.get("maxAttempts").asLong()).append(" attempts)");
                 }
@@ -300,7 +300,7 @@ final class StatsCommand implements Callable<Integer> {
         }
         var q = d.get("quarantine");
         out.println();
-        out.println("quarantine: " + q.get("files").asLong() + " files (" + Human.size(q.get("bytes").asLong()) + ")"
+        out.println("quarantine: " + Human.count(q.get("files").asLong(), "file") + " (" + Human.size(q.get("bytes").asLong()) + ")"
                 + (q.get("byReason").size() == 0 ? "" : ": " + q.get("byReason").toString().replaceAll("[{}\"]", "").replace(":", " ")
                         .replace(",", ", ")));
         d.get("sections").properties().forEach(section -> {

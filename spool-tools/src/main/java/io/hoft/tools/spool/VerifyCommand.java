@@ -35,8 +35,9 @@ import picocli.CommandLine.Spec;
                 + " its public keys: signature, length and payload digest (their content is encrypted for the peer)."
                 + " Files neither from nor to the node are foreign. With only --trust, signatures and digests are"
                 + " checked; with no keys at all only structure, length and digest, which proves nothing about origin.",
-            "Without DIR|FILE, checks the node's inboxes, outboxes and sent store. A file still arriving (short and"
-                + " changed within the settle time) is reported as incomplete but does not count as bad."},
+            "Without DIR|FILE, checks the node's inboxes, outboxes and sent store (leaving alone other nodes' files in"
+                + " shared folders). A file still arriving (short and changed within the settle time) is reported as"
+                + " incomplete but does not count as bad."},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:every file passed", "1:at least one file is bad", "2:usage or environment error"},
         footer = {"", "Examples:",
@@ -61,6 +62,19 @@ final class VerifyCommand implements Callable<Integer> {
         SpoolContext context = node.load();
         List<Targets.Group> groups = Targets.collect(context, paths,
                 EnumSet.of(Role.INBOX, Role.OUTBOX, Role.SENT), "verify");
+        int othersFiles = 0;
+        if (paths.isEmpty()) {
+            // The node's own folders may be shared with other nodes: their files are theirs, not bad files of this node.
+            var self = context.self().orElseThrow();
+            List<Targets.Group> own = new ArrayList<>();
+            for (Targets.Group group : groups) {
+                List<SpoolEntry> mine = group.entries().stream()
+                        .filter(e -> e.name().sender().equals(self) || e.name().recipient().equals(self)).toList();
+                othersFiles += group.entries().size() - mine.size();
+                own.add(new Targets.Group(group.folder(), mine));
+            }
+            groups = own;
+        }
         Inspector inspector = new Inspector(context);
         Progress progress = Progress.onTerminal(spec.commandLine().getErr());
         int total = Targets.count(groups);
@@ -82,6 +96,9 @@ final class VerifyCommand implements Callable<Integer> {
         Map<String, Long> reasons = results.stream().filter(VerifyCommand::isBad)
                 .collect(Collectors.groupingBy(Inspection::problem, TreeMap::new, Collectors.counting()));
         List<String> notes = notes(context, results);
+        if (othersFiles > 0) {
+            notes.add(Human.count(othersFiles, "file") + " of other nodes in shared folders left alone (name them to check them)");
+        }
         if (json) {
             ObjectNode document = Json.object();
             document.put("node", context.self().map(Object::toString).orElse(null));
@@ -92,6 +109,7 @@ final class VerifyCommand implements Callable<Integer> {
             summary.put("ok", results.stream().filter(Inspection::passed).count());
             summary.put("bad", bad);
             summary.put("incomplete", arriving);
+            summary.put("otherNodesFiles", othersFiles);
             ObjectNode byReason = summary.putObject("byReason");
             reasons.forEach(byReason::put);
             ArrayNode noteArray = document.putArray("notes");
@@ -106,7 +124,7 @@ final class VerifyCommand implements Callable<Integer> {
             if (!results.isEmpty()) {
                 table.print(out);
             }
-            StringBuilder summary = new StringBuilder(results.size() + (results.size() == 1 ? " file" : " files") + ": "
+            StringBuilder summary = new StringBuilder(Human.count(results.size(), "file") + ": "
                     + (results.size() - bad - arriving) + " ok, " + bad + " bad");
             if (!reasons.isEmpty()) {
                 summary.append(" (").append(reasons.entrySet().stream().map(e -> e.getKey() + " " + e.getValue())

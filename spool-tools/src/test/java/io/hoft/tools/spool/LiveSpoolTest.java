@@ -175,7 +175,7 @@ class LiveSpoolTest {
         assertTrue(result.out().startsWith("node front: running (pid " + ProcessHandle.current().pid() + ")"), result.out());
         assertTrue(result.out().contains("peer back: link up"), result.out());
         assertTrue(result.out().contains("2 unacked files"), result.out());
-        assertTrue(result.out().contains("quarantine: 1 files"), result.out());
+        assertTrue(result.out().contains("quarantine: 1 file"), result.out());
     }
 
     @Test

@@ -177,7 +177,7 @@ class SpoolGcTest {
         assertTrue(result.out().startsWith("node back: running; gc does only what cannot race with it"), result.out());
         assertFalse(Files.exists(oldQuarantined), "quarantined files are never looked at again by the node");
         assertTrue(Files.exists(liveTemporary), "the running node may be writing it");
-        assertTrue(result.out().contains("skipped 1 temporary files: the running node may be writing them"), result.out());
+        assertTrue(result.out().contains("skipped 1 temporary file: the running node may be writing them"), result.out());
         pair.stop(LivePair.BACK);
     }
 
@@ -188,7 +188,7 @@ class SpoolGcTest {
         pair.stop(LivePair.FRONT);
 
         Cli.Result kept = Cli.run("spool", "gc", "--config", pair.config("front"));
-        assertTrue(kept.out().contains("kept 1 unacknowledged files and 1 unsettled messages (only --force gives them up)"), kept.out());
+        assertTrue(kept.out().contains("kept 1 unacknowledged file and 1 unsettled message (only --force gives them up)"), kept.out());
 
         Map<String, String> before = snapshot();
         Cli.Result dryRun = Cli.run("spool", "gc", "--config", pair.config("front"), "--older-than", "0ms", "--force",

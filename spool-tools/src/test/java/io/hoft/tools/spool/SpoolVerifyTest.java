@@ -144,6 +144,22 @@ class SpoolVerifyTest {
     }
 
     @Test
+    void theNodesOwnFoldersAreCheckedLeavingOtherNodesFilesAlone() throws Exception {
+        Path inShared = Files.copy(foreign, pair.frontToBack.resolve(foreign.getFileName()));
+        try {
+            Cli.Result result = Cli.run("spool", "verify", "--config", pair.config("back"), "--json");
+
+            assertEquals(0, result.exit(), result.toString());
+            JsonNode summary = result.json().get("summary");
+            assertTrue(summary.get("files").asInt() >= 4, result.toString());
+            assertEquals(summary.get("files").asInt(), summary.get("ok").asInt(), result.toString());
+            assertEquals(1, summary.get("otherNodesFiles").asInt());
+        } finally {
+            Files.delete(inShared);
+        }
+    }
+
+    @Test
     void oneGoodFileByPathPassesWithExitZero() {
         Cli.Result result = Cli.run("spool", "verify", "--config", pair.config("back"), good.get(1));
 
