@@ -56,7 +56,8 @@ final class ShowCommand implements Callable<Integer> {
     @Mixin
     NodeOptions node;
 
-    @Option(names = "--body-out", paramLabel = "FILE", description = "write the whole body of one frame to FILE (once the file verified)")
+    @Option(names = "--body-out", paramLabel = "FILE",
+            description = "write the whole body of one frame (of a fragment: its slice) to FILE, once the file verified")
     Path bodyOut;
 
     @Option(names = "--frame", paramLabel = "N", description = "the frame for --body-out, counting from 0 (default: the only frame with a body)")

@@ -166,6 +166,7 @@ class SpoolVerifyTest {
         assertEquals(0, result.exit(), result.toString());
         assertTrue(result.out().startsWith("RESULT"), result.toString());
         assertTrue(result.out().contains("1 file: 1 ok, 0 bad"), result.toString());
+        assertEquals("", result.err(), "no progress or other noise on stderr when it is not a terminal");
     }
 
     @Test
