@@ -47,14 +47,7 @@ public final class NodeRuntime implements Closeable {
 
     public static NodeRuntime open(NodeConfig config, ChannelListener listener, Clock clock) throws IOException {
         Keyring keyring = keyring(config);
-        ModePolicy policy = ModePolicy.SIGNED_ONLY;
-        for (NodeConfig.PeerConfig peer : config.peers()) {
-            if (!peer.acceptModes().isEmpty()) {
-                Set<FileMode> modes = EnumSet.noneOf(FileMode.class);
-                peer.acceptModes().forEach(m -> modes.add(FileMode.fromWireName(m).orElseThrow()));
-                policy = policy.with(peer.nodeId(), modes);
-            }
-        }
+        ModePolicy policy = modePolicy(config);
         NodeStore store = NodeStore.open(config.state());
         try {
             Transport.Builder builder = Transport.builder()
@@ -83,6 +76,19 @@ public final class NodeRuntime implements Closeable {
             store.close();
             throw e;
         }
+    }
+
+    /** Which file modes the node accepts from each peer: both signed modes, or the peer's {@code acceptModes}. */
+    public static ModePolicy modePolicy(NodeConfig config) {
+        ModePolicy policy = ModePolicy.SIGNED_ONLY;
+        for (NodeConfig.PeerConfig peer : config.peers()) {
+            if (!peer.acceptModes().isEmpty()) {
+                Set<FileMode> modes = EnumSet.noneOf(FileMode.class);
+                peer.acceptModes().forEach(m -> modes.add(FileMode.fromWireName(m).orElseThrow()));
+                policy = policy.with(peer.nodeId(), modes);
+            }
+        }
+        return policy;
     }
 
     /** Loads the node's keys and its peers' keys, checking each file belongs to who the config says. */

@@ -57,6 +57,11 @@ public final class SpoolFileReader {
      * {@link TruncatedFileException} otherwise.
      */
     public SpoolFile open(Path file, Duration settle) throws IOException {
+        return open(file, settle, true);
+    }
+
+    /** Opens a file on disk; {@code unwrapKey} false skips the content key (the header is all the caller wants). */
+    private SpoolFile open(Path file, Duration settle, boolean unwrapKey) throws IOException {
         BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
         long size = attributes.size();
         Instant modified = attributes.lastModifiedTime().toInstant();
@@ -70,7 +75,7 @@ public final class SpoolFileReader {
             Shortness shortness = (what, header) -> young
                     ? new IncompleteFileException(what + " (the file may still be arriving)", header)
                     : new TruncatedFileException(what, header);
-            HeaderAndOffset parsed = readHeader(in, shortness);
+            HeaderAndOffset parsed = readHeader(in, shortness, true);
             long declared = parsed.payloadOffset + parsed.header.payloadLength();
             if (size < declared) {
                 throw shortness.exception("file has " + size + " of its " + declared + " bytes", parsed.header);
@@ -78,7 +83,7 @@ public final class SpoolFileReader {
             if (size > declared) {
                 throw new MalformedFileException((size - declared) + " bytes follow the declared end of the file", parsed.header);
             }
-            SpoolFile spoolFile = new SpoolFile(parsed.header, in, payloadKey(parsed.header), false, limits);
+            SpoolFile spoolFile = new SpoolFile(parsed.header, in, unwrapKey ? payloadKey(parsed.header) : null, false, limits);
             opened = true;
             return spoolFile;
         } finally {
@@ -93,7 +98,7 @@ public final class SpoolFileReader {
      * {@link TruncatedFileException}: only the caller can know whether more may come.
      */
     public SpoolFile open(InputStream in) throws IOException {
-        HeaderAndOffset parsed = readHeader(in, (what, header) -> new TruncatedFileException(what, header));
+        HeaderAndOffset parsed = readHeader(in, (what, header) -> new TruncatedFileException(what, header), true);
         long declared = parsed.payloadOffset + parsed.header.payloadLength();
         if (declared > limits.maxFileBytes()) {
             throw new TooLargeException("file of " + declared + " bytes is over the cap of " + limits.maxFileBytes());
@@ -101,10 +106,37 @@ public final class SpoolFileReader {
         return new SpoolFile(parsed.header, in, payloadKey(parsed.header), true, limits);
     }
 
-    /** Verifies only the header of a file: what {@code hoft spool verify} without frames needs. */
+    /**
+     * Verifies only the header of a file and its length against it (steps 0 to 18 of SPEC.md
+     * section 13.1): what {@code hoft spool ls} and {@code verify} need. The content key is not
+     * unwrapped, so a holder of the sender's public keys can check a file encrypted for
+     * someone else; whether the payload decrypts and decodes is not checked.
+     */
     public SpoolFileHeader verifyHeader(Path file, Duration settle) throws IOException {
-        try (SpoolFile spoolFile = open(file, settle)) {
+        try (SpoolFile spoolFile = open(file, settle, false)) {
             return spoolFile.header();
+        }
+    }
+
+    /**
+     * What a file's header claims, read WITHOUT verifying its signature, mode, addressing or
+     * expiry, and the offset of its payload. The preamble, the header digest and the structure
+     * of the claims are checked as usual. Nothing in it is authenticated: anyone who can write
+     * to a folder can make a file claim anything. For tools that show a file when no keys are
+     * at hand; never act on it.
+     */
+    public record UnverifiedHeader(SpoolFileHeader claims, long payloadOffset) {
+        /** The size the file must have: payload offset plus payload length. */
+        public long declaredSize() {
+            return payloadOffset + claims.payloadLength();
+        }
+    }
+
+    /** Reads a file's header without verifying it; see {@link UnverifiedHeader}. */
+    public UnverifiedHeader readUnverifiedHeader(Path file) throws IOException {
+        try (InputStream in = new BufferedInputStream(Files.newInputStream(file), BUFFER)) {
+            HeaderAndOffset parsed = readHeader(in, (what, header) -> new TruncatedFileException(what, header), false);
+            return new UnverifiedHeader(parsed.header, parsed.payloadOffset);
         }
     }
 
@@ -115,7 +147,7 @@ public final class SpoolFileReader {
 
     private record HeaderAndOffset(SpoolFileHeader header, long payloadOffset) {}
 
-    private HeaderAndOffset readHeader(InputStream in, Shortness shortness) throws IOException {
+    private HeaderAndOffset readHeader(InputStream in, Shortness shortness, boolean verify) throws IOException {
         byte[] preambleBytes = in.readNBytes(Preamble.LENGTH);
         if (preambleBytes.length < Preamble.LENGTH) {
             throw shortness.exception(preambleBytes.length == 0 ? "file is empty" : "file ends inside the 48-byte preamble", null);
@@ -159,23 +191,13 @@ public final class SpoolFileReader {
                 throw new MalformedFileException("header padding is not zero");
             }
         }
-        SpoolFileHeader header = verify(headerBytes);
+        SpoolFileHeader header = verify ? verify(headerBytes) : decodeUnverified(headerBytes);
         return new HeaderAndOffset(header, preamble.payloadOffset());
     }
 
     private SpoolFileHeader verify(byte[] headerBytes) throws SpoolFileException {
-        for (byte b : headerBytes) {
-            if (!JoseHeader.isCompactChar(b)) {
-                throw new MalformedFileException("header has a byte that cannot be in a compact JWS");
-            }
-        }
         Instant now = Instant.ofEpochMilli(clock.millis());
-        JoseHeader.Parsed jose;
-        try {
-            jose = JoseHeader.parse(new String(headerBytes, StandardCharsets.US_ASCII));
-        } catch (CodecException e) {
-            throw new MalformedFileException(e.getMessage());
-        }
+        JoseHeader.Parsed jose = parseJose(headerBytes);
 
         NodeId signer = null;
         if (!jose.isUnsecured()) {
@@ -198,15 +220,7 @@ public final class SpoolFileReader {
             signer = verifying.get().owner();
         }
 
-        SpoolFileHeader header;
-        try {
-            header = HeaderClaimsCodec.decode(jose.claims(), jose.algorithm(), jose.kid(), limits);
-        } catch (CodecException e) {
-            if (e.isLimit()) {
-                throw new TooLargeException(e.getMessage());
-            }
-            throw new MalformedFileException(e.getMessage());
-        }
+        SpoolFileHeader header = decodeClaims(jose);
         if (header.version() != Preamble.VERSION) {
             throw new MalformedFileException("claims.hoft " + header.version() + " differs from the preamble's version");
         }
@@ -238,6 +252,35 @@ public final class SpoolFileReader {
             throw new ExpiredFileException("expired at " + header.expires(), header);
         }
         return header;
+    }
+
+    /** The structural checks of {@link #verify} without the signature, policy, addressing and expiry. */
+    private SpoolFileHeader decodeUnverified(byte[] headerBytes) throws SpoolFileException {
+        return decodeClaims(parseJose(headerBytes));
+    }
+
+    private static JoseHeader.Parsed parseJose(byte[] headerBytes) throws SpoolFileException {
+        for (byte b : headerBytes) {
+            if (!JoseHeader.isCompactChar(b)) {
+                throw new MalformedFileException("header has a byte that cannot be in a compact JWS");
+            }
+        }
+        try {
+            return JoseHeader.parse(new String(headerBytes, StandardCharsets.US_ASCII));
+        } catch (CodecException e) {
+            throw new MalformedFileException(e.getMessage());
+        }
+    }
+
+    private SpoolFileHeader decodeClaims(JoseHeader.Parsed jose) throws SpoolFileException {
+        try {
+            return HeaderClaimsCodec.decode(jose.claims(), jose.algorithm(), jose.kid(), limits);
+        } catch (CodecException e) {
+            if (e.isLimit()) {
+                throw new TooLargeException(e.getMessage());
+            }
+            throw new MalformedFileException(e.getMessage());
+        }
     }
 
     private byte[] payloadKey(SpoolFileHeader header) throws SpoolFileException {
