@@ -15,19 +15,25 @@ import java.util.List;
  *   allowPrivateNetworks: false       # loopback, link-local and private ranges refused unless true
  *   allowHosts: [hooks.example.com]   # if not empty, only these hosts (exact names) are allowed
  *   timeout: 10s                      # per delivery attempt
- *   maxAttempts: 20                   # optional; without it, retries go on until the request's TTL
+ *   maxConcurrent: 16                 # deliveries in progress at once
+ *   retryInitial: 5s                  # first retry after this, then three times longer each time (with jitter)
+ *   retryMax: 30m                     # longest wait between two attempts
  * </pre>
+ *
+ * Deliveries are retried with backoff until a 2xx answer, a 410, or the request's TTL.
  *
  * @param secretFile the webhook signing secret (required for callbacks to be signed)
  * @param allowPrivateNetworks whether callback URLs may resolve to loopback, link-local or private addresses
  * @param allowHosts if not empty, the only host names callbacks may go to
  * @param timeout the time limit of one delivery attempt
- * @param maxAttempts the most attempts per callback; null means until the request's TTL
+ * @param maxConcurrent how many deliveries may be in progress at once
+ * @param retryInitial the wait before the first retry
+ * @param retryMax the longest wait between two attempts
  */
 public record CallbacksConfig(Path secretFile, Boolean allowPrivateNetworks, List<String> allowHosts, Duration timeout,
-        Integer maxAttempts) {
+        Integer maxConcurrent, Duration retryInitial, Duration retryMax) {
 
-    public static final CallbacksConfig DEFAULTS = new CallbacksConfig(null, null, null, null, null);
+    public static final CallbacksConfig DEFAULTS = new CallbacksConfig(null, null, null, null, null, null, null);
 
     public CallbacksConfig {
         allowPrivateNetworks = allowPrivateNetworks != null && allowPrivateNetworks;
@@ -36,8 +42,14 @@ public record CallbacksConfig(Path secretFile, Boolean allowPrivateNetworks, Lis
         if (timeout.isNegative() || timeout.isZero()) {
             throw new IllegalArgumentException("callbacks.timeout must be positive");
         }
-        if (maxAttempts != null && maxAttempts < 1) {
-            throw new IllegalArgumentException("callbacks.maxAttempts must be at least 1");
+        maxConcurrent = maxConcurrent == null ? 16 : maxConcurrent;
+        if (maxConcurrent < 1) {
+            throw new IllegalArgumentException("callbacks.maxConcurrent must be at least 1");
+        }
+        retryInitial = retryInitial == null ? Duration.ofSeconds(5) : retryInitial;
+        retryMax = retryMax == null ? Duration.ofMinutes(30) : retryMax;
+        if (retryInitial.isNegative() || retryInitial.isZero() || retryMax.compareTo(retryInitial) < 0) {
+            throw new IllegalArgumentException("callbacks.retryInitial must be positive and at most callbacks.retryMax");
         }
     }
 }

@@ -1,8 +1,13 @@
 package io.hoft.front;
 
+import io.hoft.front.callback.CallbackDispatcher;
+import io.hoft.front.callback.CallbackSettings;
+import io.hoft.front.callback.StandardWebhooks;
 import io.hoft.front.internal.FrontEngine;
+import io.hoft.transport.channel.Backoff;
 import io.hoft.transport.channel.ChannelListener;
 import io.hoft.transport.channel.ReceivedMessage;
+import io.hoft.transport.config.ConfigException;
 import io.hoft.transport.config.NodeRuntime;
 import io.hoft.transport.keys.NodeId;
 import io.hoft.transport.message.MessageId;
@@ -15,6 +20,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,9 +30,9 @@ import org.slf4j.LoggerFactory;
  * by poll (the contract's "Front HTTP API"). It is the channel's listener: responses, status
  * events and acknowledgements from the back move calls through their states.
  *
- * <p>Use: {@link #open} (keys, database and the front's table; nothing listens yet), then let
- * the callback delivery set itself up on {@link #runtime()} (its tables, its threads), then
- * {@link #start}, and {@link #close} to drain and stop. The node owns the seams it is given:
+ * <p>Use: {@link #open(FrontConfig, Clock)} (keys, database, the front's table and the signed
+ * callback delivery of {@code front.callbacks}; nothing listens yet), then {@link #start}, and
+ * {@link #close} to drain and stop. Tests may give their own callback seams instead. The node owns the seams it is given:
  * {@link #close} closes the scheduler if it is {@link AutoCloseable}, after the server stopped
  * and before the database closes. A scheduler that is a {@link MetricsSource} shows its
  * counters in {@code /_hoft/metrics}.
@@ -40,14 +46,17 @@ public final class FrontNode implements ChannelListener, Closeable {
     private final FrontEngine engine;
     private volatile boolean closed;
 
-    private FrontNode(FrontConfig config, CallbackScheduler scheduler, CallbackUrlGuard guard, Clock clock) throws IOException {
+    private FrontNode(FrontConfig config, Function<NodeRuntime, CallbackScheduler> schedulerFactory,
+            Function<CallbackScheduler, CallbackUrlGuard> guardOf, Clock clock) throws IOException {
         this.config = config;
-        this.scheduler = scheduler;
         this.runtime = NodeRuntime.open(config.node(), this, clock);
         try {
+            this.scheduler = Objects.requireNonNull(schedulerFactory.apply(runtime), "scheduler");
             Map<String, Long> none = Map.of();
-            this.engine = new FrontEngine(config, runtime, scheduler, guard, clock,
-                    scheduler instanceof MetricsSource ? ((MetricsSource) scheduler)::metrics : () -> none);
+            MetricsSource metrics = scheduler instanceof MetricsSource ? (MetricsSource) scheduler
+                    : scheduler instanceof CallbackDispatcher ? ((CallbackDispatcher) scheduler)::metricsSnapshot
+                    : () -> none;
+            this.engine = new FrontEngine(config, runtime, scheduler, guardOf.apply(scheduler), clock, metrics::metrics);
         } catch (RuntimeException e) {
             runtime.close();
             throw e;
@@ -55,13 +64,42 @@ public final class FrontNode implements ChannelListener, Closeable {
     }
 
     /**
-     * Opens the node: loads keys, opens the database and creates the front's table. Throws
-     * {@code ConfigException} when the config cannot work (a key file, the JWK set).
+     * Opens the node as {@code hoft front} runs it: keys, database, the front's table, and
+     * callbacks signed with the secret of {@code front.callbacks.secretFile}, held to its URL
+     * rules. Throws {@code ConfigException} when the config cannot work (a key file, the
+     * webhook secret, the JWK set).
+     */
+    public static FrontNode open(FrontConfig config, Clock clock) throws IOException {
+        CallbacksConfig callbacks = config.front().callbacks();
+        if (callbacks.secretFile() == null) {
+            throw new ConfigException("front.callbacks.secretFile is required: callbacks are signed with it"
+                    + " (hoft init writes one)");
+        }
+        StandardWebhooks webhooks;
+        try {
+            webhooks = StandardWebhooks.readSecretFile(callbacks.secretFile());
+        } catch (IOException e) {
+            throw new ConfigException("front.callbacks.secretFile: " + e.getMessage(), e);
+        }
+        CallbackSettings settings = CallbackSettings.defaults(webhooks, callbacks.allowPrivateNetworks(), callbacks.allowHosts())
+                .withAttemptTimeout(callbacks.timeout())
+                .withMaxConcurrentDeliveries(callbacks.maxConcurrent())
+                .withBackoff(new Backoff(callbacks.retryInitial(), 3, callbacks.retryMax(), 0.2));
+        return new FrontNode(config,
+                runtime -> new CallbackDispatcher(runtime.store(), runtime.transport().bodies(), settings, clock),
+                scheduler -> ((CallbackDispatcher) scheduler).urlGuard(), clock);
+    }
+
+    /**
+     * Opens the node with the given callback seams (tests): loads keys, opens the database and
+     * creates the front's table. Throws {@code ConfigException} when the config cannot work.
      */
     public static FrontNode open(FrontConfig config, CallbackScheduler scheduler, CallbackUrlGuard guard, Clock clock)
             throws IOException {
-        return new FrontNode(Objects.requireNonNull(config, "config"), Objects.requireNonNull(scheduler, "scheduler"),
-                Objects.requireNonNull(guard, "guard"), Objects.requireNonNull(clock, "clock"));
+        Objects.requireNonNull(scheduler, "scheduler");
+        Objects.requireNonNull(guard, "guard");
+        return new FrontNode(Objects.requireNonNull(config, "config"), runtime -> scheduler, given -> guard,
+                Objects.requireNonNull(clock, "clock"));
     }
 
     public FrontConfig config() {
@@ -73,9 +111,12 @@ public final class FrontNode implements ChannelListener, Closeable {
         return runtime;
     }
 
-    /** Starts the channel (recovering first), then the sweeper and the HTTP server. */
+    /** Starts the channel (recovering first), then callback delivery, the sweeper and the HTTP server. */
     public void start() throws IOException {
         runtime.start();
+        if (scheduler instanceof CallbackDispatcher) {
+            ((CallbackDispatcher) scheduler).start();
+        }
         engine.start();
     }
 

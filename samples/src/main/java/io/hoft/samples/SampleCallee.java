@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.undertow.Undertow;
+import io.undertow.UndertowOptions;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.server.handlers.BlockingHandler;
 import io.undertow.util.HeaderValues;
@@ -74,6 +75,8 @@ public final class SampleCallee implements AutoCloseable {
         SampleCallee callee = new SampleCallee();
         callee.server = Undertow.builder()
                 .addHttpListener(port, host)
+                // Undertow refuses bodies over 2 MiB by default; a callee for large-body tests takes any size.
+                .setServerOption(UndertowOptions.MAX_ENTITY_SIZE, Long.MAX_VALUE)
                 .setHandler(new BlockingHandler(callee::handle))
                 .build();
         callee.server.start();

@@ -69,7 +69,12 @@ public record CallbackSettings(
 
     /** The defaults above, with the given secret and URL rules. */
     public static CallbackSettings defaults(String secret, boolean allowPrivateNetworks, List<String> allowHosts) {
-        return new CallbackSettings(StandardWebhooks.fromSecret(secret), DEFAULT_CONNECT_TIMEOUT, DEFAULT_ATTEMPT_TIMEOUT,
+        return defaults(StandardWebhooks.fromSecret(secret), allowPrivateNetworks, allowHosts);
+    }
+
+    /** The defaults above, with the given signer and URL rules. */
+    public static CallbackSettings defaults(StandardWebhooks webhooks, boolean allowPrivateNetworks, List<String> allowHosts) {
+        return new CallbackSettings(webhooks, DEFAULT_CONNECT_TIMEOUT, DEFAULT_ATTEMPT_TIMEOUT,
                 DEFAULT_BACKOFF, DEFAULT_MAX_RETRY_AFTER, DEFAULT_MIN_RETRY_WINDOW, allowPrivateNetworks, allowHosts,
                 DEFAULT_MAX_CONCURRENT_DELIVERIES, DEFAULT_POLL_INTERVAL, DEFAULT_HISTORY_RETENTION, DEFAULT_DRAIN_TIMEOUT);
     }

@@ -1,0 +1,87 @@
+package io.hoft.tools.node;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.hoft.tools.Json;
+import io.hoft.tools.Main;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code hoft init}: writes a working local two-node setup. */
+@Command(name = "init",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Writes a working two-node setup into DIR: front.yaml, back.yaml, fresh keys for both nodes, a webhook"
+                + " secret, state and link folders. The setup is local: the front listens on 127.0.0.1 without caller"
+                + " authentication and allows callbacks to loopback addresses; the YAML says so where it matters.",
+            "By default the front's outbox is the back's inbox and the other way round, so the pair works at once."
+                + " With --separate-folders the four folders link/front-out, link/back-in, link/back-out and"
+                + " link/front-in are distinct and a mirror must carry files across (for example hoft mirror).",
+            "Nothing is overwritten: a folder that already holds a setup is refused."},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:setup written", "2:usage error, or DIR already holds a setup"},
+        footer = {"", "Example:",
+            "  hoft init setup && hoft back --config setup/back.yaml & hoft front --config setup/front.yaml"})
+public final class InitCommand implements Callable<Integer> {
+    @Parameters(paramLabel = "DIR", description = "folder to write the setup into (created if missing)")
+    Path dir;
+
+    @Option(names = "--upstream", paramLabel = "URL", defaultValue = "http://127.0.0.1:8081",
+            description = "base URL of the callee the back calls (default: ${DEFAULT-VALUE})")
+    String upstream;
+
+    @Option(names = "--front-port", paramLabel = "N", defaultValue = "8080",
+            description = "port the front listens on, on 127.0.0.1 (default: ${DEFAULT-VALUE})")
+    int frontPort;
+
+    @Option(names = "--separate-folders", description = "four distinct link folders, to be carried by a mirror")
+    boolean separateFolders;
+
+    @Option(names = "--json", description = "print what was written as JSON")
+    boolean json;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        Setup setup = Setup.of(dir, upstream, frontPort, separateFolders);
+        List<Path> written = setup.write();
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            ObjectNode result = Json.object();
+            result.put("dir", dir.toString());
+            result.put("frontConfig", setup.frontConfig().toString());
+            result.put("backConfig", setup.backConfig().toString());
+            result.put("webhookSecret", setup.webhookSecret().toString());
+            ArrayNode files = result.putArray("files");
+            written.forEach(file -> files.add(file.toString()));
+            ArrayNode link = result.putArray("linkFolders");
+            setup.linkFolders().stream().distinct().forEach(folder -> link.add(folder.toString()));
+            Json.print(out, result);
+            return Main.OK;
+        }
+        out.println("wrote a local hoft setup in " + dir + ":");
+        written.forEach(file -> out.println("  " + file));
+        List<Path> link = setup.linkFolders();
+        if (separateFolders) {
+            out.println("link folders are separate; carry them with a mirror, for example:");
+            out.println("  hoft mirror --from " + link.get(0) + " --to " + link.get(1));
+            out.println("  hoft mirror --from " + link.get(2) + " --to " + link.get(3));
+        } else {
+            out.println("link folders: " + link.get(0) + " (front to back), " + link.get(2) + " (back to front)");
+        }
+        out.println("start the nodes:");
+        out.println("  hoft back --config " + setup.backConfig());
+        out.println("  hoft front --config " + setup.frontConfig());
+        out.println("then call the upstream " + upstream + " through http://127.0.0.1:" + frontPort + "/");
+        return Main.OK;
+    }
+}
