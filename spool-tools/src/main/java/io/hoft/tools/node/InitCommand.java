@@ -44,6 +44,10 @@ public final class InitCommand implements Callable<Integer> {
     @Option(names = "--separate-folders", description = "four distinct link folders, to be carried by a mirror")
     boolean separateFolders;
 
+    @Option(names = "--link", paramLabel = "KIND", defaultValue = "folder",
+            description = "how the nodes are linked: folder (default; the dial-out link is not available in this version)")
+    String link;
+
     @Option(names = "--json", description = "print what was written as JSON")
     boolean json;
 
@@ -52,6 +56,9 @@ public final class InitCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (!link.equals("folder")) {
+            throw new Main.UsageException("--link " + link + ": only folder links are available in this version");
+        }
         Setup setup = Setup.of(dir, upstream, frontPort, separateFolders);
         List<Path> written = setup.write();
         PrintWriter out = spec.commandLine().getOut();

@@ -144,7 +144,7 @@ public final class Setup {
                       link: {type: folder, outbox: %s, inbox: %s, watch: both, poll: 1s}
                 %s
                 front:
-                  listen: 127.0.0.1:%d              # loopback only
+                  listen: 127.0.0.1:%d  # loopback only: callers are not authenticated
                   routes:
                     - {prefix: /, upstream: default}  # every call goes to the back's upstream "default"
                   sync: {defaultWait: 30s, maxWait: 120s}
