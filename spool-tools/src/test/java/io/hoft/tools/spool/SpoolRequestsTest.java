@@ -105,6 +105,20 @@ class SpoolRequestsTest {
                 assertEquals(2, Cli.run("spool", "replay", "not an id!", "--config", front).exit());
                 assertEquals(2, Cli.run("spool", "replay", failedId, "--config", front, "--new-id", "--callback").exit());
 
+                // The admin endpoint answers only the token of STATE/admin.json (owner-only); to anyone else it does not exist.
+                Path adminFile = dir.resolve("state/front/admin.json");
+                assertTrue(Files.exists(adminFile));
+                for (String authorization : List.of("", "Bearer wrong")) {
+                    HttpRequest.Builder post = HttpRequest.newBuilder(frontUrl.resolve("/_hoft/admin/requests/" + failedId + "/resend"))
+                            .POST(HttpRequest.BodyPublishers.noBody());
+                    if (!authorization.isEmpty()) {
+                        post.header("Authorization", authorization);
+                    }
+                    assertEquals(404, http.send(post.build(), HttpResponse.BodyHandlers.ofString()).statusCode());
+                }
+                assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+                        Files.getPosixFilePermissions(adminFile)));
+
                 // The replay: a new call through the running front; it reaches the callee once.
                 Cli.Result replay = Cli.run("spool", "replay", failedId, "--config", front, "--new-id", "--json");
                 assertEquals(0, replay.exit(), replay.toString());
@@ -126,6 +140,12 @@ class SpoolRequestsTest {
                         + "/response")).GET().build(), HttpResponse.BodyHandlers.ofString()).body());
                 assertEquals(bigBody, echo.get("body").asText());
 
+                // stats counts the store's calls by status.
+                JsonNode counts = Cli.run("spool", "stats", "--config", front, "--json").json().get("sections").get("requests");
+                assertEquals(1, counts.get("byStatus").get("failed").asInt(), counts.toString());
+                assertEquals(2, counts.get("byStatus").get("responded").asInt(), counts.toString());
+                assertEquals(0, counts.get("open").asInt(), counts.toString());
+
                 // --to: the captured call straight to a URL, from here; the node is not involved.
                 Cli.Result to = Cli.run("spool", "replay", okId, "--config", front, "--to", calleeUrl, "--json");
                 assertEquals(0, to.exit(), to.toString());
@@ -139,6 +159,7 @@ class SpoolRequestsTest {
                 assertEquals(1, nobody.exit(), nobody.toString());
             }
         }
+        assertFalse(Files.exists(dir.resolve("state/front/admin.json")), "the admin file goes with the server");
         // A stopped front is not changed behind its back.
         Cli.Result stopped = Cli.run("spool", "replay", failedId, "--config", front, "--new-id");
         assertEquals(2, stopped.exit(), stopped.toString());
