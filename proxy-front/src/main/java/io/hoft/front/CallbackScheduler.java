@@ -21,4 +21,14 @@ public interface CallbackScheduler {
 
     /** An opt-in status event: {@code {"id", "status", "at"}} to {@code url}. */
     void scheduleStatus(StoreTx tx, String requestId, URI url, String status, long atMs, long expiresMs);
+
+    /**
+     * An operator asked for the request's final callback (result, failure or expiry notice) to
+     * be delivered again: its job, whatever state it ended in, is made pending and due at once,
+     * with retries until {@code expiresMs}; the {@code webhook-id} stays the same. False if the
+     * request has no such job (never scheduled, or already pruned).
+     */
+    default boolean redeliver(StoreTx tx, String requestId, long expiresMs) {
+        return false;
+    }
 }

@@ -10,7 +10,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 /** Every subcommand explains itself with an example and its exit codes; a group run alone is a usage error. */
 class HelpTest {
     @ParameterizedTest
-    @ValueSource(strings = {"spool ls", "spool show", "spool verify", "spool stats", "spool gc", "keys gen", "keys show", "keys rotate"})
+    @ValueSource(strings = {"spool ls", "spool show", "spool verify", "spool stats", "spool requests", "spool request",
+        "spool export", "spool replay", "spool gc", "keys gen", "keys show", "keys rotate"})
     void everySubcommandHasHelpWithAnExampleAndItsExitCodes(String command) {
         String[] words = command.split(" ");
         Cli.Result result = Cli.run(words[0], words[1], "--help");

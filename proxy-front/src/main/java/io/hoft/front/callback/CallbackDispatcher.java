@@ -171,6 +171,17 @@ public final class CallbackDispatcher implements CallbackScheduler, Closeable {
                 url.toString(), CallbackFormat.JSON, status, null, atMs, 0, null, null, null, null, null, expiresMs, 0));
     }
 
+    @Override
+    public boolean redeliver(StoreTx tx, String requestId, long expiresMs) {
+        long nowMs = clock.millis();
+        boolean reopened = CallbackJobs.reopen(tx, resultWebhookId(requestId),
+                Math.max(expiresMs, nowMs + settings.minRetryWindow().toMillis()), nowMs);
+        if (reopened) {
+            tx.afterCommit(this::wakeUp);
+        }
+        return reopened;
+    }
+
     /** The {@code webhook-id} of a request's final callback (its result, failure or expiry). */
     public static String resultWebhookId(String requestId) {
         return requestId + "-result";

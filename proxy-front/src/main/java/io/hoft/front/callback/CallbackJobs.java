@@ -103,6 +103,16 @@ final class CallbackJobs {
         return jobs;
     }
 
+    /**
+     * Makes the job with this webhook id pending again, due at once, retrying until
+     * {@code expiresMs} (an operator's re-delivery); its past attempts stay and numbering goes on.
+     * False if there is no such job.
+     */
+    static boolean reopen(StoreTx tx, String webhookId, long expiresMs, long nowMs) {
+        return tx.update("UPDATE callback_job SET state = 'pending', failure = NULL, ended_ms = NULL, next_attempt_ms = ?,"
+                + " expires_ms = ? WHERE webhook_id = ?", nowMs, expiresMs, webhookId) == 1;
+    }
+
     static long pendingCount(StoreTx tx) {
         return tx.queryLong("SELECT COUNT(*) FROM callback_job WHERE state = 'pending'");
     }

@@ -43,7 +43,8 @@ import org.xnio.Options;
  * {@code ALWAYS_SET_KEEP_ALIVE=false}, so a reply carries no field the callee did not send but
  * those the front owns; {@code MAX_ENTITY_SIZE} (Undertow's default is 2 MiB) set to 1 MiB
  * over the body limit, so the front's own count answers 413 first (Undertow's check only
- * drops the connection). Header limits are checked by the front (431); Undertow's own limits sit at twice
+ * drops the connection). Requests under {@code /_hoft/admin/} go to the {@link AdminHandler}
+ * (loopback and a token only), other {@code /_hoft/} requests to the {@link OpsHandler}. Header limits are checked by the front (431); Undertow's own limits sit at twice
  * the front's, as a backstop that answers 400.
  */
 public final class FrontEngine implements AutoCloseable {
@@ -56,6 +57,7 @@ public final class FrontEngine implements AutoCloseable {
     private final Lifecycle lifecycle;
     private final ProxyHandler proxy;
     private final OpsHandler ops;
+    private final AdminHandler admin;
     private final ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "hoft-front-sweeper");
         t.setDaemon(true);
@@ -78,6 +80,8 @@ public final class FrontEngine implements AutoCloseable {
         this.proxy = new ProxyHandler(front, auth, guard, receiver, lifecycle, waiters, writer, metrics, runtime.store(), clock);
         this.ops = new OpsHandler(config.node().id(), runtime.store(), runtime.transport(), lifecycle, auth, writer, metrics, waiters,
                 extraMetrics);
+        this.admin = new AdminHandler(runtime.store(), runtime.transport().bodies(), lifecycle, scheduler, limits, writer, clock,
+                config.node().state());
         lifecycle.load();
     }
 
@@ -93,7 +97,9 @@ public final class FrontEngine implements AutoCloseable {
                     return;
                 }
                 exchange.startBlocking();
-                if (!exchange.isHostIncludedInRequestURI() && exchange.getRequestURI().startsWith("/_hoft/")) {
+                if (!exchange.isHostIncludedInRequestURI() && exchange.getRequestURI().startsWith(AdminHandler.PREFIX)) {
+                    admin.handle(exchange);
+                } else if (!exchange.isHostIncludedInRequestURI() && exchange.getRequestURI().startsWith("/_hoft/")) {
                     ops.handle(exchange);
                 } else {
                     proxy.handle(exchange);
@@ -123,6 +129,12 @@ public final class FrontEngine implements AutoCloseable {
                 .build();
         sweeper.scheduleWithFixedDelay(this::sweep, 1, 1, TimeUnit.SECONDS);
         server.start();
+        try {
+            admin.publish(address());
+        } catch (IOException e) {
+            log.warn("cannot write {}: the admin endpoints (hoft spool replay) are unreachable: {}", AdminHandler.FILE_NAME,
+                    e.toString());
+        }
         log.info("front {} listening on {}", config.node().id(), address());
     }
 
@@ -169,6 +181,7 @@ public final class FrontEngine implements AutoCloseable {
      * answered, then stops the server and the sweeper.
      */
     public void stop(Duration drain) {
+        admin.withdraw();
         if (graceful != null) {
             graceful.shutdown();
             waiters.releaseAll();

@@ -17,6 +17,8 @@ import io.hoft.transport.store.NodeStore;
 import io.hoft.transport.store.StoreTx;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -40,6 +42,7 @@ final class Lifecycle {
     private static final Logger log = LoggerFactory.getLogger(Lifecycle.class);
     private static final int BATCH = 200;
     static final String BODY_OWNER = "front:response:";
+    static final String REQUEST_BODY_OWNER = "front:request:";
 
     private final NodeStore store;
     private final Transport transport;
@@ -79,12 +82,31 @@ final class Lifecycle {
     }
 
     /**
+     * A second name for a received body file, for the front to keep after the channel has taken
+     * the first one over (and released it on acknowledgement): a hard link, which costs no
+     * space while both exist, or a forced copy where links are not possible. Nobody owns it
+     * until {@link #accept} registers it; if the call is not stored, the caller deletes it.
+     */
+    Path keepBody(Path received) throws IOException {
+        Path kept = bodies.newPath();
+        try {
+            Files.createLink(kept, received);
+        } catch (UnsupportedOperationException | IOException e) {
+            Files.deleteIfExists(kept);
+            Files.copy(received, kept);
+            bodies.force(kept);
+        }
+        return kept;
+    }
+
+    /**
      * Stores a new call and hands its REQUEST message to the channel in one transaction; nothing
-     * of it stays if either refuses.
+     * of it stays if either refuses. {@code keptBody} (from {@link #keepBody}, or null) becomes
+     * the call's own copy of a request body too large to keep inline.
      *
      * @throws HttpError 429 when {@code maxInFlight} calls are open, 503 when the channel is full
      */
-    void accept(NewRequest call, NodeId peer, Message request, int maxInFlight, Duration retryAfter) {
+    void accept(NewRequest call, NodeId peer, Message request, Path keptBody, int maxInFlight, Duration retryAfter) {
         boolean[] counted = {false};
         try {
             store.inTransaction(tx -> {
@@ -94,7 +116,9 @@ final class Lifecycle {
                 }
                 inFlight.incrementAndGet();
                 counted[0] = true;
-                requests.insert(tx, call);
+                String keptName = keptBody == null ? null
+                        : bodies.register(tx, keptBody, REQUEST_BODY_OWNER + call.id(), clock.millis());
+                requests.insert(tx, call, keptName);
                 try {
                     transport.send(tx, peer, request);
                 } catch (ChannelFullException e) {
@@ -250,8 +274,10 @@ final class Lifecycle {
             int n = store.inTransaction(tx -> {
                 List<String[]> rows = requests.prunable(tx, nowMs - retentionMs, BATCH);
                 for (String[] row : rows) {
-                    if (row[1] != null) {
-                        bodies.release(tx, row[1]);
+                    for (String body : new String[] {row[1], row[2]}) {
+                        if (body != null) {
+                            bodies.release(tx, body);
+                        }
                     }
                     requests.delete(tx, row[0]);
                 }

@@ -16,6 +16,8 @@ import io.undertow.util.HeaderValues;
 import io.undertow.util.SameThreadExecutor;
 import java.io.IOException;
 import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -110,16 +112,22 @@ final class ProxyHandler {
         Message request = new Message(id, Instant.ofEpochMilli(nowMs), Instant.ofEpochMilli(expiresMs),
                 new Envelope.Request(method, target, route.upstream(), fields), body.body());
         NewRequest call = new NewRequest(id.value(), route.peer(), route.name(), route.upstream(), method, target, caller.id(),
-                body.length(), nowMs, expiresMs, instructions.callback(), instructions.format(), instructions.statusCallback());
+                body.length(), nowMs, expiresMs, instructions.callback(), instructions.format(), instructions.statusCallback(),
+                fields, body.inline(), null);
+        // The call keeps its own copy of a large body (for replay and export; see RequestStore).
+        Path keptBody = body.file() == null ? null : lifecycle.keepBody(body.file());
         Waiters.Waiter waiter = instructions.async() ? null
                 : waiters.register(id.value(), outcome -> exchange.dispatch(() -> finish(exchange, id.value(), outcome)));
         try {
-            lifecycle.accept(call, NodeId.of(route.peer()), request, limits.maxInFlight(), limits.retryAfter());
+            lifecycle.accept(call, NodeId.of(route.peer()), request, keptBody, limits.maxInFlight(), limits.retryAfter());
         } catch (RuntimeException e) {
             if (waiter != null) {
                 waiter.cancel();
             }
             body.discard();
+            if (keptBody != null) {
+                Files.deleteIfExists(keptBody);
+            }
             throw e;
         }
         metrics.counters.increment("hoft_front_accepted_total", "mode", instructions.async() ? "async" : "sync");

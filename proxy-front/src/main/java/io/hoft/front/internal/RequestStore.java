@@ -2,6 +2,7 @@ package io.hoft.front.internal;
 
 import io.hoft.front.CallbackFormat;
 import io.hoft.front.StoredResponse;
+import io.hoft.transport.message.HeaderField;
 import io.hoft.transport.store.StoreTx;
 import java.net.URI;
 import java.sql.ResultSet;
@@ -25,6 +26,14 @@ import java.util.Optional;
  *                                ├── RESPONSE with error ─────▶ failed      (terminal)
  *                                └── TTL passed / send expired ▶ expired     (terminal)
  * </pre>
+ *
+ * <p>The request itself is kept with the call (schema step 2) for as long as the row lives, so
+ * an operator can export it (HAR) and replay it after the channel has forgotten it (the
+ * channel drops its copy an hour after the acknowledgement): {@code request_headers} (the
+ * fields sent to the back, as JSON), the body inline up to 64 KiB ({@code request_body_inline}),
+ * or a body file owned by {@code front:request:ID} ({@code request_body_name}), released with
+ * the row. {@code replay_of} names the call a replayed call was made from. Rows from before
+ * step 2 have none of these (null).
  *
  * A step's timestamp is recorded the first time it is seen, even out of order (an ack may be
  * applied after the response it travelled with); the state only moves forward, and a terminal
@@ -61,7 +70,11 @@ final class RequestStore {
                     + " response_body_length INTEGER,"
                     + " response_error TEXT);"
                     + "CREATE INDEX front_request_open ON front_request (state, expires_ms);"
-                    + "CREATE INDEX front_request_expires ON front_request (expires_ms)");
+                    + "CREATE INDEX front_request_expires ON front_request (expires_ms)",
+            "ALTER TABLE front_request ADD COLUMN request_headers TEXT;"
+                    + "ALTER TABLE front_request ADD COLUMN request_body_inline BLOB;"
+                    + "ALTER TABLE front_request ADD COLUMN request_body_name TEXT;"
+                    + "ALTER TABLE front_request ADD COLUMN replay_of TEXT");
 
     /** The states; the order is the order a call moves in. */
     enum State {
@@ -97,20 +110,32 @@ final class RequestStore {
     /** A new call, as stored at acceptance. */
     record NewRequest(String id, String peer, String route, String upstream, String method, String target, String caller,
             long requestBodyLength, long acceptedMs, long expiresMs, URI callbackUrl, CallbackFormat callbackFormat,
-            URI statusCallbackUrl) {}
+            URI statusCallbackUrl, List<HeaderField> requestHeaders, byte[] requestBodyInline, String replayOf) {}
 
     /** One row. */
     record Row(String id, String peer, String route, String upstream, String method, String target, String caller, State state,
             long acceptedMs, Long transferredMs, Long deliveredMs, Long respondedMs, Long expiredMs, long expiresMs,
             URI callbackUrl, CallbackFormat callbackFormat, URI statusCallbackUrl, StoredResponse response) {}
 
-    void insert(StoreTx tx, NewRequest r) {
+    /** Stores a new call; {@code requestBodyName} is the kept body file (already registered), or null. */
+    void insert(StoreTx tx, NewRequest r, String requestBodyName) {
         tx.update("INSERT INTO front_request (id, peer, route, upstream, method, target, caller, request_body_length, state,"
-                        + " accepted_ms, expires_ms, callback_url, callback_format, status_callback_url)"
-                        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?)",
+                        + " accepted_ms, expires_ms, callback_url, callback_format, status_callback_url, request_headers,"
+                        + " request_body_inline, request_body_name, replay_of)"
+                        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 r.id(), r.peer(), r.route(), r.upstream(), r.method(), r.target(), r.caller(), r.requestBodyLength(),
                 r.acceptedMs(), r.expiresMs(), str(r.callbackUrl()),
-                r.callbackFormat() == null ? null : r.callbackFormat().headerValue(), str(r.statusCallbackUrl()));
+                r.callbackFormat() == null ? null : r.callbackFormat().headerValue(), str(r.statusCallbackUrl()),
+                Json.headers(r.requestHeaders()), r.requestBodyInline(), requestBodyName, r.replayOf());
+    }
+
+    /** The request as kept with the call: headers, and the body inline or as a body file; empty for rows from before step 2. */
+    record KeptRequest(List<HeaderField> headers, byte[] bodyInline, String bodyName, long bodyLength) {}
+
+    Optional<KeptRequest> kept(StoreTx tx, String id) {
+        return tx.queryOne("SELECT request_headers, request_body_inline, request_body_name, request_body_length"
+                        + " FROM front_request WHERE id = ? AND request_headers IS NOT NULL",
+                rs -> new KeptRequest(Json.headers(rs.getString(1)), rs.getBytes(2), rs.getString(3), rs.getLong(4)), id);
     }
 
     Optional<Row> find(StoreTx tx, String id) {
@@ -154,11 +179,11 @@ final class RequestStore {
                 + " ORDER BY expires_ms LIMIT ?", rs -> rs.getString(1), nowMs, limit);
     }
 
-    /** Finished calls whose TTL passed before {@code beforeMs}: id and response body file (may be null). */
+    /** Finished calls whose TTL passed before {@code beforeMs}: id, response body file and kept request body file (may be null). */
     List<String[]> prunable(StoreTx tx, long beforeMs, int limit) {
-        return tx.query("SELECT id, response_body_name FROM front_request WHERE expires_ms < ? AND state NOT IN "
+        return tx.query("SELECT id, response_body_name, request_body_name FROM front_request WHERE expires_ms < ? AND state NOT IN "
                 + State.OPEN_SQL + " ORDER BY expires_ms LIMIT ?",
-                rs -> new String[] {rs.getString(1), rs.getString(2)}, beforeMs, limit);
+                rs -> new String[] {rs.getString(1), rs.getString(2), rs.getString(3)}, beforeMs, limit);
     }
 
     void delete(StoreTx tx, String id) {
