@@ -134,6 +134,8 @@ class ModesTest {
         assertEquals(202, r.statusCode());
         String id = r.headers().firstValue("Hoft-Request-Id").orElseThrow();
         JsonNode done = f.awaitStatus(id, "responded");
+        // The recording scheduler notes a job after the commit that a poll may already see
+        await().atMost(Duration.ofSeconds(10)).until(() -> !f.scheduler.of(id).isEmpty());
         List<RecordingScheduler.Job> jobs = f.scheduler.of(id);
         assertEquals(1, jobs.size(), jobs.toString());
         RecordingScheduler.Job job = jobs.get(0);
