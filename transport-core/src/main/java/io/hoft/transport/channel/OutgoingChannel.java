@@ -389,19 +389,29 @@ final class OutgoingChannel {
                 ctx.store().inTransaction(tx -> abandon(tx, file.seq(), file.name(), nowMs));
                 continue;
             }
+            // `due` was read before this loop: an ack taking in the meantime (on the receiving
+            // thread) marks a file acked and then deletes its stored copy. Each step below
+            // therefore applies only to a file still 'sent'; without that guard an acked file
+            // whose copy the ack had just deleted was set back to 'writing', rebuilt and sent again.
             Path stored = sentDir.resolve(file.name());
             if (!Files.exists(stored)) {
-                log.warn("stored copy of {} is missing; rebuilding it", file.name());
-                ctx.store().inTransaction(tx -> tx.update("UPDATE out_file SET state = 'writing' WHERE peer = ? AND epoch = ?"
-                        + " AND seq = ?", peer.value(), epoch, file.seq()));
-                lane(lane).signal();
+                int missing = ctx.store().inTransaction(tx -> tx.update("UPDATE out_file SET state = 'writing'"
+                        + " WHERE peer = ? AND epoch = ? AND seq = ? AND state = 'sent'", peer.value(), epoch, file.seq()));
+                if (missing > 0) {
+                    log.warn("stored copy of {} is missing; rebuilding it", file.name());
+                    lane(lane).signal();
+                }
                 continue;
             }
             SpoolFileName name = SpoolFileName.parse(file.name()).orElseThrow();
             int attempts = file.attempts() + 1;
             long next = nowMs + ctx.config().resend().delayMillis(attempts, ThreadLocalRandom.current());
-            ctx.store().inTransaction(tx -> tx.update("UPDATE out_file SET attempts = ?, last_sent_ms = ?, next_resend_ms = ?"
-                    + " WHERE peer = ? AND epoch = ? AND seq = ?", attempts, nowMs, next, peer.value(), epoch, file.seq()));
+            int stillSent = ctx.store().inTransaction(tx -> tx.update("UPDATE out_file SET attempts = ?, last_sent_ms = ?,"
+                    + " next_resend_ms = ? WHERE peer = ? AND epoch = ? AND seq = ? AND state = 'sent'", attempts, nowMs, next,
+                    peer.value(), epoch, file.seq()));
+            if (stillSent == 0) {
+                continue; // acked or abandoned since `due` was read
+            }
             handToLink(stored, name);
             resends.incrementAndGet();
             ctx.metrics().increment("hoft_files_resent_total", "peer", peer.value());
