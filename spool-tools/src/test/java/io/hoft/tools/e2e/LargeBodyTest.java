@@ -1,0 +1,150 @@
+package io.hoft.tools.e2e;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.hoft.samples.SampleCallee;
+import io.hoft.tools.node.Setup;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpRequest.BodyPublishers;
+import java.net.http.HttpResponse;
+import java.net.http.HttpResponse.BodyHandlers;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.DigestInputStream;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Bodies larger than the nodes' heap stream through the chain: front and back run as their own
+ * JVMs ({@code hoft front} and {@code hoft back}, i.e. {@code io.hoft.tools.Main}) with a small
+ * {@code -Xmx} and {@code -XX:+ExitOnOutOfMemoryError}, a body generated on the fly goes up to
+ * the sample callee and a {@code /bytes} body comes down, and both arrive with the SHA-256 they
+ * were sent with while both nodes stay alive and then stop cleanly (exit 0 on SIGTERM).
+ *
+ * <p>By default 96 MiB through nodes at {@code -Xmx64m}; with {@code -Dhoft.large=true} 1 GiB
+ * through nodes at {@code -Xmx256m}.
+ */
+class LargeBodyTest {
+    private static final Pattern LISTENING = Pattern.compile("listening on http://127\\.0\\.0\\.1:(\\d+)");
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void bodyLargerThanTheNodesHeapStreamsBothWays() throws Exception {
+        roundTrip(96L << 20, "64m");
+    }
+
+    @Test
+    @EnabledIfSystemProperty(named = "hoft.large", matches = "true")
+    void oneGibibyteStreamsBothWaysThroughNodesWith256MiBHeaps() throws Exception {
+        roundTrip(1L << 30, "256m");
+    }
+
+    private void roundTrip(long size, String heap) throws Exception {
+        List<Process> nodes = new ArrayList<>();
+        try (SampleCallee callee = SampleCallee.start("127.0.0.1", 0)) {
+            Setup setup = Setup.of(dir, "http://127.0.0.1:" + callee.port(), 0, false);
+            setup.write();
+            Process back = node("back", setup.backConfig(), heap, Map.of());
+            nodes.add(back);
+            Process front = node("front", setup.frontConfig(), heap, Map.of(
+                    "HOFT_FRONT_LIMITS_MAX_BODY", "2GiB",
+                    "HOFT_FRONT_SYNC_MAX_WAIT", "30m"));
+            nodes.add(front);
+            await().atMost(Duration.ofSeconds(60)).until(() -> log("back").contains("back back running"));
+            int port = await().atMost(Duration.ofSeconds(60)).until(() -> port(log("front")), p -> p > 0);
+            URI base = URI.create("http://127.0.0.1:" + port);
+            HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+            // up: a body made while it is sent, never held whole anywhere
+            MessageDigest sent = MessageDigest.getInstance("SHA-256");
+            HttpResponse<byte[]> up = http.send(HttpRequest.newBuilder(base.resolve("/echo"))
+                    .header("Prefer", "wait=1800").header("Content-Type", "application/octet-stream")
+                    .POST(BodyPublishers.fromPublisher(BodyPublishers.ofInputStream(
+                            () -> new DigestInputStream(SampleCallee.bytes(21, size), sent)), size))
+                    .build(), BodyHandlers.ofByteArray());
+            assertEquals(200, up.statusCode(), new String(up.body()));
+            JsonNode echo = Chain.JSON.readTree(up.body());
+            assertEquals(size, echo.path("bodyLength").asLong());
+            assertEquals(HexFormat.of().formatHex(sent.digest()), echo.path("bodySha256").asText(), "the callee got the same bytes");
+
+            // down: /bytes streams from the callee, hashed here as it arrives
+            HttpResponse<InputStream> down = http.send(HttpRequest.newBuilder(base.resolve("/bytes?size=" + size + "&seed=22"))
+                    .header("Prefer", "wait=1800").GET().build(), BodyHandlers.ofInputStream());
+            assertEquals(200, down.statusCode());
+            assertEquals(Long.toString(size), down.headers().firstValue("Content-Length").orElse(null));
+            String got;
+            try (InputStream in = down.body()) {
+                got = sha256(in);
+            }
+            assertEquals(sha256(SampleCallee.bytes(22, size)), got, "the caller got the callee's bytes");
+
+            assertTrue(back.isAlive() && front.isAlive(), "both nodes are still running");
+            for (Process node : nodes) {
+                node.destroy(); // SIGTERM: drain and exit 0
+            }
+            for (Process node : nodes) {
+                assertTrue(node.waitFor(60, TimeUnit.SECONDS), "a node did not stop");
+                assertEquals(0, node.exitValue(), "exit code after SIGTERM");
+            }
+            for (String name : List.of("front", "back")) {
+                assertFalse(log(name).contains("OutOfMemoryError"), name + " ran out of memory:\n" + log(name));
+            }
+        } finally {
+            for (Process node : nodes) {
+                node.destroyForcibly();
+            }
+        }
+    }
+
+    /** Starts {@code hoft NAME --config FILE} in its own JVM with this test's class path; its output goes to NAME.log. */
+    private Process node(String name, Path config, String heap, Map<String, String> environment) throws IOException {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        ProcessBuilder builder = new ProcessBuilder(java, "-Xmx" + heap, "-XX:+ExitOnOutOfMemoryError",
+                "-cp", System.getProperty("java.class.path"), "io.hoft.tools.Main", name, "--config", config.toString())
+                .redirectErrorStream(true)
+                .redirectOutput(dir.resolve(name + ".log").toFile());
+        builder.environment().keySet().removeIf(key -> key.startsWith("HOFT_")); // each node takes only its own overrides
+        builder.environment().putAll(environment);
+        return builder.start();
+    }
+
+    private String log(String name) throws IOException {
+        Path file = dir.resolve(name + ".log");
+        return Files.exists(file) ? Files.readString(file) : "";
+    }
+
+    private static int port(String log) {
+        Matcher m = LISTENING.matcher(log);
+        return m.find() ? Integer.parseInt(m.group(1)) : -1;
+    }
+
+    private static String sha256(InputStream in) throws Exception {
+        MessageDigest digest = MessageDigest.getInstance("SHA-256");
+        try (OutputStream sink = new DigestOutputStream(OutputStream.nullOutputStream(), digest)) {
+            in.transferTo(sink);
+        }
+        return HexFormat.of().formatHex(digest.digest());
+    }
+}
