@@ -220,8 +220,9 @@ final class AdminHandler {
         String refusal = io.hoft.front.SameIdAttempt.refusal(row.state().wire, row.deliveredMs() != null,
                 row.response() == null ? null : row.response().error());
         if (refusal != null) {
-            throw HttpError.of(409, row.state().terminal() ? "not-safe" : "not-failed", "call " + id + " is not sent again under"
-                    + " the same id: " + refusal + "; send it as a new call instead");
+            boolean ended = row.state() == State.FAILED || row.state() == State.EXPIRED;
+            throw HttpError.of(409, ended ? "not-safe" : "not-failed", "call " + id + " is not sent again under the same id: "
+                    + refusal + (ended ? "; send it as a new call instead" : ""));
         }
         KeptRequest kept = store.inTransaction(tx -> lifecycle.requests().kept(tx, id))
                 .orElseThrow(() -> HttpError.of(409, "request-not-kept", "the front did not keep the request of " + id
