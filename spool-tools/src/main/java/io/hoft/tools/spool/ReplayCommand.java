@@ -73,7 +73,8 @@ import picocli.CommandLine.Spec;
                 + " (upstream-failed) or was interrupted (upstream-interrupted) may have been acted on: replay refuses it"
                 + " under the same id; --new-id sends it again as a new call with a new id (same route, method, target,"
                 + " header fields, body and callbacks; the new call records which it replays), which the callee gets"
-                + " again.",
+                + " again. The callbacks of attempt N (2, 3, ...) are new events with webhook-ids of their own: the final"
+                + " one is ID-result-N, status events ID-status-STATUS-N.",
             "A responded call with a callback, or --callback: its final callback is delivered again (same webhook-id)."
                 + " --to URL: the captured request is sent to URL from here, for debugging, and the response shown; the"
                 + " node is not touched.",
