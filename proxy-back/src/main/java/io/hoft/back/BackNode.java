@@ -6,7 +6,9 @@ import io.hoft.transport.channel.ReceivedMessage;
 import io.hoft.transport.channel.TransportMetrics;
 import io.hoft.transport.config.NodeRuntime;
 import io.hoft.transport.keys.NodeId;
+import io.hoft.transport.message.Envelope;
 import io.hoft.transport.message.Message;
+import io.hoft.transport.message.MessageId;
 import io.hoft.transport.message.MessageKind;
 import io.hoft.transport.store.StoreTx;
 import java.io.Closeable;
@@ -99,11 +101,17 @@ public final class BackNode implements ChannelListener, Closeable {
             log.warn("ignoring a {} message {} from {}: the back takes only requests", message.kind(), message.id(), peer);
             return;
         }
+        Envelope.Request request = (Envelope.Request) message.envelope();
+        MessageId requestId = request.requestIdOr(message.id());
         RequestStore.Recorded recorded = requests.record(tx, peer, message,
-                () -> received.claimBody(tx, RequestStore.requestBodyOwner(message.id())), runtime.transport().metrics(),
+                () -> received.claimBody(tx, RequestStore.requestBodyOwner(requestId)), runtime.transport().metrics(),
                 clock.millis());
         if (recorded == RequestStore.Recorded.DUPLICATE) {
-            log.info("request {} from {} was seen before: no new call; the recorded answer is sent again", message.id(), peer);
+            log.info("request {} (message {}, attempt {}) from {} was seen before: no new call; the recorded answer is sent"
+                    + " again", requestId, message.id(), request.attempt(), peer);
+        } else if (recorded == RequestStore.Recorded.ATTEMPT) {
+            log.info("request {} attempt {} (message {}) from {}: the callee was never reached, so it is called now",
+                    requestId, request.attempt(), message.id(), peer);
         }
         Dispatcher current = dispatcher;
         tx.afterCommit(current::wake);

@@ -9,11 +9,17 @@ import java.util.List;
  *   <li>{@code back_request}: one row per request id ever delivered, until its expiry plus the
  *       retention period. {@code state} moves {@code queued -> calling -> responded} (or
  *       straight {@code queued -> responded} when the back answers without calling) and never
- *       back. The request body is kept (inline up to 64 KiB, else a body file owned by
+ *       back, except for a later attempt as step 2 says. The request body is kept (inline up to 64 KiB, else a body file owned by
  *       {@code back:request:ID}) until the answer is recorded; the answer (status, reason,
  *       headers as {@code [[name, value], ...]} JSON, error, body inline or in a file owned by
  *       {@code back:response:ID}) is kept until the row is purged, so a repeated request id gets
  *       it again.
+ *   <li>step 2: {@code attempt} and {@code message_id}: the newest attempt of the request
+ *       received and its message id (null for a first attempt, whose message id is the request
+ *       id); answers and status events name that message. A later attempt of a request answered
+ *       without any byte sent to the callee ({@code calling_ms} null, error {@code
+ *       upstream-unreachable}, {@code expired} or {@code upstream-forbidden}) replaces the
+ *       record and is queued again: the one way a row goes back to {@code queued}.
  *   <li>{@code back_reply}: answers owed to a peer and not yet handed to the channel: a duplicate
  *       of an answered request, a duplicate from a second peer, or an answer the channel could
  *       not take at once (its queue was full).
@@ -57,7 +63,9 @@ final class BackSchema {
                     + " peer TEXT NOT NULL,"
                     + " due_ms INTEGER NOT NULL,"
                     + " tries INTEGER NOT NULL DEFAULT 0,"
-                    + " PRIMARY KEY (request_id, peer))");
+                    + " PRIMARY KEY (request_id, peer))",
+            "ALTER TABLE back_request ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1;"
+                    + "ALTER TABLE back_request ADD COLUMN message_id TEXT");
 
     private BackSchema() {}
 }

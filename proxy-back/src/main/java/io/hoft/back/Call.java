@@ -180,7 +180,7 @@ final class Call implements Runnable {
                 return false;
             }
             try {
-                dispatcher.replies.status(tx, request.peer(), id, request.expiresMs(), "delivered",
+                dispatcher.replies.status(tx, request.peer(), dispatcher.requests.replyTo(tx, id), request.expiresMs(), "delivered",
                         "calling upstream " + route.callee().name());
             } catch (ChannelFullException e) {
                 log.warn("no room for the delivered status of {}: {}", id, e.getMessage());

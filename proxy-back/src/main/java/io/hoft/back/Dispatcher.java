@@ -153,7 +153,7 @@ final class Dispatcher implements AutoCloseable {
                     return null;
                 }
                 try {
-                    replies.response(tx, reply.peer(), reply.requestId(), requests.expiresMs(tx, reply.requestId()), response.get());
+                    replies.response(tx, reply.peer(), requests.replyTo(tx, reply.requestId()), requests.expiresMs(tx, reply.requestId()), response.get());
                     requests.countReply(tx, reply.requestId());
                     requests.settle(tx, reply);
                     metrics.increment("hoft_back_replies_repeated_total", "peer", reply.peer().value());
@@ -253,7 +253,7 @@ final class Dispatcher implements AutoCloseable {
                         return false;
                     }
                     try {
-                        replies.response(tx, peer.get(), id, requests.expiresMs(tx, id), response);
+                        replies.response(tx, peer.get(), requests.replyTo(tx, id), requests.expiresMs(tx, id), response);
                         requests.countReply(tx, id);
                     } catch (ChannelFullException e) {
                         log.warn("the channel to {} is full; the answer to {} waits ({})", peer.get(), id, e.getMessage());

@@ -28,44 +28,106 @@ final class RequestStore {
 
     /** What {@link #record} found. */
     enum Recorded {
+        /** A request id not seen before: recorded, queued for its call. */
         NEW,
+        /** A later attempt of a request whose callee was never reached: the record is replaced, queued for a call. */
+        ATTEMPT,
+        /** Seen before (a repeated message, or an attempt that may not call again): answered from the record. */
         DUPLICATE
     }
 
     /**
-     * Records a delivered request, or, if its id is known, counts the duplicate and owes
+     * Errors of the back's own answers that it records only when it never sent a byte to the
+     * callee: a later attempt of such a request may call the callee. Every other answer (the
+     * callee's own, a timeout, a broken or interrupted call, a response too large) may have
+     * been acted on by the callee, and a later attempt gets it again without a call.
+     */
+    static final java.util.Set<String> NOT_CALLED = java.util.Set.of(BackError.UPSTREAM_UNREACHABLE.code(),
+            BackError.EXPIRED.code(), BackError.UPSTREAM_FORBIDDEN.code());
+
+    /**
+     * Records a delivered request, or, if its request id is known, counts the duplicate and owes
      * {@code peer} the recorded answer (at once if there is one, else when it comes; nothing
      * more when the same peer asks again before the answer exists, since the answer goes to it).
+     *
+     * <p>A later attempt ({@link Envelope.Request#attempt()} above the recorded one) of a known
+     * request becomes the message the answer is addressed to. It is called only if the record
+     * proves the callee was never reached: answered, never marked {@code calling}, with an error
+     * of {@link #NOT_CALLED}; then, in this transaction, the record is replaced by the new
+     * attempt (request, expiry, queued, no answer) and the old answer is dropped. Otherwise it
+     * gets the recorded answer, now or when it exists, and no call.
      */
     Recorded record(StoreTx tx, NodeId peer, Message message, Supplier<Optional<String>> claimBody, TransportMetrics metrics,
             long nowMs) throws IOException {
-        String id = message.id().value();
-        Optional<String[]> existing = tx.queryOne("SELECT state, peer FROM back_request WHERE id = ?",
-                row -> new String[] {row.getString(1), row.getString(2)}, id);
+        Envelope.Request request = (Envelope.Request) message.envelope();
+        String id = request.requestIdOr(message.id()).value();
+        String messageId = message.id().value().equals(id) ? null : message.id().value();
+        Optional<Known> existing = tx.queryOne("SELECT state, peer, attempt, calling_ms IS NOT NULL, error, response_name"
+                        + " FROM back_request WHERE id = ?",
+                row -> new Known(row.getString(1), row.getString(2), row.getInt(3), row.getBoolean(4), row.getString(5),
+                        row.getString(6)), id);
         if (existing.isPresent()) {
+            Known known = existing.get();
+            boolean later = request.attempt() > known.attempt();
+            if (later && known.state().equals("responded") && !known.called() && known.error() != null
+                    && NOT_CALLED.contains(known.error())) {
+                KeptBody body = keepBody(message, claimBody);
+                if (known.responseName() != null) {
+                    bodies.release(tx, known.responseName());
+                }
+                tx.update("DELETE FROM back_reply WHERE request_id = ?", id);
+                tx.update("UPDATE back_request SET peer = ?, state = 'queued', attempt = ?, message_id = ?, upstream = ?, method = ?,"
+                                + " target = ?, headers = ?, body_inline = ?, body_name = ?, body_length = ?, created_ms = ?,"
+                                + " expires_ms = ?, received_ms = ?, calling_ms = NULL, responded_ms = NULL, connect_attempts = 0,"
+                                + " status = NULL, reason = NULL, response_headers = NULL, error = NULL, response_inline = NULL,"
+                                + " response_name = NULL, response_length = NULL, purge_after_ms = ? WHERE id = ?",
+                        peer.value(), request.attempt(), messageId, request.upstream(), request.method(), request.target(),
+                        HeaderJson.encode(request.headers()), body.inline(), body.name(), message.body().length(),
+                        message.created().toEpochMilli(), message.expires().toEpochMilli(), nowMs,
+                        Math.max(message.expires().toEpochMilli() + retentionMs, nowMs), id);
+                metrics.increment("hoft_back_attempts_total", "upstream", request.upstream());
+                return Recorded.ATTEMPT;
+            }
             tx.update("UPDATE back_request SET duplicates = duplicates + 1 WHERE id = ?", id);
             metrics.increment("hoft_back_duplicates_total", "peer", peer.value());
-            if (existing.get()[0].equals("responded") || !existing.get()[1].equals(peer.value())) {
+            if (later) {
+                // The answer, recorded or to come, is addressed to the newest attempt the front sent.
+                tx.update("UPDATE back_request SET attempt = ?, message_id = ? WHERE id = ?", request.attempt(), messageId, id);
+            }
+            if (known.state().equals("responded") || !known.peer().equals(peer.value())) {
                 tx.update("INSERT OR IGNORE INTO back_reply (request_id, peer, due_ms) VALUES (?, ?, ?)", id, peer.value(), nowMs);
             }
             return Recorded.DUPLICATE;
         }
-        Envelope.Request request = (Envelope.Request) message.envelope();
-        Optional<String> claimedBody = claimBody.get();
-        byte[] inline = null;
-        if (claimedBody.isEmpty() && message.body().length() > 0) {
-            try (InputStream in = message.body().open()) {
-                inline = in.readAllBytes();
-            }
-        }
+        KeptBody body = keepBody(message, claimBody);
         tx.update("INSERT INTO back_request (id, peer, state, upstream, method, target, headers, body_inline, body_name,"
-                        + " body_length, created_ms, expires_ms, received_ms, purge_after_ms)"
-                        + " VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        + " body_length, created_ms, expires_ms, received_ms, purge_after_ms, attempt, message_id)"
+                        + " VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 id, peer.value(), request.upstream(), request.method(), request.target(), HeaderJson.encode(request.headers()),
-                inline, claimedBody.orElse(null), message.body().length(), message.created().toEpochMilli(),
-                message.expires().toEpochMilli(), nowMs, message.expires().toEpochMilli() + retentionMs);
+                body.inline(), body.name(), message.body().length(), message.created().toEpochMilli(),
+                message.expires().toEpochMilli(), nowMs, message.expires().toEpochMilli() + retentionMs, request.attempt(),
+                messageId);
         metrics.increment("hoft_back_requests_total", "upstream", request.upstream());
         return Recorded.NEW;
+    }
+
+    /** A known request as {@link #record} sees it. */
+    private record Known(String state, String peer, int attempt, boolean called, String error, String responseName) {}
+
+    /** A request body as recorded: a claimed body file, or the bytes of a small one (both null when empty). */
+    private record KeptBody(byte[] inline, String name) {}
+
+    private static KeptBody keepBody(Message message, Supplier<Optional<String>> claimBody) throws IOException {
+        Optional<String> claimed = claimBody.get();
+        if (claimed.isPresent()) {
+            return new KeptBody(null, claimed.get());
+        }
+        if (message.body().length() > 0) {
+            try (InputStream in = message.body().open()) {
+                return new KeptBody(in.readAllBytes(), null);
+            }
+        }
+        return new KeptBody(null, null);
     }
 
     static String requestBodyOwner(MessageId id) {
@@ -160,6 +222,15 @@ final class RequestStore {
                 + " FROM back_request WHERE id = ? AND state = 'responded'", row -> new RecordedResponse(row.getInt(1),
                 row.getString(2), HeaderJson.decode(row.getString(3)), row.getString(4), row.getBytes(5), row.getString(6),
                 row.getLong(7)), id.value());
+    }
+
+    /**
+     * The message id an answer or status about request {@code id} names: that of the newest
+     * attempt received (the request id itself for a first attempt).
+     */
+    MessageId replyTo(StoreTx tx, MessageId id) {
+        return tx.queryOne("SELECT COALESCE(message_id, id) FROM back_request WHERE id = ?", row -> row.getString(1), id.value())
+                .map(MessageId::of).orElse(id);
     }
 
     long expiresMs(StoreTx tx, MessageId id) {

@@ -152,6 +152,22 @@ final class BackHarness implements AutoCloseable {
         return id;
     }
 
+    /**
+     * Sends a later attempt of request {@code requestId}: a new message (its id is returned, and
+     * the answer names it) carrying the request again with {@code requestId} and {@code attempt}.
+     */
+    MessageId sendAttempt(MessageId requestId, int attempt, String method, String target, String upstream,
+            List<HeaderField> headers, byte[] body) throws Exception {
+        Instant now = Instant.now();
+        Message message = new Message(MessageId.generate(Clock.systemUTC()), now, now.plus(Duration.ofMinutes(10)),
+                new Envelope.Request(method, target, upstream, headers, requestId, attempt), Body.ofBytes(body));
+        frontStore.inTransaction(tx -> {
+            front.send(tx, BACK, message);
+            return null;
+        });
+        return message.id();
+    }
+
     Delivered awaitResponse(MessageId id) {
         return awaitResponse(id, Duration.ofSeconds(30));
     }

@@ -31,4 +31,30 @@ public interface CallbackScheduler {
     default boolean redeliver(StoreTx tx, String requestId, long expiresMs) {
         return false;
     }
+
+    /*
+     * Attempts: a call sent again under the same id (a new attempt) is a new event stream for
+     * receivers, so the jobs of attempt 2 and later get webhook-ids of their own (the id of
+     * attempt 1 was used up by the notice that ended it). The methods without an attempt are
+     * attempt 1; implementations that keep no ids may ignore the attempt.
+     */
+
+    default void scheduleResult(StoreTx tx, String requestId, int attempt, URI url, CallbackFormat format,
+            StoredResponse response, long expiresMs) {
+        scheduleResult(tx, requestId, url, format, response, expiresMs);
+    }
+
+    default void scheduleFailure(StoreTx tx, String requestId, int attempt, URI url, String status, String error,
+            long expiresMs) {
+        scheduleFailure(tx, requestId, url, status, error, expiresMs);
+    }
+
+    default void scheduleStatus(StoreTx tx, String requestId, int attempt, URI url, String status, long atMs, long expiresMs) {
+        scheduleStatus(tx, requestId, url, status, atMs, expiresMs);
+    }
+
+    /** {@link #redeliver(StoreTx, String, long)} for the final callback of the given attempt. */
+    default boolean redeliver(StoreTx tx, String requestId, int attempt, long expiresMs) {
+        return redeliver(tx, requestId, expiresMs);
+    }
 }

@@ -189,6 +189,8 @@ class ModesTest {
         HttpResponse<byte[]> r = f.post("/error/upstream-unreachable", new byte[0], "Hoft-Callback", "https://hooks.example/cb");
         String id = r.headers().firstValue("Hoft-Request-Id").orElseThrow();
         f.awaitStatus(id, "failed");
+        // The job is recorded after the commit that the poll may already see.
+        await().atMost(Duration.ofSeconds(10)).until(() -> !f.scheduler.of(id).isEmpty());
         List<RecordingScheduler.Job> jobs = f.scheduler.of(id);
         assertEquals(1, jobs.size());
         assertEquals("failure", jobs.get(0).kind());

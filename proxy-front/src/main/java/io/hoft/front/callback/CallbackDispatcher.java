@@ -139,6 +139,12 @@ public final class CallbackDispatcher implements CallbackScheduler, Closeable {
     @Override
     public void scheduleResult(StoreTx tx, String requestId, URI url, CallbackFormat format, StoredResponse response,
             long expiresMs) {
+        scheduleResult(tx, requestId, 1, url, format, response, expiresMs);
+    }
+
+    @Override
+    public void scheduleResult(StoreTx tx, String requestId, int attempt, URI url, CallbackFormat format,
+            StoredResponse response, long expiresMs) {
         Objects.requireNonNull(response, "response");
         byte[] inline = response.bodyName() == null ? response.inlineBody() : null;
         String encoding = null;
@@ -147,34 +153,50 @@ public final class CallbackDispatcher implements CallbackScheduler, Closeable {
         }
         String contentType = response.headers().stream().filter(h -> h.hasName("Content-Type")).map(HeaderField::value)
                 .findFirst().orElse(null);
-        schedule(tx, new CallbackJob(0, resultWebhookId(requestId), requestId, CallbackJob.Kind.RESULT, url.toString(),
+        schedule(tx, new CallbackJob(0, resultWebhookId(requestId, attempt), requestId, CallbackJob.Kind.RESULT, url.toString(),
                 format, "responded", null, 0, response.status(), CallbackPayload.headersJson(response.headers()),
                 contentType, inline, response.bodyName(), encoding, expiresMs, 0));
     }
 
     @Override
     public void scheduleFailure(StoreTx tx, String requestId, URI url, String status, String error, long expiresMs) {
+        scheduleFailure(tx, requestId, 1, url, status, error, expiresMs);
+    }
+
+    @Override
+    public void scheduleFailure(StoreTx tx, String requestId, int attempt, URI url, String status, String error,
+            long expiresMs) {
         if (!status.equals("failed") && !status.equals("expired")) {
             throw new IllegalArgumentException("a failure's status is failed or expired, not " + status);
         }
-        schedule(tx, new CallbackJob(0, resultWebhookId(requestId), requestId, CallbackJob.Kind.FAILURE, url.toString(),
+        schedule(tx, new CallbackJob(0, resultWebhookId(requestId, attempt), requestId, CallbackJob.Kind.FAILURE, url.toString(),
                 CallbackFormat.JSON, status, Objects.requireNonNull(error, "error"), 0, 0, null, null, null, null, null,
                 expiresMs, 0));
     }
 
     @Override
     public void scheduleStatus(StoreTx tx, String requestId, URI url, String status, long atMs, long expiresMs) {
+        scheduleStatus(tx, requestId, 1, url, status, atMs, expiresMs);
+    }
+
+    @Override
+    public void scheduleStatus(StoreTx tx, String requestId, int attempt, URI url, String status, long atMs, long expiresMs) {
         if (!STATUS.matcher(status).matches()) {
             throw new IllegalArgumentException("not a status name: " + status);
         }
-        schedule(tx, new CallbackJob(0, requestId + "-status-" + status, requestId, CallbackJob.Kind.STATUS,
+        schedule(tx, new CallbackJob(0, requestId + "-status-" + status + (attempt > 1 ? "-" + attempt : ""), requestId, CallbackJob.Kind.STATUS,
                 url.toString(), CallbackFormat.JSON, status, null, atMs, 0, null, null, null, null, null, expiresMs, 0));
     }
 
     @Override
     public boolean redeliver(StoreTx tx, String requestId, long expiresMs) {
+        return redeliver(tx, requestId, 1, expiresMs);
+    }
+
+    @Override
+    public boolean redeliver(StoreTx tx, String requestId, int attempt, long expiresMs) {
         long nowMs = clock.millis();
-        boolean reopened = CallbackJobs.reopen(tx, resultWebhookId(requestId),
+        boolean reopened = CallbackJobs.reopen(tx, resultWebhookId(requestId, attempt),
                 Math.max(expiresMs, nowMs + settings.minRetryWindow().toMillis()), nowMs);
         if (reopened) {
             tx.afterCommit(this::wakeUp);
@@ -184,7 +206,12 @@ public final class CallbackDispatcher implements CallbackScheduler, Closeable {
 
     /** The {@code webhook-id} of a request's final callback (its result, failure or expiry). */
     public static String resultWebhookId(String requestId) {
-        return requestId + "-result";
+        return resultWebhookId(requestId, 1);
+    }
+
+    /** The {@code webhook-id} of the final callback of a request's attempt {@code attempt} (1 for the first). */
+    public static String resultWebhookId(String requestId, int attempt) {
+        return requestId + "-result" + (attempt > 1 ? "-" + attempt : "");
     }
 
     private void schedule(StoreTx tx, CallbackJob job) {

@@ -41,8 +41,16 @@ import java.util.Optional;
  *   <li>{@code /_hoft/admin/requests/{id}/resend}: a failed or expired call is sent again as a
  *       new call with a new id (same route, method, target, header fields, body and callback
  *       URLs; {@code replay_of} names the original). Answers {@code {"id", "replayOf", "status"}}.
- *       A new id because the back answers a known id from its record without calling again,
- *       and the channel never sends one message id twice;
+ *       This is the way for a call whose callee may have been reached: the back answers
+ *       every attempt of a known id whose callee may have acted from its record, without
+ *       calling again;
+ *   <li>{@code /_hoft/admin/requests/{id}/attempt}: a failed or expired call is sent again under
+ *       the same id, as its next attempt (a new REQUEST message naming the request and the
+ *       attempt number), if nothing the front knows says the callee was reached: it expired
+ *       before the back reported calling, or it failed with an error the back makes only
+ *       without calling ({@link io.hoft.front.SameIdAttempt}); else 409 {@code not-safe}. The
+ *       back has the last word: it calls the callee only if its record says it never did, and
+ *       otherwise answers from its record. Answers {@code {"id", "attempt", "status"}};
  *   <li>{@code /_hoft/admin/requests/{id}/redeliver}: the call's final callback (result, failure
  *       or expiry notice) is delivered again: its job is reopened, or scheduled anew if it was
  *       pruned. Answers {@code {"id", "callback", "reopened"}}.
@@ -131,10 +139,11 @@ final class AdminHandler {
             int slash = rest.indexOf('/');
             String id = slash < 0 ? "" : rest.substring(0, slash);
             String action = slash < 0 ? "" : rest.substring(slash + 1);
-            if (!MessageId.isValid(id) || !(action.equals("resend") || action.equals("redeliver"))) {
+            if (!MessageId.isValid(id) || !(action.equals("resend") || action.equals("redeliver") || action.equals("attempt"))) {
                 throw HttpError.of(404, "not-found", "no such admin endpoint");
             }
-            writer.json(exchange, 200, action.equals("resend") ? resend(id) : redeliver(id));
+            writer.json(exchange, 200, action.equals("resend") ? resend(id) : action.equals("attempt") ? attempt(id)
+                    : redeliver(id));
         });
     }
 
@@ -202,6 +211,48 @@ final class AdminHandler {
         return json;
     }
 
+    /**
+     * A new attempt of a failed or expired call under the same id, if the front sees nothing
+     * that says the callee was reached (409 {@code not-safe} otherwise); the back decides.
+     */
+    private Map<String, Object> attempt(String id) throws IOException {
+        Row row = find(id);
+        String refusal = io.hoft.front.SameIdAttempt.refusal(row.state().wire, row.deliveredMs() != null,
+                row.response() == null ? null : row.response().error());
+        if (refusal != null) {
+            boolean ended = row.state() == State.FAILED || row.state() == State.EXPIRED;
+            throw HttpError.of(409, ended ? "not-safe" : "not-failed", "call " + id + " is not sent again under the same id: "
+                    + refusal + (ended ? "; send it as a new call instead" : ""));
+        }
+        KeptRequest kept = store.inTransaction(tx -> lifecycle.requests().kept(tx, id))
+                .orElseThrow(() -> HttpError.of(409, "request-not-kept", "the front did not keep the request of " + id
+                        + " (it was accepted by an older version)"));
+        Path forChannel = null;
+        if (kept.bodyName() != null) {
+            Path original = bodies.path(kept.bodyName());
+            if (!Files.exists(original)) {
+                throw HttpError.of(409, "body-missing", "the kept body of " + id + " is gone");
+            }
+            forChannel = lifecycle.keepBody(original);
+        }
+        byte[] inline = kept.bodyInline() == null ? new byte[0] : kept.bodyInline();
+        Body body = forChannel != null ? Body.ofFile(forChannel) : Body.ofBytes(inline);
+        int attempt;
+        try {
+            attempt = lifecycle.reattempt(row, kept.headers(), body, limits.maxInFlight(), limits.retryAfter());
+        } catch (RuntimeException e) {
+            if (forChannel != null) {
+                Files.deleteIfExists(forChannel);
+            }
+            throw e;
+        }
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("id", id);
+        json.put("attempt", attempt);
+        json.put("status", State.QUEUED.wire);
+        return json;
+    }
+
     private Map<String, Object> redeliver(String id) {
         Row row = find(id);
         if (row.callbackUrl() == null) {
@@ -213,17 +264,17 @@ final class AdminHandler {
         long nowMs = clock.millis();
         long deadlineMs = nowMs + Math.max(0, row.expiresMs() - row.acceptedMs());
         boolean reopened = store.inTransaction(tx -> {
-            if (scheduler.redeliver(tx, id, deadlineMs)) {
+            if (scheduler.redeliver(tx, id, row.attempt(), deadlineMs)) {
                 return true;
             }
             Optional<Row> current = lifecycle.requests().find(tx, id);
             Row r = current.orElseThrow(() -> HttpError.of(404, "not-found", "no call " + id));
             if (r.response() != null && !r.response().isError()) {
-                scheduler.scheduleResult(tx, id, r.callbackUrl(), r.callbackFormat(), r.response(), deadlineMs);
+                scheduler.scheduleResult(tx, id, r.attempt(), r.callbackUrl(), r.callbackFormat(), r.response(), deadlineMs);
             } else {
                 String status = r.state() == State.EXPIRED ? State.EXPIRED.wire : State.FAILED.wire;
                 String error = r.response() != null ? r.response().error() : "expired";
-                scheduler.scheduleFailure(tx, id, r.callbackUrl(), status, error, deadlineMs);
+                scheduler.scheduleFailure(tx, id, r.attempt(), r.callbackUrl(), status, error, deadlineMs);
             }
             return false;
         });

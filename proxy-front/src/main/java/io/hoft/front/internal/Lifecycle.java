@@ -139,6 +139,61 @@ final class Lifecycle {
         }
     }
 
+    /**
+     * Sends the finished call {@code row} (failed or expired) again as its next attempt: the
+     * same id, a new REQUEST message naming it ({@code requestId}, {@code attempt}), in one
+     * transaction with the row's move back to {@code queued} ({@link RequestStore#reattempt}).
+     * The back calls the callee only if its record shows the callee was never reached, and
+     * otherwise answers from its record. {@code body} is the channel's own copy of the kept
+     * request body. Returns the new attempt's number.
+     *
+     * @throws HttpError 409 if the call changed meanwhile, 429 when {@code maxInFlight} calls are
+     *     open, 503 when the channel is full
+     */
+    int reattempt(Row row, List<io.hoft.transport.message.HeaderField> headers, io.hoft.transport.message.Body body,
+            int maxInFlight, Duration retryAfter) {
+        MessageId messageId = MessageId.generate(clock);
+        long nowMs = clock.millis();
+        long expiresMs = nowMs + Math.max(1000, row.expiresMs() - row.acceptedMs());
+        int attempt = row.attempt() + 1;
+        Message request = new Message(messageId, java.time.Instant.ofEpochMilli(nowMs), java.time.Instant.ofEpochMilli(expiresMs),
+                new Envelope.Request(row.method(), row.target(), row.upstream(), headers, MessageId.of(row.id()), attempt), body);
+        boolean[] counted = {false};
+        try {
+            store.inTransaction(tx -> {
+                if (inFlight.get() >= maxInFlight) {
+                    throw new HttpError(429, "too-many-requests", maxInFlight + " calls are in flight; try again later",
+                            retryAfter, Map.of(), false);
+                }
+                if (!requests.reattempt(tx, row.id(), row.attempt(), messageId.value(), nowMs, expiresMs)) {
+                    throw HttpError.of(409, "changed", "call " + row.id() + " changed meanwhile; look at it again");
+                }
+                inFlight.incrementAndGet();
+                counted[0] = true;
+                if (row.response() != null && row.response().bodyName() != null) {
+                    bodies.release(tx, row.response().bodyName());
+                }
+                try {
+                    transport.send(tx, NodeId.of(row.peer()), request);
+                } catch (ChannelFullException e) {
+                    throw new HttpError(503, "spool-full", "the link to " + row.peer() + " is backlogged: " + e.getMessage(),
+                            e.retryAfter(), Map.of(), false);
+                }
+                if (row.statusCallbackUrl() != null) {
+                    scheduler.scheduleStatus(tx, row.id(), attempt, row.statusCallbackUrl(), State.QUEUED.wire, nowMs, expiresMs);
+                }
+                return null;
+            });
+        } catch (RuntimeException e) {
+            if (counted[0]) {
+                inFlight.decrementAndGet();
+            }
+            throw e;
+        }
+        log.info("call {} sent again as attempt {} (message {})", row.id(), attempt, messageId);
+        return attempt;
+    }
+
     /** The back acknowledged these REQUEST messages: the calls are transferred. */
     void acked(StoreTx tx, List<MessageId> ids) {
         long nowMs = clock.millis();
@@ -156,8 +211,9 @@ final class Lifecycle {
         step(tx, status.requestId().value(), State.DELIVERED, status.atMillis() > 0 ? status.atMillis() : clock.millis());
     }
 
-    private void step(StoreTx tx, String id, State step, long atMs) {
-        requests.find(tx, id).ifPresent(row -> step(tx, row, step, atMs));
+    /** Moves the call whose current attempt is REQUEST message {@code messageId}; nothing for an earlier attempt's message. */
+    private void step(StoreTx tx, String messageId, State step, long atMs) {
+        requests.findByMessage(tx, messageId).ifPresent(row -> step(tx, row, step, atMs));
     }
 
     /**
@@ -170,7 +226,7 @@ final class Lifecycle {
             step(tx, row, State.TRANSFERRED, atMs);
         }
         if (requests.step(tx, row.id(), step, atMs) && row.statusCallbackUrl() != null) {
-            scheduler.scheduleStatus(tx, row.id(), row.statusCallbackUrl(), step.wire, atMs, row.expiresMs());
+            scheduler.scheduleStatus(tx, row.id(), row.attempt(), row.statusCallbackUrl(), step.wire, atMs, row.expiresMs());
         }
     }
 
@@ -182,8 +238,8 @@ final class Lifecycle {
     void response(StoreTx tx, ReceivedMessage received) throws IOException {
         Message message = received.message();
         Envelope.Response envelope = (Envelope.Response) message.envelope();
-        String id = envelope.requestId().value();
-        Optional<Row> found = requests.find(tx, id);
+        Optional<Row> found = requests.findByMessage(tx, envelope.requestId().value());
+        String id = found.map(Row::id).orElse(envelope.requestId().value());
         if (found.isEmpty() || found.get().state().terminal()) {
             String reason = found.isEmpty() ? "unknown" : found.get().state() == State.EXPIRED ? "late" : "duplicate";
             log.info("ignoring a response to {} ({})", id, reason);
@@ -208,13 +264,15 @@ final class Lifecycle {
         State state = response.isError() ? State.FAILED : State.RESPONDED;
         if (row.callbackUrl() != null) {
             if (response.isError()) {
-                scheduler.scheduleFailure(tx, id, row.callbackUrl(), State.FAILED.wire, response.error(), row.expiresMs());
+                scheduler.scheduleFailure(tx, id, row.attempt(), row.callbackUrl(), State.FAILED.wire, response.error(),
+                        row.expiresMs());
             } else {
-                scheduler.scheduleResult(tx, id, row.callbackUrl(), row.callbackFormat(), response, row.expiresMs());
+                scheduler.scheduleResult(tx, id, row.attempt(), row.callbackUrl(), row.callbackFormat(), response,
+                        row.expiresMs());
             }
         }
         if (row.statusCallbackUrl() != null) {
-            scheduler.scheduleStatus(tx, id, row.statusCallbackUrl(), state.wire, nowMs, row.expiresMs());
+            scheduler.scheduleStatus(tx, id, row.attempt(), row.statusCallbackUrl(), state.wire, nowMs, row.expiresMs());
         }
         tx.afterCommit(() -> {
             inFlight.decrementAndGet();
@@ -228,22 +286,25 @@ final class Lifecycle {
     void sendExpired(StoreTx tx, List<MessageId> ids) {
         long nowMs = clock.millis();
         for (MessageId id : ids) {
-            expire(tx, id.value(), nowMs);
+            requests.findByMessage(tx, id.value()).ifPresent(row -> expire(tx, row, nowMs));
         }
     }
 
     private void expire(StoreTx tx, String id, long nowMs) {
-        Optional<Row> found = requests.find(tx, id);
-        if (found.isEmpty() || !requests.expire(tx, id, nowMs)) {
+        requests.find(tx, id).ifPresent(row -> expire(tx, row, nowMs));
+    }
+
+    private void expire(StoreTx tx, Row row, long nowMs) {
+        String id = row.id();
+        if (!requests.expire(tx, id, nowMs)) {
             return;
         }
-        Row row = found.get();
         long deadlineMs = nowMs + Math.max(0, row.expiresMs() - row.acceptedMs());
         if (row.callbackUrl() != null) {
-            scheduler.scheduleFailure(tx, id, row.callbackUrl(), State.EXPIRED.wire, "expired", deadlineMs);
+            scheduler.scheduleFailure(tx, id, row.attempt(), row.callbackUrl(), State.EXPIRED.wire, "expired", deadlineMs);
         }
         if (row.statusCallbackUrl() != null) {
-            scheduler.scheduleStatus(tx, id, row.statusCallbackUrl(), State.EXPIRED.wire, nowMs, deadlineMs);
+            scheduler.scheduleStatus(tx, id, row.attempt(), row.statusCallbackUrl(), State.EXPIRED.wire, nowMs, deadlineMs);
         }
         tx.afterCommit(() -> {
             inFlight.decrementAndGet();

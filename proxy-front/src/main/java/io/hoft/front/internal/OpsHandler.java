@@ -111,6 +111,9 @@ final class OpsHandler {
         json.put("method", row.method());
         json.put("target", row.target());
         json.put("route", row.route());
+        if (row.attempt() > 1) {
+            json.put("attempt", row.attempt());
+        }
         Map<String, Object> times = new LinkedHashMap<>();
         times.put("accepted", Json.time(row.acceptedMs()));
         put(times, "transferred", row.transferredMs());

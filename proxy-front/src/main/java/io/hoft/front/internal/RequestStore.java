@@ -35,6 +35,14 @@ import java.util.Optional;
  * the row. {@code replay_of} names the call a replayed call was made from. Rows from before
  * step 2 have none of these (null).
  *
+ * <p>Attempts (schema step 3): a failed or expired call whose callee was never reached may be
+ * sent again under the same id ({@link #reattempt}): {@code attempt} counts up and
+ * {@code message_id} names the new REQUEST message (null for the first attempt, whose message id
+ * is the call's id). The row goes back to {@code queued} with its steps and response cleared,
+ * {@code accepted_ms} and {@code expires_ms} those of the new attempt. Acks, status events and
+ * responses are matched to the row by the message id of its current attempt
+ * ({@link #findByMessage}); those of an earlier attempt are ignored.
+ *
  * A step's timestamp is recorded the first time it is seen, even out of order (an ack may be
  * applied after the response it travelled with); the state only moves forward, and a terminal
  * state never changes: a second response, or one after expiry, is ignored.
@@ -74,7 +82,10 @@ final class RequestStore {
             "ALTER TABLE front_request ADD COLUMN request_headers TEXT;"
                     + "ALTER TABLE front_request ADD COLUMN request_body_inline BLOB;"
                     + "ALTER TABLE front_request ADD COLUMN request_body_name TEXT;"
-                    + "ALTER TABLE front_request ADD COLUMN replay_of TEXT");
+                    + "ALTER TABLE front_request ADD COLUMN replay_of TEXT",
+            "ALTER TABLE front_request ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1;"
+                    + "ALTER TABLE front_request ADD COLUMN message_id TEXT;"
+                    + "CREATE INDEX front_request_message ON front_request (message_id) WHERE message_id IS NOT NULL");
 
     /** The states; the order is the order a call moves in. */
     enum State {
@@ -115,7 +126,13 @@ final class RequestStore {
     /** One row. */
     record Row(String id, String peer, String route, String upstream, String method, String target, String caller, State state,
             long acceptedMs, Long transferredMs, Long deliveredMs, Long respondedMs, Long expiredMs, long expiresMs,
-            URI callbackUrl, CallbackFormat callbackFormat, URI statusCallbackUrl, StoredResponse response) {}
+            URI callbackUrl, CallbackFormat callbackFormat, URI statusCallbackUrl, StoredResponse response, int attempt,
+            String messageId) {
+        /** The message id of the current attempt's REQUEST. */
+        String currentMessageId() {
+            return messageId != null ? messageId : id;
+        }
+    }
 
     /** Stores a new call; {@code requestBodyName} is the kept body file (already registered), or null. */
     void insert(StoreTx tx, NewRequest r, String requestBodyName) {
@@ -140,6 +157,27 @@ final class RequestStore {
 
     Optional<Row> find(StoreTx tx, String id) {
         return tx.queryOne("SELECT * FROM front_request WHERE id = ?", RequestStore::row, id);
+    }
+
+    /** The call whose current attempt is the REQUEST message {@code messageId}; empty for an earlier attempt's message. */
+    Optional<Row> findByMessage(StoreTx tx, String messageId) {
+        return tx.queryOne("SELECT * FROM front_request WHERE (id = ? AND message_id IS NULL) OR message_id = ?",
+                RequestStore::row, messageId, messageId);
+    }
+
+    /**
+     * Makes the finished call {@code id} (attempt {@code attempt}, failed or expired) a new
+     * attempt: {@code attempt + 1} under {@code messageId}, queued, its steps and response
+     * cleared, accepted now and expiring at {@code expiresMs}. False if the call is no longer
+     * that attempt or not failed or expired (someone else got there first).
+     */
+    boolean reattempt(StoreTx tx, String id, int attempt, String messageId, long nowMs, long expiresMs) {
+        return tx.update("UPDATE front_request SET state = 'queued', attempt = ?, message_id = ?, accepted_ms = ?, expires_ms = ?,"
+                        + " transferred_ms = NULL, delivered_ms = NULL, responded_ms = NULL, expired_ms = NULL,"
+                        + " response_status = NULL, response_reason = NULL, response_headers = NULL, response_body_inline = NULL,"
+                        + " response_body_name = NULL, response_body_length = NULL, response_error = NULL"
+                        + " WHERE id = ? AND attempt = ? AND state IN ('failed', 'expired')",
+                attempt + 1, messageId, nowMs, expiresMs, id, attempt) == 1;
     }
 
     long countOpen(StoreTx tx) {
@@ -214,7 +252,7 @@ final class RequestStore {
                 rs.getLong("accepted_ms"), nullableLong(rs, "transferred_ms"), nullableLong(rs, "delivered_ms"),
                 nullableLong(rs, "responded_ms"), nullableLong(rs, "expired_ms"), rs.getLong("expires_ms"),
                 uri(rs.getString("callback_url")), format == null ? null : CallbackFormat.fromHeader(format).orElseThrow(),
-                uri(rs.getString("status_callback_url")), response);
+                uri(rs.getString("status_callback_url")), response, rs.getInt("attempt"), rs.getString("message_id"));
     }
 
     private static Long nullableLong(ResultSet rs, String column) throws SQLException {

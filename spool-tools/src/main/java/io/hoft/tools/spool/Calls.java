@@ -72,7 +72,7 @@ final class Calls {
             String state, long acceptedMs, Long transferredMs, Long deliveredMs, Long callingMs, Long respondedMs, Long expiredMs,
             long expiresMs, Integer responseStatus, String responseReason, List<String[]> responseHeaders, Body responseBody,
             String error, List<String[]> requestHeaders, Body requestBody, String callbackUrl, String statusCallbackUrl,
-            String replayOf, long duplicates, long connectAttempts) {
+            String replayOf, long duplicates, long connectAttempts, int attempt) {
 
         /** When the call last moved. */
         long lastChangeMs() {
@@ -153,7 +153,8 @@ final class Calls {
                 kept ? new Body(rs.getBytes("request_body_inline"), rs.getString("request_body_name"), rs.getLong("request_body_length"))
                         : Body.notKept(rs.getLong("request_body_length")),
                 rs.getString("callback_url"), rs.getString("status_callback_url"),
-                hasColumn(rs, "replay_of") ? rs.getString("replay_of") : null, 0, 0);
+                hasColumn(rs, "replay_of") ? rs.getString("replay_of") : null, 0, 0,
+                hasColumn(rs, "attempt") ? rs.getInt("attempt") : 1);
     }
 
     private static Call back(ResultSet rs) throws SQLException {
@@ -166,7 +167,8 @@ final class Calls {
                         rs.getLong("response_length")),
                 rs.getString("error"), headers(rs.getString("headers")),
                 new Body(rs.getBytes("body_inline"), rs.getString("body_name"), rs.getLong("body_length")),
-                null, null, null, rs.getLong("duplicates"), rs.getLong("connect_attempts"));
+                null, null, null, rs.getLong("duplicates"), rs.getLong("connect_attempts"),
+                hasColumn(rs, "attempt") ? rs.getInt("attempt") : 1);
     }
 
     /** Header fields stored as {@code [["Name", "value"], ...]}; null stays null. */
@@ -214,6 +216,7 @@ final class Calls {
             node.put("responseStatus", call.responseStatus());
         }
         node.put("error", call.problem());
+        node.put("attempt", call.attempt());
         if (call.side() == Side.FRONT) {
             node.put("replayOf", call.replayOf());
         } else {

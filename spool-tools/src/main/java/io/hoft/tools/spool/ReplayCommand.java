@@ -3,6 +3,7 @@ package io.hoft.tools.spool;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.hoft.front.SameIdAttempt;
 import io.hoft.tools.Human;
 import io.hoft.tools.Json;
 import io.hoft.tools.Main;
@@ -38,9 +39,17 @@ import picocli.CommandLine.Spec;
 /**
  * {@code hoft spool replay ID}: do a call again.
  *
- * <p>Three replays, each first planned from the database (read-only; {@code --dry-run} stops
+ * <p>Four replays, each first planned from the database (read-only; {@code --dry-run} stops
  * there and changes nothing):
  * <ul>
+ *   <li>attempt (the default for a failed or expired call): the call is sent again under the
+ *       same id, as its next attempt, through the running front's admin endpoint, if nothing
+ *       says its callee was reached: it expired before the back reported calling, or it failed
+ *       with an error the back makes only without calling ({@code upstream-unreachable},
+ *       {@code expired}, {@code upstream-forbidden}). The back has the last word: it calls the
+ *       callee only if its own record shows it never did, else it answers from that record. A
+ *       call that timed out or was interrupted (the callee may have acted) is refused here, with
+ *       a pointer to {@code --new-id};
  *   <li>resend ({@code --new-id}): a failed or expired call of a front goes out again as a new
  *       call with a new id, through the running front's admin endpoint, so the front's lock,
  *       transactions and channel stay the only writers;
@@ -55,23 +64,32 @@ import picocli.CommandLine.Spec;
 @Command(name = "replay",
         mixinStandardHelpOptions = true,
         description = {
-            "Do a call again. A failed or expired call on a front: --new-id sends it again as a new call with a new id"
-                + " (same route, method, target, header fields, body and callbacks; the new call records which it"
-                + " replays). A responded call with a callback, or --callback: its final callback is delivered again"
-                + " (same webhook-id). --to URL: the captured request is sent to URL from here, for debugging, and the"
-                + " response shown; the node is not touched.",
-            "Resend and redeliver go through the running front (its admin endpoint, reached on loopback with the token"
-                + " the front writes to STATE/admin.json), never around it; the front must be running. A new attempt"
-                + " under the same id is not possible: the back answers a known id from its record without calling the"
-                + " callee again.",
+            "Do a call again. A failed or expired call on a front is sent again under the SAME id, as its next attempt,"
+                + " when its callee was provably never reached: it expired before the back started calling, or the back"
+                + " answered upstream-unreachable (connection refused, no route, DNS), expired or upstream-forbidden. The"
+                + " back decides: it calls the callee for the new attempt only if its own record of the id says the callee"
+                + " was never called, and otherwise answers the attempt from that record, so a callee is never called twice"
+                + " for one id. A call that timed out (504 upstream-timeout), broke off after the request was sent"
+                + " (upstream-failed) or was interrupted (upstream-interrupted) may have been acted on: replay refuses it"
+                + " under the same id; --new-id sends it again as a new call with a new id (same route, method, target,"
+                + " header fields, body and callbacks; the new call records which it replays), which the callee gets"
+                + " again. The callbacks of attempt N (2, 3, ...) are new events with webhook-ids of their own: the final"
+                + " one is ID-result-N, status events ID-status-STATUS-N.",
+            "A responded call with a callback, or --callback: its final callback is delivered again (same webhook-id)."
+                + " --to URL: the captured request is sent to URL from here, for debugging, and the response shown; the"
+                + " node is not touched.",
+            "Attempts, resends and redeliveries go through the running front (its admin endpoint, reached on loopback"
+                + " with the token the front writes to STATE/admin.json), never around it; if the front is not running,"
+                + " nothing is changed (exit 2).",
             "--dry-run shows what would be done and changes nothing."},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:done (or, with --dry-run, possible)",
-            "1:the call cannot be replayed that way (unknown, still open, request not kept, no callback, refused, or --to got no"
-                + " response)",
+            "1:the call cannot be replayed that way (unknown, still open, may have reached its callee and no --new-id,"
+                + " request not kept, no callback, refused, or --to got no response)",
             "2:usage or environment error (no --config, the front is not running)"},
         footer = {"", "Examples:",
-            "  hoft spool replay 01JD4X8Y9Z... --config front.yaml --new-id --dry-run",
+            "  hoft spool replay 01JD4X8Y9Z... --config front.yaml --dry-run",
+            "  hoft spool replay 01JD4X8Y9Z... --config front.yaml --new-id",
             "  hoft spool replay 01JD4X8Y9Z... --config front.yaml --callback",
             "  hoft spool replay 01JD4X8Y9Z... --config front.yaml --to http://127.0.0.1:9000"})
 final class ReplayCommand implements Callable<Integer> {
@@ -86,7 +104,8 @@ final class ReplayCommand implements Callable<Integer> {
     ConfigOption node;
 
     static final class Mode {
-        @Option(names = "--new-id", description = "send a failed or expired call again as a new call with a new id")
+        @Option(names = "--new-id", description = "send a failed or expired call again as a new call with a new id, even"
+                + " if its callee may have been reached")
         boolean newId;
 
         @Option(names = "--callback", description = "deliver the call's final callback again")
@@ -198,13 +217,22 @@ final class ReplayCommand implements Callable<Integer> {
             return new Plan("resend", "send " + id + " again", "call " + id + " responded; only a failed or expired call is sent"
                     + " again (use --callback to re-deliver its result, or --to URL)");
         }
-        if (!mode.newId) {
-            return new Plan("resend", "send " + id + " again", "a failed call is sent again as a new call: add --new-id"
-                    + " (a new attempt under the same id would get the back's recorded answer, not a new call)");
-        }
+        String action = mode.newId ? "resend" : "attempt";
         if (call.requestHeaders() == null) {
-            return new Plan("resend", "send " + id + " again", "the front did not keep the request of " + id
+            return new Plan(action, "send " + id + " again", "the front did not keep the request of " + id
                     + " (accepted by an older version)");
+        }
+        if (!mode.newId) {
+            String unsafe = SameIdAttempt.refusal(state, call.deliveredMs() != null, call.error());
+            if (unsafe != null) {
+                return new Plan(action, "send " + id + " again under the same id", "call " + id + " is not sent again under the"
+                        + " same id: " + unsafe + ". To send it anyway as a new call with a new id (the callee gets it"
+                        + " again), add --new-id");
+            }
+            return new Plan(action, "send " + call.method() + " " + call.target() + " (" + state + ", "
+                    + (call.problem() == null ? "" : call.problem() + ", ") + Human.size(call.requestBody().length())
+                    + " of body) again under the same id " + id + " as attempt " + (call.attempt() + 1) + " to " + call.peer()
+                    + " through the running front (the back calls the callee only if its record shows it never did)", null);
         }
         return new Plan("resend", "send " + call.method() + " " + call.target() + " (" + state + ", "
                 + (call.problem() == null ? "" : call.problem() + ", ") + Human.size(call.requestBody().length())
@@ -215,7 +243,7 @@ final class ReplayCommand implements Callable<Integer> {
         Path state = config.state();
         if (!NodeLock.isHeld(state)) {
             throw new Main.UsageException("the front " + config.id() + " is not running: replay changes calls only through the"
-                    + " running front; start it (hoft front --config ...) and run replay again");
+                    + " running front, so nothing was changed; start it (hoft front --config ...) and run replay again");
         }
         JsonNode admin;
         try {
@@ -236,7 +264,9 @@ final class ReplayCommand implements Callable<Integer> {
         }
         if (response.statusCode() != 200) {
             String why = response.headers().firstValue("Hoft-Error").orElse("HTTP " + response.statusCode());
-            return refuse(document, "the front refused: " + why + ": " + response.body().trim());
+            String message = Json.MAPPER.readTree(response.body().isBlank() ? "{}" : response.body()).path("message").asText("");
+            return refuse(document, "the front refused: " + why + ": " + (message.isEmpty() ? response.body().trim() : message)
+                    + (why.equals("not-safe") ? " (add --new-id to send it as a new call with a new id)" : ""));
         }
         JsonNode result = Json.MAPPER.readTree(response.body());
         document.put("done", true);
@@ -244,6 +274,9 @@ final class ReplayCommand implements Callable<Integer> {
         return finish(document, plan.action().equals("resend")
                 ? "sent " + id + " again as " + result.path("id").asText() + " (now queued; follow it with hoft spool request "
                         + result.path("id").asText() + ")"
+                : plan.action().equals("attempt")
+                ? "sent " + id + " again under the same id as attempt " + result.path("attempt").asInt() + " (now queued; follow"
+                        + " it with hoft spool request " + id + ")"
                 : "the callback of " + id + " is delivered again to " + result.path("callback").asText()
                         + (result.path("reopened").asBoolean() ? " (its job reopened)" : " (scheduled anew)"));
     }

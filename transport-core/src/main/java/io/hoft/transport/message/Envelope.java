@@ -15,14 +15,35 @@ public sealed interface Envelope {
     /**
      * An HTTP call. {@code target} is the request target (path and query) exactly as the caller
      * sent it, one char per byte; {@code upstream} names the callee in the back's config.
+     *
+     * <p>A request's first attempt is the message itself: its message id is the request id and
+     * {@code requestId} is null, {@code attempt} 1. A later attempt of the same request (an
+     * operator's replay) is a new message, with a new message id, naming the request in
+     * {@code requestId} and counting up in {@code attempt} (2, 3, ...). The back calls the
+     * callee for a later attempt only if its record of the request says the callee was never
+     * reached (SPEC.md, "Requests and attempts").
      */
-    record Request(String method, String target, String upstream, List<HeaderField> headers)
-            implements Envelope {
+    record Request(String method, String target, String upstream, List<HeaderField> headers, MessageId requestId,
+            int attempt) implements Envelope {
         public Request {
             Objects.requireNonNull(method, "method");
             Objects.requireNonNull(target, "target");
             Objects.requireNonNull(upstream, "upstream");
             headers = List.copyOf(headers);
+            if (requestId == null ? attempt != 1 : attempt < 2) {
+                throw new IllegalArgumentException("a first attempt has no requestId and attempt 1; a later one names its"
+                        + " request and has attempt 2 or more (attempt " + attempt + ")");
+            }
+        }
+
+        /** A first attempt: the message id is the request id. */
+        public Request(String method, String target, String upstream, List<HeaderField> headers) {
+            this(method, target, upstream, headers, null, 1);
+        }
+
+        /** The request this message is an attempt of: {@code requestId}, or the message's own id for a first attempt. */
+        public MessageId requestIdOr(MessageId messageId) {
+            return requestId != null ? requestId : messageId;
         }
 
         @Override

@@ -34,6 +34,10 @@ public final class MetaCodec {
             meta.put("target", r.target());
             meta.put("upstream", r.upstream());
             putHeaders(meta, r.headers());
+            if (r.requestId() != null) {
+                meta.put("requestId", r.requestId().value());
+                meta.put("attempt", r.attempt());
+            }
         } else if (envelope instanceof Envelope.Response) {
             Envelope.Response r = (Envelope.Response) envelope;
             meta.put("requestId", r.requestId().value());
@@ -78,7 +82,10 @@ public final class MetaCodec {
         try {
             switch (kind) {
                 case REQUEST:
-                    object(node, path, Set.of("method", "target", "upstream", "headers"), Set.of());
+                    object(node, path, Set.of("method", "target", "upstream", "headers"), Set.of("requestId", "attempt"));
+                    if (node.has("requestId") != node.has("attempt")) {
+                        throw CodecException.malformed("meta.requestId and meta.attempt come together or not at all");
+                    }
                     String method = string(node, "method", path);
                     if (!isToken(method)) {
                         throw CodecException.malformed("meta.method is not an HTTP token");
@@ -86,6 +93,10 @@ public final class MetaCodec {
                     String target = latin1(node, "target", path);
                     if (target.isEmpty() || target.chars().anyMatch(c -> c <= 0x20 || c == 0x7f)) {
                         throw CodecException.malformed("meta.target is empty or has a space or control character");
+                    }
+                    if (node.has("requestId")) {
+                        return new Envelope.Request(method, target, string(node, "upstream", path), headers(node, path),
+                                messageId(node, "requestId", path), intInRange(node, "attempt", path, 2, Integer.MAX_VALUE));
                     }
                     return new Envelope.Request(method, target, string(node, "upstream", path), headers(node, path));
                 case RESPONSE:

@@ -1,0 +1,39 @@
+package io.hoft.front;
+
+import java.util.Set;
+
+/**
+ * Whether a finished call may be sent again under the same id, as the front sees it. The front
+ * only filters: the back holds the truth, and calls the callee for a new attempt only if its
+ * own record of the request shows the callee was never reached (SPEC.md, "Requests and
+ * attempts"); for any other record it answers the new attempt with the recorded answer.
+ */
+public final class SameIdAttempt {
+    /**
+     * Errors the back records only when it sent no byte to the callee: the connection could not
+     * be made, the request expired in its queue, or its allowlist refused the target.
+     */
+    public static final Set<String> NOT_CALLED = Set.of("upstream-unreachable", "expired", "upstream-forbidden");
+
+    private SameIdAttempt() {}
+
+    /**
+     * Null if a new attempt under the same id may reach the callee; otherwise why not, for
+     * people. {@code state} is the call's state, {@code delivered} whether the back reported it
+     * started calling, {@code error} the failure's {@code Hoft-Error} (null if none).
+     */
+    public static String refusal(String state, boolean delivered, String error) {
+        if (state.equals("expired")) {
+            return delivered ? "the back had started calling the callee before the call expired, so the callee may have acted"
+                    + " on it" : null;
+        }
+        if (!state.equals("failed")) {
+            return "only a failed or expired call is sent again (this one is " + state + ")";
+        }
+        if (error == null || !NOT_CALLED.contains(error)) {
+            return "it failed with " + (error == null ? "an error" : error) + " after the request may have reached the callee,"
+                    + " which may have acted on it";
+        }
+        return null;
+    }
+}
