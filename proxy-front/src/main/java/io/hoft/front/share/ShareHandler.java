@@ -302,13 +302,13 @@ final class ShareHandler {
             return new long[] {Math.max(0, size - suffix), size - 1};
         }
         long first = Long.parseLong(m.group(1));
-        long last = m.group(2).isEmpty() ? size - 1 : Long.parseLong(m.group(2));
-        if (last < first) {
+        if (!m.group(2).isEmpty() && Long.parseLong(m.group(2)) < first) {
             return null;
         }
         if (first >= size) {
             return UNSATISFIABLE;
         }
+        long last = m.group(2).isEmpty() ? size - 1 : Long.parseLong(m.group(2));
         return new long[] {first, Math.min(last, size - 1)};
     }
 
