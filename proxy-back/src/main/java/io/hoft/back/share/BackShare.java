@@ -48,7 +48,7 @@ public final class BackShare implements Closeable {
     /** A share request arrived in the delivery transaction {@code tx}; it is served after the commit. */
     public void onRequest(StoreTx tx, NodeId peer, Message request) {
         Envelope.Request envelope = (Envelope.Request) request.envelope();
-        if (envelope.target().equals(ShareProtocol.CATALOG_TARGET)) {
+        if (envelope.method().equals("GET") && envelope.target().equals(ShareProtocol.CATALOG_TARGET)) {
             tx.afterCommit(() -> publisher.publish(true)); // a front asks for a full catalog
         } else {
             tx.afterCommit(() -> uploader.request(peer, request));

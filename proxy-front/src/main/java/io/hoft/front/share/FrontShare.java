@@ -3,6 +3,7 @@ package io.hoft.front.share;
 import io.hoft.transport.channel.ReceivedMessage;
 import io.hoft.transport.channel.Transport;
 import io.hoft.transport.keys.NodeId;
+import io.hoft.transport.message.Envelope;
 import io.hoft.transport.message.Message;
 import io.hoft.transport.share.CatalogUpdate;
 import io.hoft.transport.share.ShareProtocol;
@@ -83,6 +84,11 @@ public final class FrontShare implements AutoCloseable {
         Message message = received.message();
         if (ShareProtocol.isShareChunk(message)) {
             client.onChunk(tx, peer, message);
+            return;
+        }
+        Envelope.Request request = (Envelope.Request) message.envelope();
+        if (!request.method().equals("PUT") || !request.target().equals(ShareProtocol.CATALOG_TARGET)) {
+            log.warn("share: ignoring {} {} from {}: a front takes only catalogs", request.method(), request.target(), peer);
             return;
         }
         CatalogUpdate update;
