@@ -62,13 +62,19 @@ final class ShareClient {
         this.clock = clock;
     }
 
-    /** The transfer of {@code item}: the one under way, or a new one (whose request is sent now). */
+    /**
+     * The transfer of {@code item}: the one under way, or a new one (whose request is sent now);
+     * null when the file reached the cache meanwhile.
+     */
     Transfer obtain(FrontCatalog.Item item) throws IOException, ChannelFullException {
         String key = ShareCache.key(item.peer(), item.entry());
         synchronized (byKey) {
             Transfer running = byKey.get(key);
             if (running != null) {
                 return running;
+            }
+            if (cache.get(key).isPresent()) {
+                return null;
             }
             CatalogEntry entry = item.entry();
             Instant now = clock.instant();
@@ -187,13 +193,13 @@ final class ShareClient {
                     return;
                 }
             }
-            Path file;
-            synchronized (transfer) {
-                file = cache.commit(transfer.key, transfer.path(), entry.size());
-                transfer.complete(file);
+            synchronized (byKey) { // so a requester finds the file in the cache or the transfer, never neither
+                synchronized (transfer) {
+                    transfer.complete(cache.commit(transfer.key, transfer.path(), entry.size()));
+                }
+                byKey.remove(transfer.key, transfer);
+                byRequest.remove(transfer.requestId, transfer);
             }
-            byKey.remove(transfer.key, transfer);
-            byRequest.remove(transfer.requestId, transfer);
             log.info("share: {} is here ({} bytes in {} ms)", entry.path(), entry.size(),
                     (System.nanoTime() - transfer.startedNs) / 1_000_000);
         } catch (IOException | RuntimeException e) {

@@ -202,27 +202,33 @@ final class ShareHandler {
             return;
         }
         String key = ShareCache.key(item.peer(), entry);
-        Optional<Path> cached = cache.get(key);
-        if (cached.isPresent()) {
-            try (FileChannel file = FileChannel.open(cached.get())) {
-                metrics.cacheHits.incrementAndGet();
-                start(exchange, status, length);
-                copy(file, first, length, exchange.getOutputStream());
+        for (int attempt = 0; attempt < 3; attempt++) {
+            Optional<Path> cached = cache.get(key);
+            if (cached.isPresent()) {
+                try (FileChannel file = FileChannel.open(cached.get())) {
+                    metrics.cacheHits.incrementAndGet();
+                    start(exchange, status, length);
+                    copy(file, first, length, exchange.getOutputStream());
+                    return;
+                } catch (NoSuchFileException e) {
+                    cache.forget(key); // removed behind the front's back: fetch it again
+                }
+            }
+            Transfer transfer;
+            try {
+                transfer = client.obtain(item);
+            } catch (ChannelFullException e) {
+                out.put(Headers.RETRY_AFTER, "5");
+                error(exchange, 503, "share-unavailable", "the link to the back is full; try again later");
                 return;
-            } catch (NoSuchFileException e) {
-                cache.forget(key);
+            }
+            if (transfer != null) {
+                metrics.cacheMisses.incrementAndGet();
+                stream(exchange, transfer, status, first, length);
+                return;
             }
         }
-        Transfer transfer;
-        try {
-            transfer = client.obtain(item);
-        } catch (ChannelFullException e) {
-            out.put(Headers.RETRY_AFTER, "5");
-            error(exchange, 503, "share-unavailable", "the link to the back is full; try again later");
-            return;
-        }
-        metrics.cacheMisses.incrementAndGet();
-        stream(exchange, transfer, status, first, length);
+        error(exchange, 503, "share-unavailable", "the file could not be read from the cache");
     }
 
     private void stream(HttpServerExchange exchange, Transfer transfer, int status, long first, long length) throws IOException {

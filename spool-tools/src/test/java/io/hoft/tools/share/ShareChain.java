@@ -58,6 +58,12 @@ final class ShareChain implements AutoCloseable {
         setup.write();
     }
 
+    /** Rewrites the front.yaml that {@code hoft init} wrote (before {@link #start}). */
+    ShareChain editFront(java.util.function.UnaryOperator<String> edit) throws IOException {
+        Files.writeString(setup.frontConfig(), edit.apply(Files.readString(setup.frontConfig())));
+        return this;
+    }
+
     ShareChain start() throws IOException {
         back = BackNode.start(BackConfig.load(setup.backConfig(), backEnv));
         front = FrontNode.open(ConfigLoader.load(setup.frontConfig(), FrontConfig.class, frontEnv), Clock.systemUTC());
