@@ -8,6 +8,8 @@ import io.hoft.front.FrontConfig;
 import io.hoft.front.FrontNode;
 import io.hoft.tools.node.Setup;
 import io.hoft.transport.config.ConfigLoader;
+import io.hoft.transport.link.Mirror;
+import io.hoft.transport.link.MirrorFaults;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -49,12 +51,21 @@ final class ShareChain implements AutoCloseable {
     private FrontNode front;
     private URI base;
 
+    private final MirrorFaults faults;
+    private final List<Mirror> mirrors = new java.util.ArrayList<>();
+
     ShareChain(Path dir, Map<String, String> backEnv, Map<String, String> frontEnv) throws IOException {
+        this(dir, backEnv, frontEnv, null);
+    }
+
+    /** With {@code faults}, the link folders are separate and two {@link Mirror}s with these faults carry the files. */
+    ShareChain(Path dir, Map<String, String> backEnv, Map<String, String> frontEnv, MirrorFaults faults) throws IOException {
         this.dir = dir;
         this.shared = Files.createDirectories(dir.resolve("published/docs"));
         this.backEnv = new HashMap<>(backEnv);
         this.frontEnv = new HashMap<>(frontEnv);
-        this.setup = Setup.of(dir.resolve("setup"), "http://127.0.0.1:1", 0, false).withShares(List.of(shared));
+        this.faults = faults;
+        this.setup = Setup.of(dir.resolve("setup"), "http://127.0.0.1:1", 0, faults != null).withShares(List.of(shared));
         setup.write();
     }
 
@@ -65,11 +76,40 @@ final class ShareChain implements AutoCloseable {
     }
 
     ShareChain start() throws IOException {
+        if (faults != null && mirrors.isEmpty()) {
+            List<Path> link = setup.linkFolders();
+            mirrors.add(new Mirror(link.get(0), link.get(1), Mirror.Mode.MOVE, faults, Duration.ofMillis(50), false).start());
+            mirrors.add(new Mirror(link.get(2), link.get(3), Mirror.Mode.MOVE, faults, Duration.ofMillis(50), false).start());
+        }
+        startBack();
+        startFront();
+        return this;
+    }
+
+    void startBack() throws IOException {
         back = BackNode.start(BackConfig.load(setup.backConfig(), backEnv));
+    }
+
+    void stopBack() throws IOException {
+        BackNode running = back;
+        back = null;
+        if (running != null) {
+            running.close();
+        }
+    }
+
+    void stopFront() throws IOException {
+        FrontNode running = front;
+        front = null;
+        if (running != null) {
+            running.close(Duration.ofSeconds(2));
+        }
+    }
+
+    void startFront() throws IOException {
         front = FrontNode.open(ConfigLoader.load(setup.frontConfig(), FrontConfig.class, frontEnv), Clock.systemUTC());
         front.start();
         base = URI.create("http://127.0.0.1:" + front.address().getPort());
-        return this;
     }
 
     BackNode back() {
@@ -164,15 +204,21 @@ final class ShareChain implements AutoCloseable {
         }
     }
 
+    List<Mirror.Stats> mirrorStats() {
+        return mirrors.stream().map(Mirror::stats).toList();
+    }
+
     @Override
     public void close() throws IOException {
         try {
-            if (front != null) {
-                front.close(Duration.ofSeconds(2));
-            }
+            stopFront();
         } finally {
-            if (back != null) {
-                back.close();
+            try {
+                stopBack();
+            } finally {
+                for (Mirror mirror : mirrors) {
+                    mirror.close();
+                }
             }
         }
     }
