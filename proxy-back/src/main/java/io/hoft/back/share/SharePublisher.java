@@ -42,15 +42,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Keeps the peers' catalogs of the published folders current: a full catalog at start and
- * every {@code refresh} (so whatever watching missed, such as a change on a network share where
- * no event fires, drops out or appears then), and in between, when the watcher sees a change,
- * a rescan after {@code settle} and a change update against the last catalog sent. A send
- * that fails (the channel is full) makes the next update a full one.
+ * Keeps the peers' catalogs of the published folders current: a full catalog at start; a
+ * full rescan every {@code refresh}, which sends a full catalog when anything differs from the
+ * last one sent (so whatever watching missed, such as a change on a network share where no
+ * event fires, drops out or appears then) and otherwise only every tenth time; and in between,
+ * when the watcher sees a change, a rescan after {@code settle} and a change update against the
+ * last catalog sent. A send that fails (the channel is full) makes the next update a full one.
  */
 final class SharePublisher implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(SharePublisher.class);
     private static final Duration MIN_LIFETIME = Duration.ofMinutes(10);
+    private static final int FULL_EVERY = 10;
 
     private final PublishedFolders folders;
     private final ShareConfig config;
@@ -65,6 +67,7 @@ final class SharePublisher implements Closeable {
     private Map<String, CatalogEntry> lastSent;
     private long rev;
     private boolean needFull = true;
+    private long lastFullMs;
 
     SharePublisher(PublishedFolders folders, ShareConfig config, NodeStore store, Transport transport, Clock clock) {
         this.folders = folders;
@@ -85,7 +88,7 @@ final class SharePublisher implements Closeable {
             watchThread.start();
         }
         long refreshMs = config.refresh().toMillis();
-        scanner.scheduleWithFixedDelay(() -> publish(true), 0, refreshMs, TimeUnit.MILLISECONDS);
+        scanner.scheduleWithFixedDelay(this::refresh, 0, refreshMs, TimeUnit.MILLISECONDS);
     }
 
     /** Something changed (or may have): scan again after the settle time, once however many ask. */
@@ -98,13 +101,32 @@ final class SharePublisher implements Closeable {
         }
     }
 
-    /** Scans and sends a full catalog, or the changes since the last one sent. */
+    /**
+     * The interval's full scan: a full catalog if anything changed since the last one sent, or
+     * if the last full one is {@value #FULL_EVERY} intervals old (so a front that lost a change
+     * update, which only happens when it expired on the way, catches up); nothing otherwise.
+     */
+    synchronized void refresh() {
+        boolean due = clock.millis() - lastFullMs >= config.refresh().toMillis() * FULL_EVERY - config.refresh().toMillis() / 2;
+        publish(due ? Publish.FULL : Publish.FULL_IF_CHANGED);
+    }
+
+    /** Scans and sends a full catalog ({@code full}), or the changes since the last one sent. */
     synchronized void publish(boolean full) {
+        publish(full ? Publish.FULL : Publish.CHANGES);
+    }
+
+    private enum Publish { FULL, FULL_IF_CHANGED, CHANGES }
+
+    private synchronized void publish(Publish what) {
         try {
             Map<String, CatalogEntry> now = new java.util.TreeMap<>();
             folders.scan().forEach((path, scanned) -> now.put(path, entry(path, scanned)));
+            if (what == Publish.FULL_IF_CHANGED && !needFull && now.equals(lastSent)) {
+                return;
+            }
             CatalogUpdate update;
-            if (full || needFull || lastSent == null) {
+            if (what != Publish.CHANGES || needFull || lastSent == null) {
                 update = CatalogUpdate.full(rev + 1, new ArrayList<>(now.values()));
             } else {
                 List<CatalogEntry> changed = new ArrayList<>();
@@ -124,6 +146,9 @@ final class SharePublisher implements Closeable {
             if (send(update)) {
                 rev = update.rev();
                 lastSent = now;
+                if (update.isFull()) {
+                    lastFullMs = clock.millis();
+                }
                 needFull = false;
                 log.debug("share: sent {} catalog rev {} ({} files)", update.isFull() ? "full" : "change", update.rev(),
                         update.files().size());
