@@ -83,7 +83,12 @@ public final class FrontShare implements AutoCloseable {
     public void onMessage(StoreTx tx, NodeId peer, ReceivedMessage received) throws IOException {
         Message message = received.message();
         if (ShareProtocol.isShareChunk(message)) {
-            client.onChunk(tx, peer, message);
+            try {
+                client.onChunk(tx, peer, message);
+            } catch (RuntimeException e) {
+                // a malformed chunk must not fail the delivery (the channel would offer it again and again)
+                log.warn("share: ignoring a malformed chunk from {}: {}", peer, e.toString());
+            }
             return;
         }
         Envelope.Request request = (Envelope.Request) message.envelope();

@@ -142,8 +142,8 @@ final class ShareClient {
                     "the back answered " + response.status() + " " + response.reason()));
             return;
         }
-        long size = ShareProtocol.header(response.headers(), ShareProtocol.SIZE).map(Long::parseLong).orElse(-1L);
-        long modified = ShareProtocol.header(response.headers(), ShareProtocol.MODIFIED).map(Long::parseLong).orElse(-1L);
+        long size = number(response, ShareProtocol.SIZE);
+        long modified = number(response, ShareProtocol.MODIFIED);
         CatalogEntry entry = transfer.item.entry();
         if (size != entry.size() || modified != entry.modifiedMs()) {
             end(transfer, new Transfer.Failure(503, ShareProtocol.CHANGED, "the file changed on the back"));
@@ -180,6 +180,11 @@ final class ShareClient {
         if (whole) {
             tx.afterCommit(() -> finish(transfer));
         }
+    }
+
+    private static long number(Envelope.Response response, String header) {
+        String value = ShareProtocol.header(response.headers(), header).orElse("");
+        return value.matches("\\d{1,18}") ? Long.parseLong(value) : -1;
     }
 
     private void finish(Transfer transfer) {

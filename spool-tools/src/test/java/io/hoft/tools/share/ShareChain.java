@@ -112,6 +112,10 @@ final class ShareChain implements AutoCloseable {
         base = URI.create("http://127.0.0.1:" + front.address().getPort());
     }
 
+    FrontNode front() {
+        return front;
+    }
+
     BackNode back() {
         return back;
     }

@@ -8,10 +8,19 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.hoft.transport.config.NodeRuntime;
+import io.hoft.transport.keys.NodeId;
+import io.hoft.transport.message.Body;
+import io.hoft.transport.message.Envelope;
+import io.hoft.transport.message.Message;
+import io.hoft.transport.message.MessageId;
+import io.hoft.transport.share.ShareProtocol;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -186,6 +195,27 @@ class ShareHttpTest {
         assertTrue(catalog.contains("docs/inside-link.bin"), "a link inside the folder is published");
         assertEquals(200, chain.rawStatus("/_hoft/files/docs/inside-link.bin"));
         assertNotEquals(0, chain.frontMetric("hoft_front_share_refused_total"));
+    }
+
+    @Test
+    void theBackRefusesForeignPathsEvenInRequestsFromItsOwnFront() throws Exception {
+        List<String> targets = List.of("/files/docs/../secret.txt", "/files/../secret.txt", "/files/docs/%2e%2e/secret.txt",
+                "/files/docs/..%2f..%2fsecret.txt", "/files//etc/passwd", "/files/%2Fetc%2Fpasswd", "/files/docs/escape.txt",
+                "/files/docs/escape-dir/secret.txt", "/files/docs/x%00", "/catalog/../files/docs/data.bin", "/other");
+        long before = chain.backMetric("hoft_back_share_refused_total");
+        long uploadsBefore = chain.backMetric("hoft_back_share_uploads_total");
+        NodeRuntime runtime = chain.front().runtime();
+        for (String target : targets) {
+            Instant now = Instant.now();
+            Message request = new Message(MessageId.generate(Clock.systemUTC()), now, now.plusSeconds(60),
+                    new Envelope.Request("GET", target, ShareProtocol.UPSTREAM, List.of()), Body.EMPTY);
+            runtime.store().inTransaction(tx -> {
+                runtime.transport().send(tx, NodeId.of("back"), request);
+                return null;
+            });
+        }
+        await().atMost(ShareChain.WAIT).until(() -> chain.backMetric("hoft_back_share_refused_total") == before + targets.size());
+        assertEquals(uploadsBefore, chain.backMetric("hoft_back_share_uploads_total"), "nothing was sent");
     }
 
     @Test
