@@ -22,7 +22,7 @@ import java.util.regex.Pattern;
  *   hashUpTo: 64MiB          # files up to this size get a SHA-256 in the catalog
  *   chunkSize: 4MiB          # a file travels in chunks of this size (the first is at most 256KiB)
  *   inFlightChunks: 16       # chunks of one upload sent but not yet acknowledged
- *   maxUploads: 8            # uploads running at once; more wait
+ *   maxUploads: 16           # uploads running at once; more wait
  * </pre>
  */
 public record ShareConfig(Map<String, Path> folders, Duration refresh, Duration settle, Boolean watch, DataSize hashUpTo,
@@ -57,7 +57,7 @@ public record ShareConfig(Map<String, Path> folders, Duration refresh, Duration 
             throw new IllegalArgumentException("chunkSize must be 4KiB to 256MiB");
         }
         inFlightChunks = inFlightChunks == null ? 16 : inFlightChunks;
-        maxUploads = maxUploads == null ? 8 : maxUploads;
+        maxUploads = maxUploads == null ? 16 : maxUploads;
         if (inFlightChunks < 1 || inFlightChunks > 10_000 || maxUploads < 1 || maxUploads > 1000) {
             throw new IllegalArgumentException("inFlightChunks must be 1 to 10000 and maxUploads 1 to 1000");
         }

@@ -53,6 +53,8 @@ final class SharePublisher implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(SharePublisher.class);
     private static final Duration MIN_LIFETIME = Duration.ofMinutes(10);
     private static final int FULL_EVERY = 10;
+    /** At most this many bytes are hashed per scan, so a large folder's first catalog is not held up; the rest follow. */
+    static final long HASH_BYTES_PER_SCAN = 512L << 20;
 
     private final PublishedFolders folders;
     private final ShareConfig config;
@@ -121,7 +123,11 @@ final class SharePublisher implements Closeable {
     private synchronized void publish(Publish what) {
         try {
             Map<String, CatalogEntry> now = new java.util.TreeMap<>();
-            folders.scan().forEach((path, scanned) -> now.put(path, entry(path, scanned)));
+            long[] budget = {HASH_BYTES_PER_SCAN};
+            folders.scan().forEach((path, scanned) -> now.put(path, entry(path, scanned, budget)));
+            if (budget[0] < 0) {
+                changed(); // files left without a hash: hash more of them in the next scan
+            }
             if (what == Publish.FULL_IF_CHANGED && !needFull && now.equals(lastSent)) {
                 return;
             }
@@ -185,7 +191,7 @@ final class SharePublisher implements Closeable {
     }
 
     /** The catalog entry of a scanned file, with a SHA-256 for files up to {@code hashUpTo} (kept while size and time hold). */
-    private CatalogEntry entry(String path, PublishedFolders.Scanned scanned) {
+    private CatalogEntry entry(String path, PublishedFolders.Scanned scanned, long[] budget) {
         if (scanned.size() > config.hashUpTo().bytes()) {
             return new CatalogEntry(path, scanned.size(), scanned.modifiedMs(), null);
         }
@@ -193,6 +199,11 @@ final class SharePublisher implements Closeable {
         if (known != null && known.size() == scanned.size() && known.modifiedMs() == scanned.modifiedMs()) {
             return known;
         }
+        if (budget[0] <= 0) {
+            budget[0] = -1;
+            return new CatalogEntry(path, scanned.size(), scanned.modifiedMs(), null);
+        }
+        budget[0] -= scanned.size();
         try {
             String sha = sha256(scanned.file());
             BasicFileAttributes after = Files.readAttributes(scanned.file(), BasicFileAttributes.class);

@@ -52,7 +52,7 @@ class ShareConfigTest {
         assertEquals(64L << 20, share.hashUpTo().bytes());
         assertEquals(4L << 20, share.chunkSize().bytes());
         assertEquals(16, share.inFlightChunks());
-        assertEquals(8, share.maxUploads());
+        assertEquals(16, share.maxUploads());
     }
 
     @Test

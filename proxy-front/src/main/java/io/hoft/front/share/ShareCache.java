@@ -26,9 +26,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Whole downloaded files on disk, at most {@code maxBytes} of them, least recently used removed
- * first. A file's name is the SHA-256 of (peer, path, size, modification time, hash) of the
- * catalog entry it was downloaded for, so a file that changed on the back is simply another
- * name, and the old copy ages out. A download is written to a {@code .part} file and renamed
+ * first. A file's name is the SHA-256 of (peer, path, size, modification time) of the catalog
+ * entry it was downloaded for, so a file that changed on the back is simply another name, and
+ * the old copy ages out. (The content hash, which the back may add to an entry later, is not
+ * part of the name; a download is checked against it when the entry has it.) A download is written to a {@code .part} file and renamed
  * when complete; on open, leftover {@code .part} files (an interrupted run) are deleted and
  * complete files are taken in, oldest first. A file removed while someone still reads it stays
  * readable to that reader (POSIX semantics).
@@ -93,8 +94,7 @@ final class ShareCache {
     static String key(String peer, CatalogEntry entry) {
         try {
             MessageDigest digest = MessageDigest.getInstance("SHA-256");
-            String text = peer + "\n" + entry.path() + "\n" + entry.size() + "\n" + entry.modifiedMs() + "\n"
-                    + (entry.sha256() == null ? "" : entry.sha256());
+            String text = peer + "\n" + entry.path() + "\n" + entry.size() + "\n" + entry.modifiedMs();
             return HexFormat.of().formatHex(digest.digest(text.getBytes(StandardCharsets.UTF_8)));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);

@@ -90,8 +90,10 @@ final class Transfer {
 
     /** The file is whole and now lives at {@code file}. */
     synchronized void complete(Path file) throws IOException {
-        out.force(false);
-        out.close();
+        if (out.isOpen()) { // closed only when the front stopped meanwhile; the bytes are all written
+            out.force(false);
+            out.close();
+        }
         this.path = file;
         complete = true;
         notifyAll();
