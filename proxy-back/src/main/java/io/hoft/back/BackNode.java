@@ -84,9 +84,12 @@ public final class BackNode implements ChannelListener, Closeable {
             dispatcher = new Dispatcher(runtime.store(), store, replies, new Targets(callees), config.back(),
                     runtime.transport().bodies(), clock, runtime.transport().metrics());
             if (config.back().share() != null) {
-                share = BackShare.start(config.back().share(), runtime.store(), runtime.transport(), clock);
+                share = BackShare.open(config.back().share(), runtime.store(), runtime.transport(), clock);
             }
             runtime.start();
+            if (share != null) {
+                share.start(); // after the channel's recovery, which removes body files nobody registered
+            }
             int interrupted = dispatcher.recoverInterrupted();
             dispatcher.start();
             log.info("back {} calls upstreams {}{}", config.node().id(), callees.keySet(),

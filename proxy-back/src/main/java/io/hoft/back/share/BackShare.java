@@ -29,20 +29,29 @@ public final class BackShare implements Closeable {
 
     private final SharePublisher publisher;
     private final ShareUploader uploader;
+    private final PublishedFolders folders;
 
-    private BackShare(SharePublisher publisher, ShareUploader uploader) {
+    private BackShare(SharePublisher publisher, ShareUploader uploader, PublishedFolders folders) {
         this.publisher = publisher;
         this.uploader = uploader;
+        this.folders = folders;
     }
 
-    /** Opens the folders (each must exist), sends the first catalog and starts watching. */
-    public static BackShare start(ShareConfig config, NodeStore store, Transport transport, Clock clock) throws IOException {
+    /**
+     * Opens the folders (each must exist). File requests are answered from now on (they arrive
+     * once the channel runs); the catalog goes out from {@link #start}.
+     */
+    public static BackShare open(ShareConfig config, NodeStore store, Transport transport, Clock clock) throws IOException {
         PublishedFolders folders = new PublishedFolders(config.folders());
         SharePublisher publisher = new SharePublisher(folders, config, store, transport, clock);
         ShareUploader uploader = new ShareUploader(folders, config, store, transport, clock, publisher::changed);
+        return new BackShare(publisher, uploader, folders);
+    }
+
+    /** Sends the first catalog and starts watching; call once the channel started. */
+    public void start() throws IOException {
         publisher.start();
         log.info("share: publishing {}", folders.roots());
-        return new BackShare(publisher, uploader);
     }
 
     /** A share request arrived in the delivery transaction {@code tx}; it is served after the commit. */
