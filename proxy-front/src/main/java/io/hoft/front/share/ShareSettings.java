@@ -10,7 +10,7 @@ import java.time.Duration;
  *
  * <pre>
  * share:
- *   enabled: true          # false: /_hoft/files answers 404 and catalogs from peers are ignored
+ *   enabled: false         # true: serve /_hoft/files (hoft init --share writes true); false: 404, catalogs ignored
  *   anonymous: false       # true: no caller credential needed even when front.auth is on
  *   cacheDir: state/share  # default: the folder share-cache in node.state
  *   cacheSize: 10GiB       # least recently used files are removed above this
@@ -18,7 +18,8 @@ import java.time.Duration;
  *   transferTtl: 1h        # a file request (and its chunks) expires after this on the link
  * </pre>
  *
- * Without {@code anonymous}, the share follows {@code front.auth}: with {@code mode: none}
+ * The share is opt-in on the front too: a back that publishes folders does not by itself put
+ * them on the front's port. Without {@code anonymous}, the share follows {@code front.auth}: with {@code mode: none}
  * anyone who reaches the port may read it; otherwise every request needs a valid credential
  * (any caller the front accepts; routes do not apply).
  */
@@ -27,7 +28,7 @@ public record ShareSettings(Boolean enabled, Boolean anonymous, Path cacheDir, D
     public static final ShareSettings DEFAULTS = new ShareSettings(null, null, null, null, null, null);
 
     public ShareSettings {
-        enabled = enabled == null || enabled;
+        enabled = enabled != null && enabled;
         anonymous = anonymous != null && anonymous;
         cacheSize = cacheSize == null ? DataSize.parse("10GiB") : cacheSize;
         stallTimeout = stallTimeout == null ? Duration.ofMinutes(5) : stallTimeout;

@@ -185,9 +185,12 @@ public final class Setup {
                   callbacks:
                     secretFile: keys/webhook.secret # Standard Webhooks secret; receivers verify with it
                     allowPrivateNetworks: true      # LOCAL: callbacks to loopback/private addresses allowed
-                %s""".formatted(relative(link.get(0)), relative(link.get(3)), channelSection(), frontPort,
-                callbacksExtra);
+                %s%s""".formatted(relative(link.get(0)), relative(link.get(3)), channelSection(), frontPort,
+                callbacksExtra, shares.isEmpty() ? "" : FRONT_SHARE);
     }
+
+    private static final String FRONT_SHARE =
+            "  share:\n    enabled: true                   # serve the back's published folders under /_hoft/files\n";
 
     String backYaml() {
         List<Path> link = linkFolders();

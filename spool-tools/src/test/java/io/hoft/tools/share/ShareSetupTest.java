@@ -2,6 +2,8 @@ package io.hoft.tools.share;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.hoft.back.BackConfig;
@@ -31,7 +33,8 @@ class ShareSetupTest {
         assertTrue(init.out().contains("/_hoft/files"), init::toString);
         BackConfig back = BackConfig.load(setup.resolve("back.yaml"), Map.of());
         assertEquals(Map.of("my_docs", docs.toAbsolutePath(), "docs", more.toAbsolutePath()), back.back().share().folders());
-        ConfigLoader.load(setup.resolve("front.yaml"), FrontConfig.class, Map.of());
+        assertTrue(ConfigLoader.load(setup.resolve("front.yaml"), FrontConfig.class, Map.of()).front().share().enabled(),
+                "the front serves the share");
 
         Cli.Result missing = Cli.run("init", dir.resolve("setup2"), "--share", dir.resolve("nope"));
         assertEquals(2, missing.exit(), missing::toString);
@@ -39,9 +42,12 @@ class ShareSetupTest {
     }
 
     @Test
-    void anUnknownShareKeyIsRefused() throws Exception {
+    void withoutShareNothingIsSharedAndAnUnknownShareKeyIsRefused() throws Exception {
         Path setup = dir.resolve("setup");
         assertEquals(0, Cli.run("init", setup).exit());
+        assertFalse(ConfigLoader.load(setup.resolve("front.yaml"), FrontConfig.class, Map.of()).front().share().enabled(),
+                "without --share the front serves no share");
+        assertNull(BackConfig.load(setup.resolve("back.yaml"), Map.of()).back().share());
         Files.writeString(setup.resolve("front.yaml"), "  share: {cacheSise: 1GiB}\n", java.nio.file.StandardOpenOption.APPEND);
         Cli.Result front = Cli.run("front", "--config", setup.resolve("front.yaml"));
         assertEquals(2, front.exit(), front::toString);
