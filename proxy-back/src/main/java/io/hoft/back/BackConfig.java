@@ -1,5 +1,6 @@
 package io.hoft.back;
 
+import io.hoft.back.share.ShareConfig;
 import io.hoft.transport.config.ConfigLoader;
 import io.hoft.transport.config.DataSize;
 import io.hoft.transport.config.NodeConfig;
@@ -46,6 +47,8 @@ import java.util.regex.Pattern;
  *   via: hoft                        # the pseudonym in "Via: 1.1 hoft"
  *   retention: 1h                    # how long a request and its response are kept after the request expired
  *   drainTimeout: 30s                # how long shutting down waits for calls in flight
+ *   share:                           # optional: publish local folders through the file share (see ShareConfig)
+ *     folders: {docs: /srv/docs}
  * </pre>
  *
  * Environment variables override keys, for example {@code HOFT_BACK_UPSTREAMS_DEFAULT_URL}
@@ -68,7 +71,8 @@ public record BackConfig(NodeConfig node, Back back) {
     }
 
     /** The {@code back:} section. */
-    public record Back(Map<String, Upstream> upstreams, Retry retry, String via, Duration retention, Duration drainTimeout) {
+    public record Back(Map<String, Upstream> upstreams, Retry retry, String via, Duration retention, Duration drainTimeout,
+            ShareConfig share) {
         private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,64}");
         private static final Pattern TOKEN = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
 

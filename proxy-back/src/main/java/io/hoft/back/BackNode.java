@@ -1,5 +1,6 @@
 package io.hoft.back;
 
+import io.hoft.back.share.BackShare;
 import io.hoft.transport.channel.ChannelListener;
 import io.hoft.transport.channel.PeerHealth;
 import io.hoft.transport.channel.ReceivedMessage;
@@ -10,6 +11,7 @@ import io.hoft.transport.message.Envelope;
 import io.hoft.transport.message.Message;
 import io.hoft.transport.message.MessageId;
 import io.hoft.transport.message.MessageKind;
+import io.hoft.transport.share.ShareProtocol;
 import io.hoft.transport.store.StoreTx;
 import java.io.Closeable;
 import java.io.IOException;
@@ -53,6 +55,7 @@ public final class BackNode implements ChannelListener, Closeable {
     private Clock clock;
     private volatile RequestStore requests;
     private volatile Dispatcher dispatcher;
+    private volatile BackShare share;
 
     private BackNode(BackConfig config) {
         this.config = config;
@@ -81,13 +84,22 @@ public final class BackNode implements ChannelListener, Closeable {
             requests = store;
             dispatcher = new Dispatcher(runtime.store(), store, replies, new Targets(callees), config.back(),
                     runtime.transport().bodies(), clock, runtime.transport().metrics());
+            if (config.back().share() != null) {
+                share = BackShare.open(config.back().share(), runtime.store(), runtime.transport(), clock);
+            }
             runtime.start();
+            if (share != null) {
+                share.start(); // after the channel's recovery, which removes body files nobody registered
+            }
             int interrupted = dispatcher.recoverInterrupted();
             dispatcher.start();
             log.info("back {} calls upstreams {}{}", config.node().id(), callees.keySet(),
                     interrupted > 0 ? " (" + interrupted + " interrupted calls answered)" : "");
         } catch (IOException | RuntimeException e) {
             callees.values().forEach(Callee::close);
+            if (share != null) {
+                share.close();
+            }
             runtime.close();
             throw e;
         }
@@ -97,6 +109,15 @@ public final class BackNode implements ChannelListener, Closeable {
     @Override
     public void onMessage(StoreTx tx, NodeId peer, ReceivedMessage received) throws Exception {
         Message message = received.message();
+        if (ShareProtocol.isShareRequest(message)) {
+            BackShare current = share;
+            if (current != null) {
+                current.onRequest(tx, peer, message);
+            } else {
+                BackShare.refuse(tx, runtime.transport(), peer, message, clock);
+            }
+            return;
+        }
         if (message.kind() != MessageKind.REQUEST) {
             log.warn("ignoring a {} message {} from {}: the back takes only requests", message.kind(), message.id(), peer);
             return;
@@ -115,6 +136,14 @@ public final class BackNode implements ChannelListener, Closeable {
         }
         Dispatcher current = dispatcher;
         tx.afterCommit(current::wake);
+    }
+
+    @Override
+    public void onAcked(StoreTx tx, NodeId peer, List<MessageId> ids) {
+        BackShare current = share;
+        if (current != null) {
+            tx.afterCommit(() -> current.onAcked(ids));
+        }
     }
 
     /** The node database (tests install a commit gate on it). */
@@ -140,6 +169,9 @@ public final class BackNode implements ChannelListener, Closeable {
     @Override
     public void close() throws IOException {
         try {
+            if (share != null) {
+                share.close();
+            }
             if (dispatcher != null) {
                 dispatcher.close();
             }

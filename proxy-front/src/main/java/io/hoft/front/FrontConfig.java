@@ -1,5 +1,6 @@
 package io.hoft.front;
 
+import io.hoft.front.share.ShareSettings;
 import io.hoft.transport.config.DataSize;
 import io.hoft.transport.config.NodeConfig;
 import java.net.InetAddress;
@@ -48,6 +49,7 @@ import java.util.regex.Pattern;
  *   insecureAllowUnauthenticated: false
  *   ioThreads: 2                    # default: the number of processors, at least 2
  *   workerThreads: 64               # threads that read bodies and write answers
+ *   share: {...}                    # the file share under /_hoft/files; see ShareSettings
  * </pre>
  *
  * <p>The front refuses to start when it listens on anything but a loopback address without
@@ -74,7 +76,8 @@ public record FrontConfig(NodeConfig node, Front front) {
             Auth auth,
             Boolean insecureAllowUnauthenticated,
             Integer ioThreads,
-            Integer workerThreads) {
+            Integer workerThreads,
+            ShareSettings share) {
 
         private static final Pattern LISTEN = Pattern.compile("(\\[[0-9A-Fa-f:.]+\\]|[^:\\[\\]]+):(\\d{1,5})");
 
@@ -108,6 +111,7 @@ public record FrontConfig(NodeConfig node, Front front) {
             insecureAllowUnauthenticated = insecureAllowUnauthenticated != null && insecureAllowUnauthenticated;
             ioThreads = ioThreads == null ? Math.max(2, Runtime.getRuntime().availableProcessors()) : ioThreads;
             workerThreads = workerThreads == null ? 64 : workerThreads;
+            share = share == null ? ShareSettings.DEFAULTS : share;
             if (ioThreads < 1 || workerThreads < 2) {
                 throw new IllegalArgumentException("ioThreads must be at least 1 and workerThreads at least 2");
             }
@@ -158,7 +162,7 @@ public record FrontConfig(NodeConfig node, Front front) {
                 resolved.add(new Route(route.name(), route.prefix(), peer, route.upstream()));
             }
             return new Front(listen, resolved, sync, requestTtl, retention, limits, callbacks, auth,
-                    insecureAllowUnauthenticated, ioThreads, workerThreads);
+                    insecureAllowUnauthenticated, ioThreads, workerThreads, share);
         }
 
         /** Only literal loopback addresses and {@code localhost} count; any other name might resolve elsewhere. */

@@ -3,6 +3,7 @@ package io.hoft.front.internal;
 import io.hoft.front.CallbackScheduler;
 import io.hoft.front.CallbackUrlGuard;
 import io.hoft.front.FrontConfig;
+import io.hoft.front.share.FrontShare;
 import io.hoft.transport.channel.ReceivedMessage;
 import io.hoft.transport.config.NodeRuntime;
 import io.hoft.transport.keys.NodeId;
@@ -58,6 +59,9 @@ public final class FrontEngine implements AutoCloseable {
     private final ProxyHandler proxy;
     private final OpsHandler ops;
     private final AdminHandler admin;
+    private final Authenticator auth;
+    private final ReplyWriter writer;
+    private final FrontShare share;
     private final ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "hoft-front-sweeper");
         t.setDaemon(true);
@@ -73,16 +77,46 @@ public final class FrontEngine implements AutoCloseable {
         FrontConfig.Front front = config.front();
         FrontConfig.Limits limits = front.limits();
         this.lifecycle = new Lifecycle(runtime.store(), runtime.transport(), scheduler, waiters, metrics, clock, front.retention());
-        Authenticator auth = Authenticator.create(front.auth());
-        ReplyWriter writer = new ReplyWriter(runtime.transport().bodies(), metrics);
+        this.auth = Authenticator.create(front.auth());
+        this.writer = new ReplyWriter(runtime.transport().bodies(), metrics);
         BodyReceiver receiver = new BodyReceiver(runtime.transport().bodies(), limits.maxBody().bytes(),
                 limits.readTimeout().toMillis(), limits.minBodyRate().bytes());
         this.proxy = new ProxyHandler(front, auth, guard, receiver, lifecycle, waiters, writer, metrics, runtime.store(), clock);
+        this.share = openShare(front, config.node().state(), runtime, clock);
+        Supplier<Map<String, Long>> allExtra = share == null ? extraMetrics : () -> {
+            Map<String, Long> merged = new java.util.LinkedHashMap<>(extraMetrics.get());
+            merged.putAll(share.metrics());
+            return merged;
+        };
         this.ops = new OpsHandler(config.node().id(), runtime.store(), runtime.transport(), lifecycle, auth, writer, metrics, waiters,
-                extraMetrics);
+                allExtra);
         this.admin = new AdminHandler(runtime.store(), runtime.transport().bodies(), lifecycle, scheduler, limits, writer, clock,
                 config.node().state());
         lifecycle.load();
+    }
+
+    private static FrontShare openShare(FrontConfig.Front front, java.nio.file.Path state, NodeRuntime runtime, Clock clock) {
+        if (!front.share().enabled()) {
+            return null;
+        }
+        try {
+            return new FrontShare(front.share(), state, runtime.store(), runtime.transport(), clock);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("the file share's cache cannot be opened: " + e.getMessage(), e);
+        }
+    }
+
+    /** The file share (SPEC section 20): 404 when front.share.enabled is false; caller auth as front.auth unless anonymous. */
+    private void share(HttpServerExchange exchange) {
+        writer.guarded(exchange, false, () -> {
+            if (share == null) {
+                throw HttpError.of(404, "not-found", "the file share is not enabled on this front");
+            }
+            if (auth.enabled() && !share.anonymous()) {
+                auth.authenticate(exchange.getRequestHeaders());
+            }
+            share.handle(exchange);
+        });
     }
 
     /** Starts the sweeper and the HTTP server. */
@@ -99,6 +133,8 @@ public final class FrontEngine implements AutoCloseable {
                 exchange.startBlocking();
                 if (!exchange.isHostIncludedInRequestURI() && exchange.getRequestURI().startsWith(AdminHandler.PREFIX)) {
                     admin.handle(exchange);
+                } else if (!exchange.isHostIncludedInRequestURI() && FrontShare.serves(exchange.getRequestURI())) {
+                    share(exchange);
                 } else if (!exchange.isHostIncludedInRequestURI() && exchange.getRequestURI().startsWith("/_hoft/")) {
                     ops.handle(exchange);
                 } else {
@@ -129,6 +165,9 @@ public final class FrontEngine implements AutoCloseable {
                 .build();
         sweeper.scheduleWithFixedDelay(this::sweep, 1, 1, TimeUnit.SECONDS);
         server.start();
+        if (share != null) {
+            share.start();
+        }
         try {
             admin.publish(address());
         } catch (IOException e) {
@@ -157,6 +196,12 @@ public final class FrontEngine implements AutoCloseable {
     }
 
     public void onMessage(StoreTx tx, NodeId peer, ReceivedMessage received) throws IOException {
+        if (FrontShare.owns(received.message())) {
+            if (share != null) {
+                share.onMessage(tx, peer, received);
+            }
+            return;
+        }
         MessageKind kind = received.message().kind();
         if (kind == MessageKind.RESPONSE) {
             lifecycle.response(tx, received);
@@ -197,6 +242,9 @@ public final class FrontEngine implements AutoCloseable {
             server.stop();
         }
         sweeper.shutdownNow();
+        if (share != null) {
+            share.close();
+        }
         waiters.close();
     }
 

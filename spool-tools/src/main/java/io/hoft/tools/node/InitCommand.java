@@ -48,6 +48,10 @@ public final class InitCommand implements Callable<Integer> {
             description = "how the nodes are linked: folder (default; the dial-out link is not available in this version)")
     String link;
 
+    @Option(names = "--share", paramLabel = "FOLDER",
+            description = "publish this local folder through the file share (/_hoft/files on the front); repeatable")
+    List<Path> shares = List.of();
+
     @Option(names = "--json", description = "print what was written as JSON")
     boolean json;
 
@@ -59,7 +63,7 @@ public final class InitCommand implements Callable<Integer> {
         if (!link.equals("folder")) {
             throw new Main.UsageException("--link " + link + ": only folder links are available in this version");
         }
-        Setup setup = Setup.of(dir, upstream, frontPort, separateFolders);
+        Setup setup = Setup.of(dir, upstream, frontPort, separateFolders).withShares(shares);
         List<Path> written = setup.write();
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
@@ -89,6 +93,9 @@ public final class InitCommand implements Callable<Integer> {
         out.println("  hoft back --config " + setup.backConfig());
         out.println("  hoft front --config " + setup.frontConfig());
         out.println("then call the upstream " + upstream + " through http://127.0.0.1:" + frontPort + "/");
+        if (!shares.isEmpty()) {
+            out.println("shared files: http://127.0.0.1:" + frontPort + "/_hoft/files");
+        }
         return Main.OK;
     }
 }

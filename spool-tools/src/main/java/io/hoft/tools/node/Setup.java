@@ -15,7 +15,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A working two-node setup in one folder, as {@code hoft init} writes it and {@code hoft demo}
@@ -39,6 +41,7 @@ public final class Setup {
     private final boolean separateFolders;
     private String channelExtra = "";
     private String callbacksExtra = "";
+    private Map<String, Path> shares = Map.of();
 
     private Setup(Path dir, URI upstream, int frontPort, boolean separateFolders) {
         this.dir = dir;
@@ -58,6 +61,34 @@ public final class Setup {
     /** Extra YAML lines (already indented for {@code node.channel}, e.g. faster timers for the demo). */
     Setup withChannel(String yamlLines) {
         this.channelExtra = yamlLines;
+        return this;
+    }
+
+    /**
+     * Folders the back publishes through the file share, each under the name of its last
+     * segment (made unique with -2, -3, ...). Each must exist.
+     */
+    public Setup withShares(List<Path> folders) {
+        Map<String, Path> named = new LinkedHashMap<>();
+        for (Path folder : folders) {
+            Path absolute = folder.toAbsolutePath().normalize();
+            if (!Files.isDirectory(absolute)) {
+                throw new Main.UsageException("--share " + folder + ": not a folder");
+            }
+            if (absolute.toString().chars().anyMatch(c -> c == '"' || c == '\\' || c < 0x20)) {
+                throw new Main.UsageException("--share " + folder + ": a folder whose name holds quotes, backslashes or"
+                        + " control characters cannot be written to back.yaml; use a link to it");
+            }
+            Path last = absolute.getFileName();
+            String base = last == null ? "files" : last.toString().replaceAll("[^A-Za-z0-9._-]", "_");
+            base = base.isEmpty() || base.matches("\\.+") ? "files" : base.substring(0, Math.min(base.length(), 60));
+            String name = base;
+            for (int n = 2; named.containsKey(name); n++) {
+                name = base + "-" + n;
+            }
+            named.put(name, absolute);
+        }
+        this.shares = named;
         return this;
     }
 
@@ -154,9 +185,12 @@ public final class Setup {
                   callbacks:
                     secretFile: keys/webhook.secret # Standard Webhooks secret; receivers verify with it
                     allowPrivateNetworks: true      # LOCAL: callbacks to loopback/private addresses allowed
-                %s""".formatted(relative(link.get(0)), relative(link.get(3)), channelSection(), frontPort,
-                callbacksExtra);
+                %s%s""".formatted(relative(link.get(0)), relative(link.get(3)), channelSection(), frontPort,
+                callbacksExtra, shares.isEmpty() ? "" : FRONT_SHARE);
     }
+
+    private static final String FRONT_SHARE =
+            "  share:\n    enabled: true                   # serve the back's published folders under /_hoft/files\n";
 
     String backYaml() {
         List<Path> link = linkFolders();
@@ -180,7 +214,16 @@ public final class Setup {
                     default:
                       url: "%s"
                       responseTimeout: 60s
-                """.formatted(relative(link.get(2)), relative(link.get(1)), channelSection(), upstream);
+                %s""".formatted(relative(link.get(2)), relative(link.get(1)), channelSection(), upstream, shareSection());
+    }
+
+    private String shareSection() {
+        if (shares.isEmpty()) {
+            return "";
+        }
+        StringBuilder yaml = new StringBuilder("  share:                            # published through the front's /_hoft/files\n    folders:\n");
+        shares.forEach((name, folder) -> yaml.append("      ").append(name).append(": \"").append(folder).append("\"\n"));
+        return yaml.toString();
     }
 
     private String channelSection() {
