@@ -1,0 +1,228 @@
+#!/usr/bin/env bash
+# End-to-end load benchmark of a real hoft pair (see LOAD.md): small sync calls through the front
+# against the same calls sent directly to a fast callee (nginx returning a small JSON) and
+# through a one-hop nginx reverse proxy with upstream keepalive, at several concurrencies; then
+# a large body up and down through the whole chain with time, MB/s and each proxy's peak RSS and
+# heap. Not part of ./mvnw verify.
+#
+#   benchmarks/load.sh              # 5 rounds of 5 s per target and concurrency, 1 GiB bodies (~10 min)
+#   benchmarks/load.sh --quick      # 3 rounds of 2 s, 1 GiB bodies (~3 min)
+#   options: --rounds N --duration S --concurrency 1,8,32 --big SIZE (e.g. 256MiB, 0 = skip)
+#            --heap 256m --port-base N (default 18180) --keep (leave the work folder)
+#
+# Needs: a JDK 17+ (java on PATH or JAVA_HOME), curl, nginx (installs nginx-light with apt-get
+# when it is missing and we are root). Everything it starts it stops on exit, by process id.
+# The hoft state and link folders live under ${LOAD_TMP:-/var/tmp}, on disk, so fsyncs cost
+# what they cost on this machine (a tmpfs would make them free).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(dirname "$here")
+rounds=5
+duration=5
+warmup=2
+concurrency=1,8,32
+big=1GiB
+heap=256m
+port_base=18180
+keep=false
+
+while [ $# -gt 0 ]; do
+    case $1 in
+        --quick) rounds=3; duration=2; warmup=1 ;;
+        --rounds) rounds=$2; shift ;;
+        --duration) duration=$2; shift ;;
+        --concurrency) concurrency=$2; shift ;;
+        --big) big=$2; shift ;;
+        --heap) heap=$2; shift ;;
+        --port-base) port_base=$2; shift ;;
+        --keep) keep=true ;;
+        -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+        *) echo "unknown option $1 (see the top of $0)" >&2; exit 2 ;;
+    esac
+    shift
+done
+
+front_port=$port_base
+callee_port=$((port_base + 1))
+proxy_port=$((port_base + 2))
+sample_port=$((port_base + 3))
+
+java=java
+[ -n "${JAVA_HOME:-}" ] && java=$JAVA_HOME/bin/java
+
+if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        echo "installing nginx-light" >&2
+        DEBIAN_FRONTEND=noninteractive apt-get install -y nginx-light >/dev/null \
+            || { apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y nginx-light >/dev/null; }
+        # the package may start the system nginx on port 80; leave it, it is not ours to stop
+    else
+        echo "nginx is missing: apt-get install nginx-light" >&2
+        exit 2
+    fi
+fi
+nginx=$(command -v nginx || echo /usr/sbin/nginx)
+
+# Build what is missing or stale (tests skipped; nothing is installed into ~/.m2).
+hoft_jar=$root/spool-tools/target/hoft.jar
+driver_jar=$here/target/benchmarks.jar
+stale() {
+    [ ! -f "$1" ] && return 0
+    [ -n "$(find "$root" -path "$root/.git" -prune -o \( -path '*/src/main/*' -o -name pom.xml \) -type f -newer "$1" -print | head -n 1)" ]
+}
+if stale "$hoft_jar" || stale "$driver_jar"; then
+    echo "building hoft and the load driver" >&2
+    (cd "$root" && ./mvnw -B -q -pl spool-tools,benchmarks -am package -DskipTests) >&2
+fi
+hoft_cp="$hoft_jar:$root/spool-tools/target/lib/*"
+driver() { "$java" -Xmx512m -cp "$driver_jar" io.hoft.benchmarks.LoadDriver "$@"; }
+
+work=$(mktemp -d "${LOAD_TMP:-/var/tmp}/hoft-load.XXXXXX")
+out=$here/target/load/$(date -u +%Y%m%dT%H%M%SZ)
+mkdir -p "$out"
+pids=()
+
+cleanup() {
+    local pid
+    for pid in "${pids[@]}"; do
+        kill -TERM "$pid" 2>/dev/null || true
+    done
+    for pid in "${pids[@]}"; do
+        for _ in $(seq 1 100); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$pid" 2>/dev/null || true
+    done
+    if [ "$keep" = true ]; then
+        echo "work folder kept: $work" >&2
+    else
+        rm -rf "$work"
+    fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+wait_port() { # port, what
+    for _ in $(seq 1 300); do
+        curl -s -o /dev/null "http://127.0.0.1:$1/" && return 0
+        sleep 0.2
+    done
+    echo "$2 did not come up on port $1" >&2
+    return 1
+}
+
+# ---------------------------------------------------------------- nginx: callee and proxy
+mkdir -p "$work/nginx/callee" "$work/nginx/proxy"
+common="worker_processes auto; error_log %s/error.log warn; pid %s/nginx.pid;
+events { worker_connections 1024; }"
+nginx_http="access_log off; client_body_temp_path %s/body; proxy_temp_path %s/proxy;
+fastcgi_temp_path %s/fcgi; uwsgi_temp_path %s/uwsgi; scgi_temp_path %s/scgi;
+keepalive_requests 1000000; keepalive_timeout 120s;"
+for name in callee proxy; do
+    d=$work/nginx/$name
+    # shellcheck disable=SC2059
+    printf "$common\n" "$d" "$d" > "$d/nginx.conf"
+    # shellcheck disable=SC2059
+    printf "http { $nginx_http\n" "$d" "$d" "$d" "$d" "$d" >> "$d/nginx.conf"
+done
+cat >> "$work/nginx/callee/nginx.conf" <<EOF
+  server {
+    listen 127.0.0.1:$callee_port;
+    location / { default_type application/json; return 200 '{"ok":true,"service":"callee","n":42}'; }
+  }
+}
+EOF
+cat >> "$work/nginx/proxy/nginx.conf" <<EOF
+  upstream callee { server 127.0.0.1:$callee_port; keepalive 64; }
+  server {
+    listen 127.0.0.1:$proxy_port;
+    location / {
+      proxy_pass http://callee;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }
+  }
+}
+EOF
+for name in callee proxy; do
+    "$nginx" -p "$work/nginx/$name" -c "$work/nginx/$name/nginx.conf" -g 'daemon off;' \
+        >"$out/nginx-$name.log" 2>&1 &
+    pids+=($!)
+done
+wait_port "$callee_port" "nginx callee"
+wait_port "$proxy_port" "nginx proxy"
+
+# ---------------------------------------------------------------- a hoft pair
+(cd "$work" && "$java" -cp "$hoft_cp" io.hoft.tools.Main init setup \
+    --upstream "http://127.0.0.1:$callee_port" --front-port "$front_port" >/dev/null)
+
+node_pid=()
+start_pair() { # label, extra environment for the back
+    local label=$1
+    shift
+    env "$@" JAVA_OPTS="-Xmx$heap -XX:+ExitOnOutOfMemoryError -Xlog:gc:file=$out/back-$label-gc.log" \
+        "$root/bin/hoft" back --config "$work/setup/back.yaml" >"$out/back-$label.log" 2>&1 &
+    node_pid[0]=$!
+    pids+=($!)
+    HOFT_FRONT_LIMITS_MAX_BODY=4GiB HOFT_FRONT_SYNC_MAX_WAIT=30m \
+        JAVA_OPTS="-Xmx$heap -XX:+ExitOnOutOfMemoryError -Xlog:gc:file=$out/front-$label-gc.log" \
+        "$root/bin/hoft" front --config "$work/setup/front.yaml" >"$out/front-$label.log" 2>&1 &
+    node_pid[1]=$!
+    pids+=($!)
+    wait_port "$front_port" "hoft front"
+    for _ in $(seq 1 300); do
+        grep -q "running" "$out/back-$label.log" && break
+        sleep 0.2
+    done
+}
+stop_pair() { # label: prints peak RSS and heap, then stops both nodes (SIGTERM drains)
+    local label=$1 i name pid
+    for i in 0 1; do
+        name=$([ $i = 0 ] && echo back || echo front)
+        pid=${node_pid[$i]}
+        hwm=$(awk '/VmHWM/ {print int($2/1024)}' "/proc/$pid/status")
+        heap_peak=$(grep -oE '[0-9]+M->[0-9]+M' "$out/$name-$label-gc.log" | cut -dM -f1 | sort -n | tail -n 1)
+        printf 'PEAK\t%s\t%s\tVmHWM=%sMiB\theap-before-gc-max=%sMiB\n' "$label" "$name" "$hwm" "${heap_peak:-?}"
+        kill -TERM "$pid"
+    done
+    for i in 0 1; do # not `wait`: this may run in a subshell of a pipeline
+        for _ in $(seq 1 300); do
+            kill -0 "${node_pid[$i]}" 2>/dev/null || break
+            sleep 0.1
+        done
+    done
+}
+
+echo "# hoft load benchmark $(date -u +%FT%TZ), commit $(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet HEAD || echo +changes)"
+echo "# $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $("$java" -version 2>&1 | head -n 1), $("$nginx" -v 2>&1)"
+echo "# hoft state and link folders on $(df -T "$work" | awk 'NR==2 {print $2}') ($work), nodes at -Xmx$heap"
+echo "# results kept in $out"
+
+start_pair load
+{
+    driver load --target "direct=http://127.0.0.1:$callee_port/api/items" \
+        --target "nginx=http://127.0.0.1:$proxy_port/api/items" \
+        --target "hoft=http://127.0.0.1:$front_port/api/items" \
+        --header "Prefer: wait=30" --baseline nginx \
+        --concurrency "$concurrency" --rounds "$rounds" --duration "$duration" --warmup "$warmup"
+    stop_pair load
+} 2>&1 | tee "$out/load.txt"
+
+if [ "$big" != 0 ]; then
+    big_bytes=$(driver size "$big")
+    "$java" -cp "$hoft_cp" io.hoft.samples.SampleCallee --port "$sample_port" >"$out/sample-callee.log" 2>&1 &
+    pids+=($!)
+    wait_port "$sample_port" "sample callee"
+    start_pair big HOFT_BACK_UPSTREAMS_DEFAULT_URL="http://127.0.0.1:$sample_port"
+    {
+        echo "# $big up (random bytes, checked by the callee's echo) and down (/bytes), sync, through front and back"
+        driver upload "http://127.0.0.1:$front_port/echo" "$big" --header "Prefer: wait=1800"
+        driver download "http://127.0.0.1:$front_port/bytes?size=$big_bytes&seed=3" "$big" --header "Prefer: wait=1800"
+        echo "# the same, directly to the sample callee"
+        driver upload "http://127.0.0.1:$sample_port/echo" "$big"
+        driver download "http://127.0.0.1:$sample_port/bytes?size=$big_bytes&seed=3" "$big"
+        stop_pair big
+    } 2>&1 | tee "$out/big.txt"
+fi
