@@ -9,6 +9,9 @@
 #   benchmarks/load.sh --quick      # 3 rounds of 2 s, 1 GiB bodies (~3 min)
 #   options: --rounds N --duration S --concurrency 1,8,32 --big SIZE (e.g. 256MiB, 0 = skip)
 #            --heap 256m --port-base N (default 18180) --keep (leave the work folder)
+#            --compare DIR  also run another build of hoft (DIR holds its hoft.jar and lib/, a copy
+#                           of spool-tools/target) as target "hoft-base", side by side in the same
+#                           rounds: before/after numbers on a machine whose load varies
 #
 # Needs: a JDK 17+ (java on PATH or JAVA_HOME), curl, nginx (installs nginx-light with apt-get
 # when it is missing and we are root). Everything it starts it stops on exit, by process id.
@@ -26,6 +29,7 @@ big=1GiB
 heap=256m
 port_base=18180
 keep=false
+compare=
 
 while [ $# -gt 0 ]; do
     case $1 in
@@ -37,6 +41,7 @@ while [ $# -gt 0 ]; do
         --heap) heap=$2; shift ;;
         --port-base) port_base=$2; shift ;;
         --keep) keep=true ;;
+        --compare) compare=$(cd "$2" && pwd); shift ;;
         -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
         *) echo "unknown option $1 (see the top of $0)" >&2; exit 2 ;;
     esac
@@ -47,6 +52,7 @@ front_port=$port_base
 callee_port=$((port_base + 1))
 proxy_port=$((port_base + 2))
 sample_port=$((port_base + 3))
+base_port=$((port_base + 4))
 
 java=java
 [ -n "${JAVA_HOME:-}" ] && java=$JAVA_HOME/bin/java
@@ -154,42 +160,47 @@ done
 wait_port "$callee_port" "nginx callee"
 wait_port "$proxy_port" "nginx proxy"
 
-# ---------------------------------------------------------------- a hoft pair
-(cd "$work" && "$java" -cp "$hoft_cp" io.hoft.tools.Main init setup \
-    --upstream "http://127.0.0.1:$callee_port" --front-port "$front_port" >/dev/null)
+# ---------------------------------------------------------------- hoft pairs
+# Started as bin/hoft starts them (java $JAVA_OPTS -cp hoft.jar:lib/* io.hoft.tools.Main), with
+# the class path given, so another build can run beside this one.
+init_setup() { # folder, class path, front port
+    "$java" -cp "$2" io.hoft.tools.Main init "$1" --upstream "http://127.0.0.1:$callee_port" --front-port "$3" >/dev/null
+}
+init_setup "$work/setup" "$hoft_cp" "$front_port"
+[ -n "$compare" ] && init_setup "$work/setup-base" "$compare/hoft.jar:$compare/lib/*" "$base_port"
 
-node_pid=()
-start_pair() { # label, extra environment for the back
-    local label=$1
-    shift
-    env "$@" JAVA_OPTS="-Xmx$heap -XX:+ExitOnOutOfMemoryError -Xlog:gc:file=$out/back-$label-gc.log" \
-        "$root/bin/hoft" back --config "$work/setup/back.yaml" >"$out/back-$label.log" 2>&1 &
-    node_pid[0]=$!
+declare -A node_pid
+start_node() { # name (front|back), label, class path, setup folder, extra environment...
+    local name=$1 label=$2 cp=$3 setup=$4
+    shift 4
+    env "$@" "$java" "-Xmx$heap" -XX:+ExitOnOutOfMemoryError "-Xlog:gc:file=$out/$name-$label-gc.log" \
+        -cp "$cp" io.hoft.tools.Main "$name" --config "$setup/$name.yaml" >"$out/$name-$label.log" 2>&1 &
+    node_pid[$name-$label]=$!
     pids+=($!)
-    HOFT_FRONT_LIMITS_MAX_BODY=4GiB HOFT_FRONT_SYNC_MAX_WAIT=30m \
-        JAVA_OPTS="-Xmx$heap -XX:+ExitOnOutOfMemoryError -Xlog:gc:file=$out/front-$label-gc.log" \
-        "$root/bin/hoft" front --config "$work/setup/front.yaml" >"$out/front-$label.log" 2>&1 &
-    node_pid[1]=$!
-    pids+=($!)
-    wait_port "$front_port" "hoft front"
+}
+start_pair() { # label, class path, setup folder, front port, extra environment for the back...
+    local label=$1 cp=$2 setup=$3 port=$4
+    shift 4
+    start_node back "$label" "$cp" "$setup" "$@"
+    start_node front "$label" "$cp" "$setup" HOFT_FRONT_LIMITS_MAX_BODY=4GiB HOFT_FRONT_SYNC_MAX_WAIT=30m
+    wait_port "$port" "hoft front ($label)"
     for _ in $(seq 1 300); do
         grep -q "running" "$out/back-$label.log" && break
         sleep 0.2
     done
 }
 stop_pair() { # label: prints peak RSS and heap, then stops both nodes (SIGTERM drains)
-    local label=$1 i name pid
-    for i in 0 1; do
-        name=$([ $i = 0 ] && echo back || echo front)
-        pid=${node_pid[$i]}
+    local label=$1 name pid
+    for name in back front; do
+        pid=${node_pid[$name-$label]}
         hwm=$(awk '/VmHWM/ {print int($2/1024)}' "/proc/$pid/status")
         heap_peak=$(grep -oE '[0-9]+M->[0-9]+M' "$out/$name-$label-gc.log" | cut -dM -f1 | sort -n | tail -n 1)
         printf 'PEAK\t%s\t%s\tVmHWM=%sMiB\theap-before-gc-max=%sMiB\n' "$label" "$name" "$hwm" "${heap_peak:-?}"
         kill -TERM "$pid"
     done
-    for i in 0 1; do # not `wait`: this may run in a subshell of a pipeline
+    for name in back front; do # not `wait`: this may run in a subshell of a pipeline
         for _ in $(seq 1 300); do
-            kill -0 "${node_pid[$i]}" 2>/dev/null || break
+            kill -0 "${node_pid[$name-$label]}" 2>/dev/null || break
             sleep 0.1
         done
     done
@@ -200,14 +211,20 @@ echo "# $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $("$java"
 echo "# hoft state and link folders on $(df -T "$work" | awk 'NR==2 {print $2}') ($work), nodes at -Xmx$heap"
 echo "# results kept in $out"
 
-start_pair load
+start_pair load "$hoft_cp" "$work/setup" "$front_port"
+targets=(--target "direct=http://127.0.0.1:$callee_port/api/items"
+    --target "nginx=http://127.0.0.1:$proxy_port/api/items"
+    --target "hoft=http://127.0.0.1:$front_port/api/items")
+if [ -n "$compare" ]; then
+    start_pair base "$compare/hoft.jar:$compare/lib/*" "$work/setup-base" "$base_port"
+    targets+=(--target "hoft-base=http://127.0.0.1:$base_port/api/items")
+fi
 {
-    driver load --target "direct=http://127.0.0.1:$callee_port/api/items" \
-        --target "nginx=http://127.0.0.1:$proxy_port/api/items" \
-        --target "hoft=http://127.0.0.1:$front_port/api/items" \
-        --header "Prefer: wait=30" --baseline nginx \
+    driver load "${targets[@]}" --header "Prefer: wait=30" --baseline nginx \
         --concurrency "$concurrency" --rounds "$rounds" --duration "$duration" --warmup "$warmup"
+    echo "# load average after the load phase: $(cut -d' ' -f1-3 /proc/loadavg)"
     stop_pair load
+    [ -n "$compare" ] && stop_pair base
 } 2>&1 | tee "$out/load.txt"
 
 if [ "$big" != 0 ]; then
@@ -215,14 +232,21 @@ if [ "$big" != 0 ]; then
     "$java" -cp "$hoft_cp" io.hoft.samples.SampleCallee --port "$sample_port" >"$out/sample-callee.log" 2>&1 &
     pids+=($!)
     wait_port "$sample_port" "sample callee"
-    start_pair big HOFT_BACK_UPSTREAMS_DEFAULT_URL="http://127.0.0.1:$sample_port"
+    tag() { sed "s/^RESULT\t/RESULT\t$1\t/"; }
+    big_run() { # label, class path, setup folder, front port
+        local label=$1 port=$4
+        start_pair "$label" "$2" "$3" "$port" HOFT_BACK_UPSTREAMS_DEFAULT_URL="http://127.0.0.1:$sample_port"
+        echo "# $label: $big up (random bytes, checked by the callee's echo) and down (/bytes), sync, through front and back"
+        driver upload "http://127.0.0.1:$port/echo" "$big" --header "Prefer: wait=1800" | tag "$label"
+        driver download "http://127.0.0.1:$port/bytes?size=$big_bytes&seed=3" "$big" --header "Prefer: wait=1800" | tag "$label"
+        stop_pair "$label"
+    }
     {
-        echo "# $big up (random bytes, checked by the callee's echo) and down (/bytes), sync, through front and back"
-        driver upload "http://127.0.0.1:$front_port/echo" "$big" --header "Prefer: wait=1800"
-        driver download "http://127.0.0.1:$front_port/bytes?size=$big_bytes&seed=3" "$big" --header "Prefer: wait=1800"
+        big_run big "$hoft_cp" "$work/setup" "$front_port"
+        [ -n "$compare" ] && big_run big-base "$compare/hoft.jar:$compare/lib/*" "$work/setup-base" "$base_port"
         echo "# the same, directly to the sample callee"
-        driver upload "http://127.0.0.1:$sample_port/echo" "$big"
-        driver download "http://127.0.0.1:$sample_port/bytes?size=$big_bytes&seed=3" "$big"
-        stop_pair big
+        driver upload "http://127.0.0.1:$sample_port/echo" "$big" | tag direct
+        driver download "http://127.0.0.1:$sample_port/bytes?size=$big_bytes&seed=3" "$big" | tag direct
+        echo "# load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
     } 2>&1 | tee "$out/big.txt"
 fi
