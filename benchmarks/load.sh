@@ -8,7 +8,7 @@
 #   benchmarks/load.sh              # 5 rounds of 5 s per target and concurrency, 1 GiB bodies (~10 min)
 #   benchmarks/load.sh --quick      # 3 rounds of 2 s, 1 GiB bodies (~3 min)
 #   options: --rounds N --duration S --concurrency 1,8,32 --big SIZE (e.g. 256MiB, 0 = skip)
-#            --heap 256m --port-base N (default 18180) --keep (leave the work folder)
+#            --no-load (only the large bodies) --heap 256m --port-base N (default 18180) --keep (leave the work folder)
 #            --compare DIR  also run another build of hoft (DIR holds its hoft.jar and lib/, a copy
 #                           of spool-tools/target) as target "hoft-base", side by side in the same
 #                           rounds: before/after numbers on a machine whose load varies
@@ -29,6 +29,7 @@ big=1GiB
 heap=256m
 port_base=18180
 keep=false
+load=true
 compare=
 
 while [ $# -gt 0 ]; do
@@ -41,6 +42,7 @@ while [ $# -gt 0 ]; do
         --heap) heap=$2; shift ;;
         --port-base) port_base=$2; shift ;;
         --keep) keep=true ;;
+        --no-load) load=false ;;
         --compare) compare=$(cd "$2" && pwd); shift ;;
         -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
         *) echo "unknown option $1 (see the top of $0)" >&2; exit 2 ;;
@@ -211,6 +213,7 @@ echo "# $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $("$java"
 echo "# hoft state and link folders on $(df -T "$work" | awk 'NR==2 {print $2}') ($work), nodes at -Xmx$heap"
 echo "# results kept in $out"
 
+if [ "$load" = true ]; then
 start_pair load "$hoft_cp" "$work/setup" "$front_port"
 targets=(--target "direct=http://127.0.0.1:$callee_port/api/items"
     --target "nginx=http://127.0.0.1:$proxy_port/api/items"
@@ -226,6 +229,7 @@ fi
     stop_pair load
     [ -n "$compare" ] && stop_pair base
 } 2>&1 | tee "$out/load.txt"
+fi
 
 if [ "$big" != 0 ]; then
     big_bytes=$(driver size "$big")

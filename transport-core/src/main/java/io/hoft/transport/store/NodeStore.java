@@ -138,6 +138,23 @@ public final class NodeStore implements Closeable {
      * not nest: work that needs to join one takes the {@link StoreTx} as a parameter.
      */
     public <T> T inTransaction(Work<T> work) {
+        return run(work, true);
+    }
+
+    /**
+     * Like {@link #inTransaction}, but returns once the transaction has committed, without
+     * waiting for it to reach the disk: it gets there with the next transaction that does wait
+     * (the log is written in commit order, so forcing a later commit forces this one too), and a
+     * process crash never loses it. Only for a step whose effects stay inside this node until a
+     * later {@link #inTransaction} commits, such as reserving a sequence number before writing
+     * the file that will carry it; after power loss the step may be gone, and recovery must
+     * cope with that as if it had never run. It cannot have {@link StoreTx#afterCommit} actions.
+     */
+    public <T> T inTransactionDurableLater(Work<T> work) {
+        return run(work, false);
+    }
+
+    private <T> T run(Work<T> work, boolean waitDurable) {
         if (lock.isHeldByCurrentThread()) {
             throw new IllegalStateException("transactions do not nest; pass the StoreTx instead");
         }
@@ -157,6 +174,9 @@ public final class NodeStore implements Closeable {
             }
             try {
                 result = work.run(tx);
+                if (!waitDurable && !tx.afterCommitActions().isEmpty()) {
+                    throw new IllegalStateException("a transaction that does not wait to be durable cannot have after-commit actions");
+                }
                 commitGate.beforeCommit();
                 execute("COMMIT");
                 // A writer waits for its own commit; a reader for everything it may have seen.
@@ -177,7 +197,9 @@ public final class NodeStore implements Closeable {
         } finally {
             lock.unlock();
         }
-        awaitDurable(mustBeDurable);
+        if (waitDurable) {
+            awaitDurable(mustBeDurable);
+        }
         for (Runnable action : tx.afterCommitActions()) {
             try {
                 action.run();

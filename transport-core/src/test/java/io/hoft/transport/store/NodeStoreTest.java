@@ -200,6 +200,27 @@ class NodeStoreTest {
         }
     }
 
+    @Test
+    void aDurableLaterTransactionTakesNoSyncAndTheNextDurableCommitCoversIt() throws Exception {
+        try (NodeStore store = NodeStore.open(dir)) {
+            store.migrate("t", List.of("CREATE TABLE item (n INTEGER PRIMARY KEY)"));
+            long before = store.syncCount();
+            store.inTransactionDurableLater(tx -> tx.update("INSERT INTO item (n) VALUES (1)"));
+            assertEquals(before, store.syncCount(), "no force of its own");
+            List<String> events = Collections.synchronizedList(new ArrayList<>());
+            store.setBeforeSync(() -> events.add("force"));
+            // a reader that saw it waits until it is on disk, like the next writer does
+            assertEquals(1L, (long) store.inTransaction(tx -> tx.queryLong("SELECT COUNT(*) FROM item")));
+            assertEquals(List.of("force"), events);
+            assertThrows(IllegalStateException.class, () -> store.inTransactionDurableLater(tx -> {
+                tx.update("INSERT INTO item (n) VALUES (2)");
+                tx.afterCommit(() -> { });
+                return null;
+            }));
+            assertEquals(1L, (long) store.inTransaction(tx -> tx.queryLong("SELECT COUNT(*) FROM item")), "rolled back");
+        }
+    }
+
     private static void insert(NodeStore store, long n) {
         store.inTransaction(tx -> tx.update("INSERT INTO item (n) VALUES (?)", n));
     }
