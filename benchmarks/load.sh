@@ -191,6 +191,9 @@ start_pair() { # label, class path, setup folder, front port, extra environment 
         sleep 0.2
     done
 }
+cpu_ticks() { # pid: user + system CPU time so far, in clock ticks
+    awk '{print $14 + $15}' "/proc/$1/stat"
+}
 stop_pair() { # label: prints peak RSS and heap, then stops both nodes (SIGTERM drains)
     local label=$1 name pid
     for name in back front; do
@@ -223,9 +226,21 @@ if [ -n "$compare" ]; then
     targets+=(--target "hoft-base=http://127.0.0.1:$base_port/api/items")
 fi
 {
+    cpu0=$(( $(cpu_ticks "${node_pid[front-load]}") + $(cpu_ticks "${node_pid[back-load]}") ))
+    [ -n "$compare" ] && base0=$(( $(cpu_ticks "${node_pid[front-base]}") + $(cpu_ticks "${node_pid[back-base]}") ))
     driver load "${targets[@]}" --header "Prefer: wait=30" --baseline nginx \
-        --concurrency "$concurrency" --rounds "$rounds" --duration "$duration" --warmup "$warmup"
+        --concurrency "$concurrency" --rounds "$rounds" --duration "$duration" --warmup "$warmup" | tee "$out/driver.txt"
     echo "# load average after the load phase: $(cut -d' ' -f1-3 /proc/loadavg)"
+    # CPU per call: what front and back used over the whole load phase over the calls they answered
+    hz=$(getconf CLK_TCK)
+    cpu1=$(( $(cpu_ticks "${node_pid[front-load]}") + $(cpu_ticks "${node_pid[back-load]}") ))
+    awk -v t=$((cpu1 - cpu0)) -v hz="$hz" '$1 == "CALLS" && $2 == "hoft" && $3 > 0 {
+        printf "CPU\thoft\t%.2f ms of CPU per call (front + back)\n", t / hz * 1000 / $3 }' "$out/driver.txt"
+    if [ -n "$compare" ]; then
+        base1=$(( $(cpu_ticks "${node_pid[front-base]}") + $(cpu_ticks "${node_pid[back-base]}") ))
+        awk -v t=$((base1 - base0)) -v hz="$hz" '$1 == "CALLS" && $2 == "hoft-base" && $3 > 0 {
+            printf "CPU\thoft-base\t%.2f ms of CPU per call (front + back)\n", t / hz * 1000 / $3 }' "$out/driver.txt"
+    fi
     stop_pair load
     [ -n "$compare" ] && stop_pair base
 } 2>&1 | tee "$out/load.txt"

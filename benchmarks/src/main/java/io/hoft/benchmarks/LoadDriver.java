@@ -81,7 +81,7 @@ public final class LoadDriver {
 
     // ---------------------------------------------------------------- load
 
-    record Round(double rps, double p50Ms, double p99Ms, long errors) {}
+    record Round(double rps, double p50Ms, double p99Ms, long errors, long calls) {}
 
     private static void load(List<String> args) throws Exception {
         Map<String, URI> targets = new LinkedHashMap<>();
@@ -133,17 +133,20 @@ public final class LoadDriver {
         out.printf(Locale.ROOT, "# %d rounds of %ds per target and concurrency, body %d bytes, targets %s%n",
                 rounds, duration.toSeconds(), body.length, targets);
         Map<String, Map<Integer, Round>> medians = new LinkedHashMap<>();
+        Map<String, Long> calls = new LinkedHashMap<>(); // every answered call, warm-ups included
         for (int c : concurrencies) {
             Map<String, List<Round>> perTarget = new LinkedHashMap<>();
             for (String name : targets.keySet()) {
                 // warm-up: JIT, connections, and whatever the target caches
-                run(clients.get(name), targets.get(name), headers, body, c, warmup, pool);
+                Round warm = run(clients.get(name), targets.get(name), headers, body, c, warmup, pool);
+                calls.merge(name, warm.calls(), Long::sum);
                 perTarget.put(name, new ArrayList<>());
             }
             for (int r = 0; r < rounds; r++) {
                 for (String name : targets.keySet()) {
                     Round round = run(clients.get(name), targets.get(name), headers, body, c, duration, pool);
                     perTarget.get(name).add(round);
+                    calls.merge(name, round.calls(), Long::sum);
                     out.printf(Locale.ROOT, "ROUND\t%s\tc=%d\tround=%d\trps=%.1f\tp50=%.2fms\tp99=%.2fms\terrors=%d%n",
                             name, c, r + 1, round.rps(), round.p50Ms(), round.p99Ms(), round.errors());
                 }
@@ -153,7 +156,7 @@ public final class LoadDriver {
                 Round median = new Round(median(list.stream().mapToDouble(Round::rps).toArray()),
                         median(list.stream().mapToDouble(Round::p50Ms).toArray()),
                         median(list.stream().mapToDouble(Round::p99Ms).toArray()),
-                        list.stream().mapToLong(Round::errors).sum());
+                        list.stream().mapToLong(Round::errors).sum(), list.stream().mapToLong(Round::calls).sum());
                 medians.computeIfAbsent(name, k -> new LinkedHashMap<>()).put(c, median);
                 out.printf(Locale.ROOT, "RESULT\t%s\t%d\t%.1f\t%.2f\t%.2f\t%d%n",
                         name, c, median.rps(), median.p50Ms(), median.p99Ms(), median.errors());
@@ -176,6 +179,7 @@ public final class LoadDriver {
                         name, c, m.rps(), m.p50Ms(), m.p99Ms(), m.errors(), extra);
             }
         }
+        calls.forEach((name, n) -> out.printf(Locale.ROOT, "CALLS\t%s\t%d%n", name, n));
         pool.shutdownNow();
     }
 
@@ -241,7 +245,7 @@ public final class LoadDriver {
             at += counts[w];
         }
         Arrays.sort(all);
-        return new Round(total / seconds, percentile(all, 0.50) / 1e6, percentile(all, 0.99) / 1e6, errors.get());
+        return new Round(total / seconds, percentile(all, 0.50) / 1e6, percentile(all, 0.99) / 1e6, errors.get(), total);
     }
 
     private static long percentile(long[] sorted, double p) {
