@@ -5,9 +5,11 @@
 # a large body up and down through the whole chain with time, MB/s and each proxy's peak RSS and
 # heap. Not part of ./mvnw verify.
 #
-#   benchmarks/load.sh              # 5 rounds of 5 s per target and concurrency, 1 GiB bodies (~10 min)
-#   benchmarks/load.sh --quick      # 3 rounds of 2 s, 1 GiB bodies (~3 min)
+#   benchmarks/load.sh              # 30 s JVM warm-up, 5 rounds of 5 s per target and concurrency, 1 GiB bodies (~12 min)
+#   benchmarks/load.sh --quick      # 10 s warm-up, 3 rounds of 2 s, 1 GiB bodies (~4 min)
 #   options: --rounds N --duration S --concurrency 1,8,32 --big SIZE (e.g. 256MiB, 0 = skip)
+#            --jvm-warmup S (calls through each hoft pair at c=8 before the rounds, so the JIT has
+#            compiled the hot paths: a proxy runs for days, and its first minute is not what it does)
 #            --no-load (only the large bodies) --heap 256m --port-base N (default 18180) --keep (leave the work folder)
 #            --compare DIR  also run another build of hoft (DIR holds its hoft.jar and lib/, a copy
 #                           of spool-tools/target) as target "hoft-base", side by side in the same
@@ -30,11 +32,13 @@ heap=256m
 port_base=18180
 keep=false
 load=true
+jvm_warmup=30
 compare=
 
 while [ $# -gt 0 ]; do
     case $1 in
-        --quick) rounds=3; duration=2; warmup=1 ;;
+        --quick) rounds=3; duration=2; warmup=1; jvm_warmup=10 ;;
+        --jvm-warmup) jvm_warmup=$2; shift ;;
         --rounds) rounds=$2; shift ;;
         --duration) duration=$2; shift ;;
         --concurrency) concurrency=$2; shift ;;
@@ -224,6 +228,13 @@ targets=(--target "direct=http://127.0.0.1:$callee_port/api/items"
 if [ -n "$compare" ]; then
     start_pair base "$compare/hoft.jar:$compare/lib/*" "$work/setup-base" "$base_port"
     targets+=(--target "hoft-base=http://127.0.0.1:$base_port/api/items")
+fi
+if [ "$jvm_warmup" != 0 ]; then
+    echo "# JVM warm-up: ${jvm_warmup}s of calls at c=8 through each hoft pair (not measured)"
+    warm=(--target "hoft=http://127.0.0.1:$front_port/api/items")
+    [ -n "$compare" ] && warm+=(--target "hoft-base=http://127.0.0.1:$base_port/api/items")
+    driver load "${warm[@]}" --header "Prefer: wait=30" --concurrency 8 --rounds 1 --duration "$jvm_warmup" \
+        --warmup 1 >"$out/jvm-warmup.txt" 2>&1
 fi
 {
     cpu0=$(( $(cpu_ticks "${node_pid[front-load]}") + $(cpu_ticks "${node_pid[back-load]}") ))
