@@ -2,6 +2,7 @@ package io.hoft.transport.store;
 
 import java.io.Closeable;
 import java.io.IOException;
+import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.FileChannel;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.StandardOpenOption;
@@ -239,8 +240,18 @@ public final class NodeStore implements Closeable {
                 // Outside the monitor: commits that happen meanwhile queue up for the next force.
                 IOException failure = null;
                 try {
-                    beforeSync.run();
-                    forceLog();
+                    while (true) {
+                        try {
+                            beforeSync.run();
+                            forceLog();
+                            break;
+                        } catch (ClosedByInterruptException e) {
+                            // An interrupt closed the channel mid-force: keep it for the caller
+                            // and force again; the commit is not lost, nor is the store broken.
+                            interrupted = true;
+                            Thread.interrupted();
+                        }
+                    }
                 } catch (IOException e) {
                     failure = e;
                 } catch (RuntimeException e) {

@@ -182,6 +182,30 @@ class NodeStoreTest {
     }
 
     @Test
+    void anInterruptThatArrivesDuringTheForceNeitherLosesTheCommitNorBreaksTheStore() throws Exception {
+        try (NodeStore store = NodeStore.open(dir)) {
+            store.migrate("t", List.of("CREATE TABLE item (n INTEGER PRIMARY KEY)"));
+            AtomicBoolean first = new AtomicBoolean(true);
+            // interrupted just before the force: FileChannel.force then closes the channel and throws
+            store.setBeforeSync(() -> {
+                if (first.getAndSet(false)) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            long before = store.syncCount();
+            try {
+                insert(store, 1);
+                assertTrue(Thread.currentThread().isInterrupted(), "the interrupt is kept for the caller");
+            } finally {
+                Thread.interrupted();
+            }
+            assertEquals(before + 1, store.syncCount(), "forced again after the interrupt");
+            insert(store, 2);
+            assertEquals(2L, (long) store.inTransaction(tx -> tx.queryLong("SELECT COUNT(*) FROM item")));
+        }
+    }
+
+    @Test
     void aFailedForceFailsTheCommitAndEveryLaterTransaction() throws Exception {
         try (NodeStore store = NodeStore.open(dir)) {
             store.migrate("t", List.of("CREATE TABLE item (n INTEGER PRIMARY KEY)"));
