@@ -289,7 +289,10 @@ final class OutgoingChannel {
     private void writeDataFile(SpoolFileWriter writer, int lane, List<OutRow> rows, List<Integer> indexes, long nowMs)
             throws IOException {
         long expiresMs = rows.stream().mapToLong(OutRow::expiresMs).max().orElseThrow();
-        long seq = ctx.store().inTransaction(tx -> {
+        // Step 1 need not wait for the disk: nothing leaves this node before step 3's commit, which
+        // forces this one with it. If power loss takes step 1 back, the file written under its
+        // number in sent/ is unknown to the database and recover() deletes it.
+        long seq = ctx.store().inTransactionDurableLater(tx -> {
             long s = tx.queryLong("SELECT out_next_seq FROM channel WHERE peer = ?", peer.value());
             tx.update("UPDATE channel SET out_next_seq = ? WHERE peer = ?", s + 1, peer.value());
             tx.update("INSERT INTO out_file (peer, epoch, seq, name, lane, size, expires_ms, state, attempts)"

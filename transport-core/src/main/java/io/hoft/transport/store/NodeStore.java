@@ -2,6 +2,10 @@ package io.hoft.transport.store;
 
 import java.io.Closeable;
 import java.io.IOException;
+import java.nio.channels.ClosedByInterruptException;
+import java.nio.channels.FileChannel;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -16,15 +20,29 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A node's durable state: one SQLite database ({@code node.db}) in write-ahead-log mode with
- * {@code synchronous=FULL}, so a committed transaction survives {@code kill -9} and power
- * loss. The channel and the proxy above it keep their tables here, which is what lets "the
+ * A node's durable state: one SQLite database ({@code node.db}) in write-ahead-log mode, where
+ * a committed transaction survives {@code kill -9} and power loss. The channel and the proxy above it keep their tables here, which is what lets "the
  * channel received file N" and "the proxy stored the request in it" commit as one.
  *
  * <p>Writers are serialised through one connection (SQLite allows one writer at a time
  * anyway); a transaction should do only local work and never wait on the network. Each module
  * creates its tables with {@link #migrate}; {@code hoft spool} and the {@code sqlite3} CLI
  * read the same file.
+ *
+ * <p><b>Group commit.</b> SQLite runs with {@code synchronous=NORMAL}: a {@code COMMIT} appends
+ * the transaction to the write-ahead log ({@code node.db-wal}) without an fsync, so it is safe
+ * from a process crash at once but not yet from power loss. Before {@link #inTransaction}
+ * returns, and before any of its {@link StoreTx#afterCommit} actions run, the WAL file itself is
+ * forced to disk ({@link FileChannel#force}), outside the writer lock: transactions that commit
+ * while one force is in flight are all covered by the next one, so many concurrent commits share
+ * one fsync instead of taking one each in turn under the lock. The log is append-only between
+ * checkpoints, and a checkpoint (SQLite's own, which syncs the log before and the database after
+ * copying) never discards a transaction that was not synced, so "forced after my commit" means
+ * "my commit is on disk". The first force of a new WAL file also syncs the folder, so the file's
+ * name survives too. A transaction that only read waits until everything committed before it
+ * began is on disk, so no caller is ever shown state that power loss could take back. A failed
+ * force leaves the store refusing every further transaction: the node must restart (and SQLite
+ * then recovers what reached the disk).
  */
 public final class NodeStore implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(NodeStore.class);
@@ -43,12 +61,25 @@ public final class NodeStore implements Closeable {
     }
 
     private final Path file;
+    private final Path wal;
     private final Connection connection;
     private final ReentrantLock lock = new ReentrantLock();
     private volatile CommitGate commitGate = () -> { };
 
+    // Group commit (see the class comment). Commits are numbered in commit order under the
+    // writer lock; durableSeq is the highest number known to be on disk.
+    private final Object syncMonitor = new Object();
+    private volatile long committedSeq;
+    private long durableSeq;
+    private boolean syncing;
+    private Object walFileKey;
+    private IOException syncFailure;
+    private final java.util.concurrent.atomic.AtomicLong syncs = new java.util.concurrent.atomic.AtomicLong();
+    private volatile Runnable beforeSync = () -> { };
+
     private NodeStore(Path file, Connection connection) {
         this.file = file;
+        this.wal = file.resolveSibling(file.getFileName() + "-wal");
         this.connection = connection;
     }
 
@@ -62,7 +93,9 @@ public final class NodeStore implements Closeable {
             Connection connection = DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath(), sqlite.toProperties());
             try (Statement statement = connection.createStatement()) {
                 statement.execute("PRAGMA journal_mode=WAL");
-                statement.execute("PRAGMA synchronous=FULL");
+                // NORMAL: COMMIT does not fsync the log; inTransaction forces it itself, shared
+                // between concurrent commits (group commit, see the class comment).
+                statement.execute("PRAGMA synchronous=NORMAL");
                 statement.execute("PRAGMA foreign_keys=ON");
                 statement.execute("CREATE TABLE IF NOT EXISTS schema_migration ("
                         + "module TEXT NOT NULL, step INTEGER NOT NULL, PRIMARY KEY (module, step))");
@@ -106,13 +139,32 @@ public final class NodeStore implements Closeable {
      * not nest: work that needs to join one takes the {@link StoreTx} as a parameter.
      */
     public <T> T inTransaction(Work<T> work) {
+        return run(work, true);
+    }
+
+    /**
+     * Like {@link #inTransaction}, but returns once the transaction has committed, without
+     * waiting for it to reach the disk: it gets there with the next transaction that does wait
+     * (the log is written in commit order, so forcing a later commit forces this one too), and a
+     * process crash never loses it. Only for a step whose effects stay inside this node until a
+     * later {@link #inTransaction} commits, such as reserving a sequence number before writing
+     * the file that will carry it; after power loss the step may be gone, and recovery must
+     * cope with that as if it had never run. It cannot have {@link StoreTx#afterCommit} actions.
+     */
+    public <T> T inTransactionDurableLater(Work<T> work) {
+        return run(work, false);
+    }
+
+    private <T> T run(Work<T> work, boolean waitDurable) {
         if (lock.isHeldByCurrentThread()) {
             throw new IllegalStateException("transactions do not nest; pass the StoreTx instead");
         }
         lock.lock();
         StoreTx tx = new StoreTx(connection);
         T result;
+        long mustBeDurable;
         try {
+            checkNotFailed();
             try {
                 // IMMEDIATE takes the write lock at the start, so a writer in another process
                 // (a CLI tool) makes this wait up to the busy timeout instead of failing with
@@ -123,8 +175,13 @@ public final class NodeStore implements Closeable {
             }
             try {
                 result = work.run(tx);
+                if (!waitDurable && !tx.afterCommitActions().isEmpty()) {
+                    throw new IllegalStateException("a transaction that does not wait to be durable cannot have after-commit actions");
+                }
                 commitGate.beforeCommit();
                 execute("COMMIT");
+                // A writer waits for its own commit; a reader for everything it may have seen.
+                mustBeDurable = tx.wrote() ? ++committedSeq : committedSeq;
             } catch (Exception e) {
                 rollback();
                 if (e instanceof StoreException) {
@@ -141,6 +198,9 @@ public final class NodeStore implements Closeable {
         } finally {
             lock.unlock();
         }
+        if (waitDurable) {
+            awaitDurable(mustBeDurable);
+        }
         for (Runnable action : tx.afterCommitActions()) {
             try {
                 action.run();
@@ -149,6 +209,120 @@ public final class NodeStore implements Closeable {
             }
         }
         return result;
+    }
+
+    /**
+     * Returns once every transaction numbered up to {@code seq} is on disk: forces the WAL file
+     * itself, or waits for a force in flight that started after {@code seq} committed. Not
+     * interruptible: the commit has happened and can only be reported durable or failed, so an
+     * interrupt is kept for the caller to see afterwards.
+     */
+    private void awaitDurable(long seq) {
+        boolean interrupted = Thread.interrupted(); // a force must not be cut short by an interrupt
+        try {
+            while (true) {
+                long target;
+                synchronized (syncMonitor) {
+                    while (durableSeq < seq && syncing) {
+                        try {
+                            syncMonitor.wait();
+                        } catch (InterruptedException e) {
+                            interrupted = true;
+                        }
+                    }
+                    if (durableSeq >= seq) {
+                        return;
+                    }
+                    checkNotFailed();
+                    syncing = true;
+                    target = committedSeq; // every commit numbered so far is in the log now
+                }
+                // Outside the monitor: commits that happen meanwhile queue up for the next force.
+                IOException failure = null;
+                try {
+                    while (true) {
+                        try {
+                            beforeSync.run();
+                            forceLog();
+                            break;
+                        } catch (ClosedByInterruptException e) {
+                            // An interrupt closed the channel mid-force: keep it for the caller
+                            // and force again; the commit is not lost, nor is the store broken.
+                            interrupted = true;
+                            Thread.interrupted();
+                        }
+                    }
+                } catch (IOException e) {
+                    failure = e;
+                } catch (RuntimeException e) {
+                    failure = new IOException(e.getMessage(), e);
+                } finally {
+                    synchronized (syncMonitor) {
+                        syncing = false;
+                        if (failure == null) {
+                            durableSeq = Math.max(durableSeq, target);
+                        } else {
+                            syncFailure = failure;
+                            log.error("forcing {} to disk failed; the store refuses further transactions: {}", wal,
+                                    failure.toString());
+                        }
+                        syncMonitor.notifyAll();
+                    }
+                }
+                if (Thread.interrupted()) {
+                    interrupted = true;
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** fsyncs the WAL file, and the folder too the first time a (new) WAL file is seen. */
+    private void forceLog() throws IOException {
+        try (FileChannel channel = FileChannel.open(wal, StandardOpenOption.READ)) {
+            channel.force(false);
+            Object key = Files.readAttributes(wal, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+            if (key == null || !key.equals(walFileKey)) {
+                try (FileChannel folder = FileChannel.open(wal.getParent(), StandardOpenOption.READ)) {
+                    folder.force(true);
+                }
+                walFileKey = key;
+            }
+            syncs.incrementAndGet();
+        } catch (NoSuchFileException e) {
+            // No log file: nothing was ever written through this connection (or SQLite removed it
+            // after a checkpoint, which synced the database first).
+            syncs.incrementAndGet();
+        }
+    }
+
+    private void checkNotFailed() {
+        IOException failure;
+        synchronized (syncMonitor) {
+            failure = syncFailure;
+        }
+        if (failure != null) {
+            throw new StoreException("the node database could not be forced to disk earlier ("
+                    + failure.getMessage() + "); restart the node", failure);
+        }
+    }
+
+    /** How many times the write-ahead log has been forced to disk (tests count shared syncs). */
+    public long syncCount() {
+        return syncs.get();
+    }
+
+    /** A test seam: runs on the syncing thread just before each force of the log. */
+    void setBeforeSync(Runnable hook) {
+        this.beforeSync = Objects.requireNonNull(hook, "hook");
+    }
+
+    /** How many writing transactions have committed (tests wait on it). */
+    long committedCount() {
+        return committedSeq;
     }
 
     /** Installs a gate called before each commit (tests fail the commit point with it). */

@@ -16,6 +16,7 @@ import java.util.Optional;
 public final class StoreTx {
     private final Connection connection;
     private final List<Runnable> afterCommit = new ArrayList<>();
+    private boolean wrote;
 
     StoreTx(Connection connection) {
         this.connection = connection;
@@ -28,6 +29,7 @@ public final class StoreTx {
     }
 
     public int update(String sql, Object... args) {
+        wrote = true;
         try (PreparedStatement statement = prepare(sql, args)) {
             return statement.executeUpdate();
         } catch (SQLException e) {
@@ -62,6 +64,11 @@ public final class StoreTx {
     /** Runs {@code action} after this transaction has committed durably. */
     public void afterCommit(Runnable action) {
         afterCommit.add(action);
+    }
+
+    /** Whether this transaction ran any statement that may have changed the database. */
+    boolean wrote() {
+        return wrote;
     }
 
     List<Runnable> afterCommitActions() {

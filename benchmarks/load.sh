@@ -1,0 +1,282 @@
+#!/usr/bin/env bash
+# End-to-end load benchmark of a real hoft pair (see LOAD.md): small sync calls through the front
+# against the same calls sent directly to a fast callee (nginx returning a small JSON) and
+# through a one-hop nginx reverse proxy with upstream keepalive, at several concurrencies; then
+# a large body up and down through the whole chain with time, MB/s and each proxy's peak RSS and
+# heap. Not part of ./mvnw verify.
+#
+#   benchmarks/load.sh              # 30 s JVM warm-up, 5 rounds of 5 s per target and concurrency, 1 GiB bodies (~12 min)
+#   benchmarks/load.sh --quick      # 10 s warm-up, 3 rounds of 2 s, 1 GiB bodies (~4 min)
+#   options: --rounds N --duration S --concurrency 1,8,32 --big SIZE (e.g. 256MiB, 0 = skip)
+#            --jvm-warmup S (calls through each hoft pair at c=8 before the rounds, so the JIT has
+#            compiled the hot paths: a proxy runs for days, and its first minute is not what it does)
+#            --no-load (only the large bodies) --heap 256m --port-base N (default 18180) --keep (leave the work folder)
+#            --compare DIR  also run another build of hoft (DIR holds its hoft.jar and lib/, a copy
+#                           of spool-tools/target) as target "hoft-base", side by side in the same
+#                           rounds: before/after numbers on a machine whose load varies
+#
+# Needs: a JDK 17+ (java on PATH or JAVA_HOME), curl, nginx (installs nginx-light with apt-get
+# when it is missing and we are root). Everything it starts it stops on exit, by process id.
+# The hoft state and link folders live under ${LOAD_TMP:-/var/tmp}, on disk, so fsyncs cost
+# what they cost on this machine (a tmpfs would make them free).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(dirname "$here")
+rounds=5
+duration=5
+warmup=2
+concurrency=1,8,32
+big=1GiB
+heap=256m
+port_base=18180
+keep=false
+load=true
+jvm_warmup=30
+compare=
+
+while [ $# -gt 0 ]; do
+    case $1 in
+        --quick) rounds=3; duration=2; warmup=1; jvm_warmup=10 ;;
+        --jvm-warmup) jvm_warmup=$2; shift ;;
+        --rounds) rounds=$2; shift ;;
+        --duration) duration=$2; shift ;;
+        --concurrency) concurrency=$2; shift ;;
+        --big) big=$2; shift ;;
+        --heap) heap=$2; shift ;;
+        --port-base) port_base=$2; shift ;;
+        --keep) keep=true ;;
+        --no-load) load=false ;;
+        --compare) compare=$(cd "$2" && pwd); shift ;;
+        -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+        *) echo "unknown option $1 (see the top of $0)" >&2; exit 2 ;;
+    esac
+    shift
+done
+
+front_port=$port_base
+callee_port=$((port_base + 1))
+proxy_port=$((port_base + 2))
+sample_port=$((port_base + 3))
+base_port=$((port_base + 4))
+
+java=java
+[ -n "${JAVA_HOME:-}" ] && java=$JAVA_HOME/bin/java
+
+if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        echo "installing nginx-light" >&2
+        DEBIAN_FRONTEND=noninteractive apt-get install -y nginx-light >/dev/null \
+            || { apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y nginx-light >/dev/null; }
+        # the package may start the system nginx on port 80; leave it, it is not ours to stop
+    else
+        echo "nginx is missing: apt-get install nginx-light" >&2
+        exit 2
+    fi
+fi
+nginx=$(command -v nginx || echo /usr/sbin/nginx)
+
+# Build what is missing or stale (tests skipped; nothing is installed into ~/.m2).
+hoft_jar=$root/spool-tools/target/hoft.jar
+driver_jar=$here/target/benchmarks.jar
+stale() {
+    [ ! -f "$1" ] && return 0
+    [ -n "$(find "$root" -path "$root/.git" -prune -o \( -path '*/src/main/*' -o -name pom.xml \) -type f -newer "$1" -print | head -n 1)" ]
+}
+if stale "$hoft_jar" || stale "$driver_jar"; then
+    echo "building hoft and the load driver" >&2
+    (cd "$root" && ./mvnw -B -q -pl spool-tools,benchmarks -am package -DskipTests) >&2
+fi
+hoft_cp="$hoft_jar:$root/spool-tools/target/lib/*"
+driver() { "$java" -Xmx512m -cp "$driver_jar" io.hoft.benchmarks.LoadDriver "$@"; }
+
+work=$(mktemp -d "${LOAD_TMP:-/var/tmp}/hoft-load.XXXXXX")
+out=$here/target/load/$(date -u +%Y%m%dT%H%M%SZ)
+mkdir -p "$out"
+pids=()
+
+cleanup() {
+    local pid
+    for pid in "${pids[@]}"; do
+        kill -TERM "$pid" 2>/dev/null || true
+    done
+    for pid in "${pids[@]}"; do
+        for _ in $(seq 1 100); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$pid" 2>/dev/null || true
+    done
+    if [ "$keep" = true ]; then
+        echo "work folder kept: $work" >&2
+    else
+        rm -rf "$work"
+    fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+wait_port() { # port, what
+    for _ in $(seq 1 300); do
+        curl -s -o /dev/null "http://127.0.0.1:$1/" && return 0
+        sleep 0.2
+    done
+    echo "$2 did not come up on port $1" >&2
+    return 1
+}
+
+# ---------------------------------------------------------------- nginx: callee and proxy
+mkdir -p "$work/nginx/callee" "$work/nginx/proxy"
+common="worker_processes auto; error_log %s/error.log warn; pid %s/nginx.pid;
+events { worker_connections 1024; }"
+nginx_http="access_log off; client_body_temp_path %s/body; proxy_temp_path %s/proxy;
+fastcgi_temp_path %s/fcgi; uwsgi_temp_path %s/uwsgi; scgi_temp_path %s/scgi;
+keepalive_requests 1000000; keepalive_timeout 120s;"
+for name in callee proxy; do
+    d=$work/nginx/$name
+    # shellcheck disable=SC2059
+    printf "$common\n" "$d" "$d" > "$d/nginx.conf"
+    # shellcheck disable=SC2059
+    printf "http { $nginx_http\n" "$d" "$d" "$d" "$d" "$d" >> "$d/nginx.conf"
+done
+cat >> "$work/nginx/callee/nginx.conf" <<EOF
+  server {
+    listen 127.0.0.1:$callee_port;
+    location / { default_type application/json; return 200 '{"ok":true,"service":"callee","n":42}'; }
+  }
+}
+EOF
+cat >> "$work/nginx/proxy/nginx.conf" <<EOF
+  upstream callee { server 127.0.0.1:$callee_port; keepalive 64; }
+  server {
+    listen 127.0.0.1:$proxy_port;
+    location / {
+      proxy_pass http://callee;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }
+  }
+}
+EOF
+for name in callee proxy; do
+    "$nginx" -p "$work/nginx/$name" -c "$work/nginx/$name/nginx.conf" -g 'daemon off;' \
+        >"$out/nginx-$name.log" 2>&1 &
+    pids+=($!)
+done
+wait_port "$callee_port" "nginx callee"
+wait_port "$proxy_port" "nginx proxy"
+
+# ---------------------------------------------------------------- hoft pairs
+# Started as bin/hoft starts them (java $JAVA_OPTS -cp hoft.jar:lib/* io.hoft.tools.Main), with
+# the class path given, so another build can run beside this one.
+init_setup() { # folder, class path, front port
+    "$java" -cp "$2" io.hoft.tools.Main init "$1" --upstream "http://127.0.0.1:$callee_port" --front-port "$3" >/dev/null
+}
+init_setup "$work/setup" "$hoft_cp" "$front_port"
+[ -n "$compare" ] && init_setup "$work/setup-base" "$compare/hoft.jar:$compare/lib/*" "$base_port"
+
+declare -A node_pid
+start_node() { # name (front|back), label, class path, setup folder, extra environment...
+    local name=$1 label=$2 cp=$3 setup=$4
+    shift 4
+    env "$@" "$java" "-Xmx$heap" -XX:+ExitOnOutOfMemoryError "-Xlog:gc:file=$out/$name-$label-gc.log" \
+        -cp "$cp" io.hoft.tools.Main "$name" --config "$setup/$name.yaml" >"$out/$name-$label.log" 2>&1 &
+    node_pid[$name-$label]=$!
+    pids+=($!)
+}
+start_pair() { # label, class path, setup folder, front port, extra environment for the back...
+    local label=$1 cp=$2 setup=$3 port=$4
+    shift 4
+    start_node back "$label" "$cp" "$setup" "$@"
+    start_node front "$label" "$cp" "$setup" HOFT_FRONT_LIMITS_MAX_BODY=4GiB HOFT_FRONT_SYNC_MAX_WAIT=30m
+    wait_port "$port" "hoft front ($label)"
+    for _ in $(seq 1 300); do
+        grep -q "running" "$out/back-$label.log" && break
+        sleep 0.2
+    done
+}
+cpu_ticks() { # pid: user + system CPU time so far, in clock ticks
+    awk '{print $14 + $15}' "/proc/$1/stat"
+}
+stop_pair() { # label: prints peak RSS and heap, then stops both nodes (SIGTERM drains)
+    local label=$1 name pid
+    for name in back front; do
+        pid=${node_pid[$name-$label]}
+        hwm=$(awk '/VmHWM/ {print int($2/1024)}' "/proc/$pid/status")
+        heap_peak=$(grep -oE '[0-9]+M->[0-9]+M' "$out/$name-$label-gc.log" | cut -dM -f1 | sort -n | tail -n 1)
+        printf 'PEAK\t%s\t%s\tVmHWM=%sMiB\theap-before-gc-max=%sMiB\n' "$label" "$name" "$hwm" "${heap_peak:-?}"
+        kill -TERM "$pid"
+    done
+    for name in back front; do # not `wait`: this may run in a subshell of a pipeline
+        for _ in $(seq 1 300); do
+            kill -0 "${node_pid[$name-$label]}" 2>/dev/null || break
+            sleep 0.1
+        done
+    done
+}
+
+echo "# hoft load benchmark $(date -u +%FT%TZ), commit $(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet HEAD || echo +changes)"
+echo "# $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $("$java" -version 2>&1 | head -n 1), $("$nginx" -v 2>&1)"
+echo "# hoft state and link folders on $(df -T "$work" | awk 'NR==2 {print $2}') ($work), nodes at -Xmx$heap"
+echo "# results kept in $out"
+
+if [ "$load" = true ]; then
+start_pair load "$hoft_cp" "$work/setup" "$front_port"
+targets=(--target "direct=http://127.0.0.1:$callee_port/api/items"
+    --target "nginx=http://127.0.0.1:$proxy_port/api/items"
+    --target "hoft=http://127.0.0.1:$front_port/api/items")
+if [ -n "$compare" ]; then
+    start_pair base "$compare/hoft.jar:$compare/lib/*" "$work/setup-base" "$base_port"
+    targets+=(--target "hoft-base=http://127.0.0.1:$base_port/api/items")
+fi
+if [ "$jvm_warmup" != 0 ]; then
+    echo "# JVM warm-up: ${jvm_warmup}s of calls at c=8 through each hoft pair (not measured)"
+    warm=(--target "hoft=http://127.0.0.1:$front_port/api/items")
+    [ -n "$compare" ] && warm+=(--target "hoft-base=http://127.0.0.1:$base_port/api/items")
+    driver load "${warm[@]}" --header "Prefer: wait=30" --concurrency 8 --rounds 1 --duration "$jvm_warmup" \
+        --warmup 1 >"$out/jvm-warmup.txt" 2>&1
+fi
+{
+    cpu0=$(( $(cpu_ticks "${node_pid[front-load]}") + $(cpu_ticks "${node_pid[back-load]}") ))
+    [ -n "$compare" ] && base0=$(( $(cpu_ticks "${node_pid[front-base]}") + $(cpu_ticks "${node_pid[back-base]}") ))
+    driver load "${targets[@]}" --header "Prefer: wait=30" --baseline nginx \
+        --concurrency "$concurrency" --rounds "$rounds" --duration "$duration" --warmup "$warmup" | tee "$out/driver.txt"
+    echo "# load average after the load phase: $(cut -d' ' -f1-3 /proc/loadavg)"
+    # CPU per call: what front and back used over the whole load phase over the calls they answered
+    hz=$(getconf CLK_TCK)
+    cpu1=$(( $(cpu_ticks "${node_pid[front-load]}") + $(cpu_ticks "${node_pid[back-load]}") ))
+    awk -v t=$((cpu1 - cpu0)) -v hz="$hz" '$1 == "CALLS" && $2 == "hoft" && $3 > 0 {
+        printf "CPU\thoft\t%.2f ms of CPU per call (front + back)\n", t / hz * 1000 / $3 }' "$out/driver.txt"
+    if [ -n "$compare" ]; then
+        base1=$(( $(cpu_ticks "${node_pid[front-base]}") + $(cpu_ticks "${node_pid[back-base]}") ))
+        awk -v t=$((base1 - base0)) -v hz="$hz" '$1 == "CALLS" && $2 == "hoft-base" && $3 > 0 {
+            printf "CPU\thoft-base\t%.2f ms of CPU per call (front + back)\n", t / hz * 1000 / $3 }' "$out/driver.txt"
+    fi
+    stop_pair load
+    [ -n "$compare" ] && stop_pair base
+} 2>&1 | tee "$out/load.txt"
+fi
+
+if [ "$big" != 0 ]; then
+    big_bytes=$(driver size "$big")
+    "$java" -cp "$hoft_cp" io.hoft.samples.SampleCallee --port "$sample_port" >"$out/sample-callee.log" 2>&1 &
+    pids+=($!)
+    wait_port "$sample_port" "sample callee"
+    tag() { sed "s/^RESULT\t/RESULT\t$1\t/"; }
+    big_run() { # label, class path, setup folder, front port
+        local label=$1 port=$4
+        start_pair "$label" "$2" "$3" "$port" HOFT_BACK_UPSTREAMS_DEFAULT_URL="http://127.0.0.1:$sample_port"
+        echo "# $label: $big up (random bytes, checked by the callee's echo) and down (/bytes), sync, through front and back"
+        driver upload "http://127.0.0.1:$port/echo" "$big" --header "Prefer: wait=1800" | tag "$label"
+        driver download "http://127.0.0.1:$port/bytes?size=$big_bytes&seed=3" "$big" --header "Prefer: wait=1800" | tag "$label"
+        stop_pair "$label"
+    }
+    {
+        big_run big "$hoft_cp" "$work/setup" "$front_port"
+        [ -n "$compare" ] && big_run big-base "$compare/hoft.jar:$compare/lib/*" "$work/setup-base" "$base_port"
+        echo "# the same, directly to the sample callee"
+        driver upload "http://127.0.0.1:$sample_port/echo" "$big" | tag direct
+        driver download "http://127.0.0.1:$sample_port/bytes?size=$big_bytes&seed=3" "$big" | tag direct
+        echo "# load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+    } 2>&1 | tee "$out/big.txt"
+fi
