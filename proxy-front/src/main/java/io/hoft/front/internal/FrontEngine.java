@@ -6,6 +6,7 @@ import io.hoft.front.FrontConfig;
 import io.hoft.transport.channel.ReceivedMessage;
 import io.hoft.transport.config.NodeRuntime;
 import io.hoft.transport.keys.NodeId;
+import io.hoft.transport.link.dialout.DialoutServerLink;
 import io.hoft.transport.message.Envelope;
 import io.hoft.transport.message.MessageId;
 import io.hoft.transport.message.MessageKind;
@@ -44,7 +45,8 @@ import org.xnio.Options;
  * those the front owns; {@code MAX_ENTITY_SIZE} (Undertow's default is 2 MiB) set to 1 MiB
  * over the body limit, so the front's own count answers 413 first (Undertow's check only
  * drops the connection). Requests under {@code /_hoft/admin/} go to the {@link AdminHandler}
- * (loopback and a token only), other {@code /_hoft/} requests to the {@link OpsHandler}. Header limits are checked by the front (431); Undertow's own limits sit at twice
+ * (loopback and a token only), the dial-out link's endpoints ({@code /_hoft/link}) to the
+ * node's {@link DialoutServerLink} when peers dial in, other {@code /_hoft/} requests to the {@link OpsHandler}. Header limits are checked by the front (431); Undertow's own limits sit at twice
  * the front's, as a backstop that answers 400.
  */
 public final class FrontEngine implements AutoCloseable {
@@ -82,6 +84,7 @@ public final class FrontEngine implements AutoCloseable {
                 extraMetrics);
         this.admin = new AdminHandler(runtime.store(), runtime.transport().bodies(), lifecycle, scheduler, limits, writer, clock,
                 config.node().state());
+        runtime.dialoutServer().ifPresent(link -> ops.dialoutState(peer -> DialoutHealth.of(link, peer)));
         lifecycle.load();
     }
 
@@ -89,9 +92,14 @@ public final class FrontEngine implements AutoCloseable {
     public void start() {
         FrontConfig.Front front = config.front();
         FrontConfig.Limits limits = front.limits();
+        HttpHandler dialout = runtime.dialoutServer().map(DialoutServerLink::handler).orElse(null);
         HttpHandler root = new HttpHandler() {
             @Override
-            public void handleRequest(HttpServerExchange exchange) {
+            public void handleRequest(HttpServerExchange exchange) throws Exception {
+                if (dialout != null && DialoutServerLink.handles(exchange)) {
+                    dialout.handleRequest(exchange); // before any byte of the body is read
+                    return;
+                }
                 if (exchange.isInIoThread()) {
                     exchange.dispatch(this);
                     return;
