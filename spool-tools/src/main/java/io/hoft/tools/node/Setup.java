@@ -39,6 +39,7 @@ public final class Setup {
     private final boolean separateFolders;
     private String channelExtra = "";
     private String callbacksExtra = "";
+    private boolean dialout;
 
     private Setup(Path dir, URI upstream, int frontPort, boolean separateFolders) {
         this.dir = dir;
@@ -61,6 +62,22 @@ public final class Setup {
         return this;
     }
 
+    /**
+     * Links the pair with the dial-out link instead of folders: the back dials the front's
+     * listener (SPEC.md section 19) and listens on no port itself.
+     */
+    public Setup withDialout() {
+        if (separateFolders) {
+            throw new Main.UsageException("--separate-folders applies to folder links only, not to --link dialout");
+        }
+        this.dialout = true;
+        return this;
+    }
+
+    public boolean dialout() {
+        return dialout;
+    }
+
     /** Extra YAML lines for {@code front.callbacks}. */
     Setup withCallbacks(String yamlLines) {
         this.callbacksExtra = yamlLines;
@@ -81,6 +98,9 @@ public final class Setup {
 
     /** The four link folders: front's outbox, back's inbox, back's outbox, front's inbox. */
     public List<Path> linkFolders() {
+        if (dialout) {
+            return List.of();
+        }
         return separateFolders
                 ? List.of(dir.resolve("link/front-out"), dir.resolve("link/back-in"), dir.resolve("link/back-out"),
                         dir.resolve("link/front-in"))
@@ -141,7 +161,7 @@ public final class Setup {
                   peers:
                     - id: back
                       keys: keys/back.public.jwks
-                      link: {type: folder, outbox: %s, inbox: %s, watch: both, poll: 1s}
+                      link: %s
                 %s
                 front:
                   listen: 127.0.0.1:%d  # loopback only: callers are not authenticated
@@ -154,8 +174,8 @@ public final class Setup {
                   callbacks:
                     secretFile: keys/webhook.secret # Standard Webhooks secret; receivers verify with it
                     allowPrivateNetworks: true      # LOCAL: callbacks to loopback/private addresses allowed
-                %s""".formatted(relative(link.get(0)), relative(link.get(3)), channelSection(), frontPort,
-                callbacksExtra);
+                %s""".formatted(dialout ? DialoutYaml.frontLink() : folderLink(link.get(0), link.get(3)), channelSection(),
+                frontPort, callbacksExtra);
     }
 
     String backYaml() {
@@ -173,18 +193,24 @@ public final class Setup {
                   peers:
                     - id: front
                       keys: keys/front.public.jwks
-                      link: {type: folder, outbox: %s, inbox: %s, watch: both, poll: 1s}
+                      link: %s
                 %s
                 back:
                   upstreams:
                     default:
                       url: "%s"
                       responseTimeout: 60s
-                """.formatted(relative(link.get(2)), relative(link.get(1)), channelSection(), upstream);
+                """.formatted(dialout ? DialoutYaml.backLink(frontPort) : folderLink(link.get(2), link.get(1)), channelSection(),
+                upstream);
+    }
+
+    private String folderLink(Path outbox, Path inbox) {
+        return "{type: folder, outbox: " + relative(outbox) + ", inbox: " + relative(inbox) + ", watch: both, poll: 1s}";
     }
 
     private String channelSection() {
-        return channelExtra.isEmpty() ? "" : "  channel:\n" + channelExtra;
+        String extra = channelExtra.isEmpty() && dialout ? DialoutYaml.CHANNEL : channelExtra;
+        return extra.isEmpty() ? "" : "  channel:\n" + extra;
     }
 
     private static URI checkedUpstream(String value) {

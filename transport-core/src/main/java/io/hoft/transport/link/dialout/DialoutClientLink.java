@@ -432,7 +432,8 @@ public final class DialoutClientLink implements Link {
             } catch (InterruptedException e) {
                 return;
             } catch (IOException | RuntimeException e) {
-                log.debug("transfer of {} failed: {}", transfer.name(), e.toString());
+                log.info("{} of {} failed (attempt {}): {}", queue == uploads ? "upload" : "download", transfer.name(),
+                        transfer.attempt(), e.toString());
                 over = false;
             }
             if (over || closed) {
