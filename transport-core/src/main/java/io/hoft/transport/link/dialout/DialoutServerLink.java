@@ -410,6 +410,13 @@ public final class DialoutServerLink implements Link {
             protected void onFullTextMessage(WebSocketChannel ch, BufferedTextMessage message) {
                 received(session, message.getData());
             }
+
+            @Override
+            protected void onFullBinaryMessage(WebSocketChannel ch, io.undertow.websockets.core.BufferedBinaryMessage message) {
+                message.getData().close();
+                log.warn("closing {}'s control connection: a binary message", peer);
+                IoUtils.safeClose(ch);
+            }
         });
         channel.addCloseTask(ch -> {
             if (sessions.remove(peer, session)) {
