@@ -41,10 +41,17 @@ final class DialoutFixture implements AutoCloseable {
     final DialoutServerLink link;
     final List<SpoolFileName> offered = new CopyOnWriteArrayList<>();
     final Path dir;
+    private final boolean tls;
     private final Undertow server;
 
     DialoutFixture(Path dir, Duration heartbeat) throws IOException {
+        this(dir, heartbeat, null);
+    }
+
+    /** With {@code tls}, the listener speaks HTTPS (and the control connection WSS). */
+    DialoutFixture(Path dir, Duration heartbeat, javax.net.ssl.SSLContext tls) throws IOException {
         this.dir = dir;
+        this.tls = tls != null;
         link = new DialoutServerLink(FRONT, frontKeyring(), Set.of(BACK), dir.resolve("front"), heartbeat, 64L << 20,
                 Clock.systemUTC());
         link.start(FRONT, file -> offered.add(file.name()));
@@ -57,7 +64,13 @@ final class DialoutFixture implements AutoCloseable {
                 exchange.endExchange();
             }
         };
-        server = Undertow.builder().addHttpListener(0, "127.0.0.1").setHandler(new HttpContinueReadHandler(root)).build();
+        Undertow.Builder builder = Undertow.builder().setHandler(new HttpContinueReadHandler(root));
+        if (tls != null) {
+            builder.addHttpsListener(0, "127.0.0.1", tls);
+        } else {
+            builder.addHttpListener(0, "127.0.0.1");
+        }
+        server = builder.build();
         server.start();
     }
 
@@ -76,7 +89,7 @@ final class DialoutFixture implements AutoCloseable {
     }
 
     URI url() {
-        return URI.create("http://127.0.0.1:" + port());
+        return URI.create((tls ? "https" : "http") + "://127.0.0.1:" + port());
     }
 
     static SpoolFileName name(NodeId sender, NodeId recipient, long seq) {
