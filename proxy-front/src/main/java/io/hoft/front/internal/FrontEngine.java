@@ -115,8 +115,13 @@ public final class FrontEngine implements AutoCloseable {
             }
         };
         graceful = Handlers.gracefulShutdown(new HttpContinueReadHandler(root));
-        server = Undertow.builder()
-                .addHttpListener(front.listenPort(), front.listenHost())
+        Undertow.Builder builder = Undertow.builder();
+        if (front.tls() != null) {
+            builder.addHttpsListener(front.listenPort(), front.listenHost(), TlsFiles.serverContext(front.tls()));
+        } else {
+            builder.addHttpListener(front.listenPort(), front.listenHost());
+        }
+        server = builder
                 .setIoThreads(front.ioThreads())
                 .setWorkerThreads(front.workerThreads())
                 .setServerOption(UndertowOptions.DECODE_URL, false)

@@ -135,6 +135,21 @@ class DialoutEndToEndTest {
         WebhookReceiver.Callback callback = hooks.resultOf(callbackId).get(60, TimeUnit.SECONDS);
         assertEquals("responded", callback.json().path("status").asText());
 
+        // raw callback with status events
+        Map<String, List<String>> events = new java.util.concurrent.ConcurrentHashMap<>();
+        hooks.onStatus(event -> events.computeIfAbsent(event.requestId(), id -> new java.util.concurrent.CopyOnWriteArrayList<>())
+                .add(event.status()));
+        HttpResponse<byte[]> raw = http.send(post("/echo?mode=raw", "dialout-raw", "raw back")
+                .header("Hoft-Callback", hooks.resultUrl().toString()).header("Hoft-Callback-Format", "raw")
+                .header("Hoft-Status-Callback", hooks.statusUrl().toString()).build(), HttpResponse.BodyHandlers.ofByteArray());
+        assertEquals(202, raw.statusCode());
+        String rawId = raw.headers().firstValue("Hoft-Request-Id").orElseThrow();
+        WebhookReceiver.Callback rawCallback = hooks.resultOf(rawId).get(60, TimeUnit.SECONDS);
+        assertEquals("200", rawCallback.hoftStatus());
+        assertEquals("raw back", JSON.readTree(rawCallback.body()).path("body").asText());
+        await().atMost(WAIT).untilAsserted(() -> assertTrue(events.getOrDefault(rawId, List.of()).containsAll(
+                List.of("transferred", "delivered", "responded")), () -> "status events " + events.get(rawId)));
+
         // large binary bodies both ways, small calls alongside
         byte[] large = randomBytes(3 << 20, 1);
         HttpResponse<byte[]> up = http.send(HttpRequest.newBuilder(front.resolve("/echo?mode=large"))
@@ -180,7 +195,7 @@ class DialoutEndToEndTest {
         assertEquals(sha256(SampleCallee.bytes(4, 24 << 20).readAllBytes()), sha256(killed.body().readAllBytes()));
         awaitConnected(1); // the restarted front counts from zero
 
-        for (String id : List.of("dialout-sync", "dialout-poll", "dialout-callback", "dialout-large-up", "dialout-large-down",
+        for (String id : List.of("dialout-sync", "dialout-poll", "dialout-callback", "dialout-raw", "dialout-large-up", "dialout-large-down",
                 "dialout-cut", "dialout-kill")) {
             assertEquals(1L, calleeCount(id), "the callee saw " + id + " once");
         }
