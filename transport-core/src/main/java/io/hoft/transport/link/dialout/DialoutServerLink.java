@@ -10,9 +10,6 @@ import io.undertow.io.IoCallback;
 import io.undertow.io.Sender;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
-import io.undertow.server.handlers.form.FormData;
-import io.undertow.server.handlers.form.FormDataParser;
-import io.undertow.server.handlers.form.MultiPartParserDefinition;
 import io.undertow.util.AttachmentKey;
 import io.undertow.util.Headers;
 import io.undertow.util.Methods;
@@ -25,12 +22,10 @@ import io.undertow.websockets.spi.WebSocketHttpExchange;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.SocketAddress;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.time.Duration;
@@ -341,36 +336,18 @@ public final class DialoutServerLink implements Link {
         Path temp = inbox.newTemp(name);
         try {
             String type = exchange.getRequestHeaders().getFirst(Headers.CONTENT_TYPE);
-            if (type != null && type.toLowerCase(java.util.Locale.ROOT).startsWith(MultiPartParserDefinition.MULTIPART_FORM_DATA)) {
-                MultiPartParserDefinition multipart = new MultiPartParserDefinition(tmp);
-                multipart.setMaxIndividualFileSize(maxUploadBytes);
-                try (FormDataParser parser = multipart.create(exchange)) {
-                    FormData form = parser.parseBlocking();
-                    FormData.FormValue part = form.getFirst("file");
-                    if (part == null || !part.isFileItem()) {
-                        refuse(exchange, 400, "a multipart upload needs a part named file");
-                        return;
-                    }
-                    FormData.FileItem item = part.getFileItem();
-                    if (item.isInMemory()) {
-                        try (InputStream in = item.getInputStream()) {
-                            Files.copy(in, temp);
-                        }
-                    } else {
-                        Files.move(item.getFile(), temp, StandardCopyOption.ATOMIC_MOVE);
-                    }
-                }
-            } else {
-                try (InputStream in = exchange.getInputStream(); FileChannel out = FileChannel.open(temp,
-                        StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                    byte[] buffer = new byte[256 * 1024];
-                    int n;
-                    while ((n = in.read(buffer)) != -1) {
-                        ByteBuffer slice = ByteBuffer.wrap(buffer, 0, n);
-                        while (slice.hasRemaining()) {
-                            out.write(slice);
-                        }
-                    }
+            String boundary = MultipartFileReader.boundary(type);
+            if (type != null && type.toLowerCase(java.util.Locale.ROOT).startsWith("multipart/") && boundary == null) {
+                refuse(exchange, 400, "a multipart upload needs multipart/form-data with a boundary");
+                return;
+            }
+            try (InputStream in = exchange.getInputStream();
+                    java.io.OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(temp,
+                            StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), 256 * 1024)) {
+                if (boundary != null) {
+                    MultipartFileReader.copyFile(in, boundary, out, maxUploadBytes);
+                } else {
+                    in.transferTo(out);
                 }
             }
             inbox.publish(temp, name);
@@ -378,8 +355,7 @@ public final class DialoutServerLink implements Link {
             inbox.deleteQuietly(temp);
             log.info("upload of {} from {} failed: {}", name, peer, e.toString());
             if (!exchange.isResponseStarted()) {
-                refuse(exchange, e instanceof MultiPartParserDefinition.FileTooLargeException ? 413 : 400,
-                        "upload failed: " + e.getMessage());
+                refuse(exchange, 400, "upload failed: " + e.getMessage());
             }
             return;
         }

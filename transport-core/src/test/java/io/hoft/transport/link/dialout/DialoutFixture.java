@@ -52,7 +52,7 @@ final class DialoutFixture implements AutoCloseable {
     DialoutFixture(Path dir, Duration heartbeat, javax.net.ssl.SSLContext tls) throws IOException {
         this.dir = dir;
         this.tls = tls != null;
-        link = new DialoutServerLink(FRONT, frontKeyring(), Set.of(BACK), dir.resolve("front"), heartbeat, 64L << 20,
+        link = new DialoutServerLink(FRONT, frontKeyring(), Set.of(BACK), dir.resolve("front"), heartbeat, 4L << 30,
                 Clock.systemUTC());
         link.start(FRONT, file -> offered.add(file.name()));
         HttpHandler handler = link.handler();

@@ -30,7 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Not a test: the download throughput of one large file through the dial-out link (the front
  * holds it, the back is told over the WebSocket, fetches it with a GET, writes it to a
  * temporary file, forces it and renames it into its inbox), against {@code curl} fetching the
- * same file straight from {@code python3 -m http.server} on loopback, in the same run.
+ * same file straight from {@code python3 -m http.server} on loopback, in the same run; and the
+ * same file the other way (a multipart upload from the back).
  *
  * <p>Run with {@code ./mvnw -B -q -pl transport-core -am test -Dtest=DialoutThroughputReport
  * -Dsurefire.failIfNoSpecifiedTests=false -Dhoft.report=true [-Dhoft.report.mib=1024]}.
@@ -91,13 +92,21 @@ class DialoutThroughputReport {
                     SpoolFileName name = DialoutFixture.name(FRONT, BACK, seq);
                     long started = System.nanoTime();
                     front.link.send(file, name);
-                    await().atMost(Duration.ofMinutes(10)).pollInterval(Duration.ofMillis(5)).until(() -> arrived.containsKey(name));
+                    await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(5)).until(() -> arrived.containsKey(name));
                     double seconds = (System.nanoTime() - started) / 1e9;
                     if (Files.size(arrived.get(name)) != mib << 20) {
                         throw new AssertionError("the file arrived with " + Files.size(arrived.get(name)) + " bytes");
                     }
                     report("dial-out link: announce, GET, fsync, rename into the inbox", mib, seconds);
                     Files.delete(arrived.get(name));
+                }
+                for (long seq = 1; seq <= 2; seq++) {
+                    SpoolFileName name = DialoutFixture.name(BACK, FRONT, seq);
+                    long started = System.nanoTime();
+                    back.send(file, name);
+                    await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(5)).until(() -> front.offered.contains(name));
+                    report("dial-out link, other way: multipart POST, fsync, rename", mib, (System.nanoTime() - started) / 1e9);
+                    Files.delete(front.dir.resolve("front/in/" + name));
                 }
             } finally {
                 back.close();
