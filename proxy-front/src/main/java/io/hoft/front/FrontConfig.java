@@ -26,6 +26,7 @@ import java.util.regex.Pattern;
  * <pre>
  * front:
  *   listen: 127.0.0.1:8080          # host:port; port 0 picks a free port
+ *   tls: {cert: tls/front-cert.pem, key: tls/front-key.pem}  # optional: HTTPS (and WSS for the dial-out link)
  *   routes:                         # longest prefix wins; at least one
  *     - {prefix: /, upstream: default}         # peer may be left out when the node has one peer
  *     - {name: orders, prefix: /orders, peer: back, upstream: orders}
@@ -77,7 +78,8 @@ public record FrontConfig(NodeConfig node, Front front) {
             Boolean insecureAllowUnauthenticated,
             Integer ioThreads,
             Integer workerThreads,
-            ShareSettings share) {
+            ShareSettings share,
+            Tls tls) {
 
         private static final Pattern LISTEN = Pattern.compile("(\\[[0-9A-Fa-f:.]+\\]|[^:\\[\\]]+):(\\d{1,5})");
 
@@ -162,7 +164,7 @@ public record FrontConfig(NodeConfig node, Front front) {
                 resolved.add(new Route(route.name(), route.prefix(), peer, route.upstream()));
             }
             return new Front(listen, resolved, sync, requestTtl, retention, limits, callbacks, auth,
-                    insecureAllowUnauthenticated, ioThreads, workerThreads, share);
+                    insecureAllowUnauthenticated, ioThreads, workerThreads, share, tls);
         }
 
         /** Only literal loopback addresses and {@code localhost} count; any other name might resolve elsewhere. */
@@ -177,6 +179,19 @@ public record FrontConfig(NodeConfig node, Front front) {
                 return InetAddress.getByName(host).isLoopbackAddress(); // a literal: no lookup happens
             } catch (UnknownHostException e) {
                 return false;
+            }
+        }
+    }
+
+    /**
+     * The listener speaks TLS with this certificate chain ({@code cert}, PEM, the front's own
+     * certificate first) and private key ({@code key}, PEM, PKCS#8 {@code BEGIN PRIVATE KEY}).
+     * A dialing back pins that certificate or trusts its CA ({@code link.trust}).
+     */
+    public record Tls(java.nio.file.Path cert, java.nio.file.Path key) {
+        public Tls {
+            if (cert == null || key == null) {
+                throw new IllegalArgumentException("tls needs cert and key (PEM files)");
             }
         }
     }

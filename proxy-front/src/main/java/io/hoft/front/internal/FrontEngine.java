@@ -7,6 +7,7 @@ import io.hoft.front.share.FrontShare;
 import io.hoft.transport.channel.ReceivedMessage;
 import io.hoft.transport.config.NodeRuntime;
 import io.hoft.transport.keys.NodeId;
+import io.hoft.transport.link.dialout.DialoutServerLink;
 import io.hoft.transport.message.Envelope;
 import io.hoft.transport.message.MessageId;
 import io.hoft.transport.message.MessageKind;
@@ -45,7 +46,8 @@ import org.xnio.Options;
  * those the front owns; {@code MAX_ENTITY_SIZE} (Undertow's default is 2 MiB) set to 1 MiB
  * over the body limit, so the front's own count answers 413 first (Undertow's check only
  * drops the connection). Requests under {@code /_hoft/admin/} go to the {@link AdminHandler}
- * (loopback and a token only), other {@code /_hoft/} requests to the {@link OpsHandler}. Header limits are checked by the front (431); Undertow's own limits sit at twice
+ * (loopback and a token only), the dial-out link's endpoints ({@code /_hoft/link}) to the
+ * node's {@link DialoutServerLink} when peers dial in, other {@code /_hoft/} requests to the {@link OpsHandler}. Header limits are checked by the front (431); Undertow's own limits sit at twice
  * the front's, as a backstop that answers 400.
  */
 public final class FrontEngine implements AutoCloseable {
@@ -92,6 +94,7 @@ public final class FrontEngine implements AutoCloseable {
                 allExtra);
         this.admin = new AdminHandler(runtime.store(), runtime.transport().bodies(), lifecycle, scheduler, limits, writer, clock,
                 config.node().state());
+        runtime.dialoutServer().ifPresent(link -> ops.dialoutState(peer -> DialoutHealth.of(link, peer)));
         lifecycle.load();
     }
 
@@ -123,9 +126,14 @@ public final class FrontEngine implements AutoCloseable {
     public void start() {
         FrontConfig.Front front = config.front();
         FrontConfig.Limits limits = front.limits();
+        HttpHandler dialout = runtime.dialoutServer().map(DialoutServerLink::handler).orElse(null);
         HttpHandler root = new HttpHandler() {
             @Override
-            public void handleRequest(HttpServerExchange exchange) {
+            public void handleRequest(HttpServerExchange exchange) throws Exception {
+                if (dialout != null && DialoutServerLink.handles(exchange)) {
+                    dialout.handleRequest(exchange); // before any byte of the body is read
+                    return;
+                }
                 if (exchange.isInIoThread()) {
                     exchange.dispatch(this);
                     return;
@@ -143,8 +151,13 @@ public final class FrontEngine implements AutoCloseable {
             }
         };
         graceful = Handlers.gracefulShutdown(new HttpContinueReadHandler(root));
-        server = Undertow.builder()
-                .addHttpListener(front.listenPort(), front.listenHost())
+        Undertow.Builder builder = Undertow.builder();
+        if (front.tls() != null) {
+            builder.addHttpsListener(front.listenPort(), front.listenHost(), TlsFiles.serverContext(front.tls()));
+        } else {
+            builder.addHttpListener(front.listenPort(), front.listenHost());
+        }
+        server = builder
                 .setIoThreads(front.ioThreads())
                 .setWorkerThreads(front.workerThreads())
                 .setServerOption(UndertowOptions.DECODE_URL, false)

@@ -28,7 +28,8 @@ import java.util.function.Supplier;
  *   <li>{@code /_hoft/requests/{id}/response}: the stored response verbatim; 404 while there
  *       is none; 504 with {@code Hoft-Error: expired} once the call expired without one;
  *   <li>{@code /_hoft/health}: {@code {"node", "inFlight", "peers": [{"id", "state",
- *       "lastHeard", "backlog": {...}}]}};
+ *       "lastHeard", "backlog": {...}}]}}, and for a peer that dials in, {@code "dialout":
+ *       {"connected", "since", "remote", "lastHeard", "connections", "heldFiles"}};
  *   <li>{@code /_hoft/metrics}: Prometheus text format.
  * </ul>
  *
@@ -47,6 +48,7 @@ final class OpsHandler {
     private final FrontMetrics metrics;
     private final Waiters waiters;
     private final Supplier<Map<String, Long>> extraMetrics;
+    private volatile java.util.function.Function<String, Map<String, Object>> dialoutState = peer -> null;
 
     OpsHandler(String node, NodeStore store, Transport transport, Lifecycle lifecycle, Authenticator auth, ReplyWriter writer,
             FrontMetrics metrics, Waiters waiters, Supplier<Map<String, Long>> extraMetrics) {
@@ -59,6 +61,11 @@ final class OpsHandler {
         this.metrics = metrics;
         this.waiters = waiters;
         this.extraMetrics = extraMetrics;
+    }
+
+    /** What health shows of each peer's dial-out connection (null for a peer on another kind of link). */
+    void dialoutState(java.util.function.Function<String, Map<String, Object>> state) {
+        this.dialoutState = state;
     }
 
     void handle(HttpServerExchange exchange) {
@@ -161,6 +168,10 @@ final class OpsHandler {
             backlog.put("inboundPendingFiles", peer.inboundPending());
             backlog.put("partialMessages", peer.partialMessages());
             p.put("backlog", backlog);
+            Map<String, Object> dialout = dialoutState.apply(peer.peer().value());
+            if (dialout != null) {
+                p.put("dialout", dialout);
+            }
             peers.add(p);
         }
         json.put("peers", peers);

@@ -22,13 +22,16 @@ import picocli.CommandLine.Spec;
                 + " secret, state and link folders. The setup is local: the front listens on 127.0.0.1 without caller"
                 + " authentication and allows callbacks to loopback addresses; the YAML says so where it matters.",
             "By default the front's outbox is the back's inbox and the other way round, so the pair works at once."
-                + " With --separate-folders the four folders link/front-out, link/back-in, link/back-out and"
+                + " With --link dialout there are no link folders: the back dials the front's port (a WebSocket for"
+                + " control, HTTP uploads and fetches for files) and listens on no port itself.",
+            "With --separate-folders the four folders link/front-out, link/back-in, link/back-out and"
                 + " link/front-in are distinct and a mirror must carry files across (for example hoft mirror).",
             "Nothing is overwritten: a folder that already holds a setup is refused."},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:setup written", "2:usage error, or DIR already holds a setup"},
         footer = {"", "Example:",
-            "  hoft init setup && hoft back --config setup/back.yaml & hoft front --config setup/front.yaml"})
+            "  hoft init setup && hoft back --config setup/back.yaml & hoft front --config setup/front.yaml",
+            "  hoft init site --link dialout --front-port 8443"})
 public final class InitCommand implements Callable<Integer> {
     @Parameters(paramLabel = "DIR", description = "folder to write the setup into (created if missing)")
     Path dir;
@@ -45,7 +48,8 @@ public final class InitCommand implements Callable<Integer> {
     boolean separateFolders;
 
     @Option(names = "--link", paramLabel = "KIND", defaultValue = "folder",
-            description = "how the nodes are linked: folder (default; the dial-out link is not available in this version)")
+            description = "how the nodes are linked: folder (default: shared or mirrored folders) or dialout (the back dials"
+                + " the front's port over a WebSocket and listens on no port)")
     String link;
 
     @Option(names = "--share", paramLabel = "FOLDER",
@@ -60,10 +64,13 @@ public final class InitCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!link.equals("folder")) {
-            throw new Main.UsageException("--link " + link + ": only folder links are available in this version");
+        if (!link.equals("folder") && !link.equals("dialout")) {
+            throw new Main.UsageException("--link " + link + ": must be folder or dialout");
         }
         Setup setup = Setup.of(dir, upstream, frontPort, separateFolders).withShares(shares);
+        if (link.equals("dialout")) {
+            setup.withDialout();
+        }
         List<Path> written = setup.write();
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
@@ -82,7 +89,10 @@ public final class InitCommand implements Callable<Integer> {
         out.println("wrote a local hoft setup in " + dir + ":");
         written.forEach(file -> out.println("  " + file));
         List<Path> link = setup.linkFolders();
-        if (separateFolders) {
+        if (setup.dialout()) {
+            out.println("dial-out link: the back dials the front at http://127.0.0.1:" + frontPort + "/_hoft/link"
+                    + " and listens on no port; start the front first or in any order (the back keeps dialing)");
+        } else if (separateFolders) {
             out.println("link folders are separate; carry them with a mirror, for example:");
             out.println("  hoft mirror --from " + link.get(0) + " --to " + link.get(1));
             out.println("  hoft mirror --from " + link.get(2) + " --to " + link.get(3));

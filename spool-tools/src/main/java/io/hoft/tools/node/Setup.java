@@ -42,6 +42,7 @@ public final class Setup {
     private String channelExtra = "";
     private String callbacksExtra = "";
     private Map<String, Path> shares = Map.of();
+    private boolean dialout;
 
     private Setup(Path dir, URI upstream, int frontPort, boolean separateFolders) {
         this.dir = dir;
@@ -92,6 +93,22 @@ public final class Setup {
         return this;
     }
 
+    /**
+     * Links the pair with the dial-out link instead of folders: the back dials the front's
+     * listener (SPEC.md section 19) and listens on no port itself.
+     */
+    public Setup withDialout() {
+        if (separateFolders) {
+            throw new Main.UsageException("--separate-folders applies to folder links only, not to --link dialout");
+        }
+        this.dialout = true;
+        return this;
+    }
+
+    public boolean dialout() {
+        return dialout;
+    }
+
     /** Extra YAML lines for {@code front.callbacks}. */
     Setup withCallbacks(String yamlLines) {
         this.callbacksExtra = yamlLines;
@@ -112,6 +129,9 @@ public final class Setup {
 
     /** The four link folders: front's outbox, back's inbox, back's outbox, front's inbox. */
     public List<Path> linkFolders() {
+        if (dialout) {
+            return List.of();
+        }
         return separateFolders
                 ? List.of(dir.resolve("link/front-out"), dir.resolve("link/back-in"), dir.resolve("link/back-out"),
                         dir.resolve("link/front-in"))
@@ -172,7 +192,7 @@ public final class Setup {
                   peers:
                     - id: back
                       keys: keys/back.public.jwks
-                      link: {type: folder, outbox: %s, inbox: %s, watch: both, poll: 1s}
+                      link: %s
                 %s
                 front:
                   listen: 127.0.0.1:%d  # loopback only: callers are not authenticated
@@ -185,8 +205,8 @@ public final class Setup {
                   callbacks:
                     secretFile: keys/webhook.secret # Standard Webhooks secret; receivers verify with it
                     allowPrivateNetworks: true      # LOCAL: callbacks to loopback/private addresses allowed
-                %s%s""".formatted(relative(link.get(0)), relative(link.get(3)), channelSection(), frontPort,
-                callbacksExtra, shares.isEmpty() ? "" : FRONT_SHARE);
+                %s%s""".formatted(dialout ? DialoutYaml.frontLink() : folderLink(link.get(0), link.get(3)), channelSection(),
+                frontPort, callbacksExtra, shares.isEmpty() ? "" : FRONT_SHARE);
     }
 
     private static final String FRONT_SHARE =
@@ -207,14 +227,19 @@ public final class Setup {
                   peers:
                     - id: front
                       keys: keys/front.public.jwks
-                      link: {type: folder, outbox: %s, inbox: %s, watch: both, poll: 1s}
+                      link: %s
                 %s
                 back:
                   upstreams:
                     default:
                       url: "%s"
                       responseTimeout: 60s
-                %s""".formatted(relative(link.get(2)), relative(link.get(1)), channelSection(), upstream, shareSection());
+                %s""".formatted(dialout ? DialoutYaml.backLink(frontPort) : folderLink(link.get(2), link.get(1)), channelSection(),
+                upstream, shareSection());
+    }
+
+    private String folderLink(Path outbox, Path inbox) {
+        return "{type: folder, outbox: " + relative(outbox) + ", inbox: " + relative(inbox) + ", watch: both, poll: 1s}";
     }
 
     private String shareSection() {
@@ -227,7 +252,8 @@ public final class Setup {
     }
 
     private String channelSection() {
-        return channelExtra.isEmpty() ? "" : "  channel:\n" + channelExtra;
+        String extra = channelExtra.isEmpty() && dialout ? DialoutYaml.CHANNEL : channelExtra;
+        return extra.isEmpty() ? "" : "  channel:\n" + extra;
     }
 
     private static URI checkedUpstream(String value) {

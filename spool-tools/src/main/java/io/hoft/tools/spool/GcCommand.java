@@ -284,7 +284,9 @@ final class GcCommand implements Callable<Integer> {
         Set<Path> dirs = new LinkedHashSet<>();
         dirs.add(config.state().resolve("tmp"));
         for (NodeConfig.PeerConfig p : config.peers()) {
-            dirs.add(p.link().tempOrDefault(config.nodeId()));
+            if (p.link().isFolder()) {
+                dirs.add(p.link().tempOrDefault(config.nodeId()));
+            }
         }
         int found = 0;
         for (Path dir : dirs) {

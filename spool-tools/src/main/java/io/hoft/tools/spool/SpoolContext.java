@@ -202,8 +202,8 @@ final class SpoolContext {
         }
         Map<Path, Folder> folders = new LinkedHashMap<>();
         for (NodeConfig.PeerConfig peer : config.peers()) {
-            put(folders, new Folder(peer.link().outbox(), Role.OUTBOX, peer.nodeId()));
-            put(folders, new Folder(peer.link().inbox(), Role.INBOX, null));
+            put(folders, new Folder(config.linkOutbox(peer), Role.OUTBOX, peer.nodeId()));
+            put(folders, new Folder(config.linkInbox(peer), Role.INBOX, null));
         }
         for (NodeConfig.PeerConfig peer : config.peers()) {
             put(folders, new Folder(sentDir(peer.nodeId()), Role.SENT, peer.nodeId()));

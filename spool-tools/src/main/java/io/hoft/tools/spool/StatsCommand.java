@@ -139,7 +139,7 @@ final class StatsCommand implements Callable<Integer> {
         }
 
         ObjectNode out = node.putObject("out");
-        long outboxFiles = SpoolEntry.scan(peerConfig.link().outbox()).stream()
+        long outboxFiles = SpoolEntry.scan(context.requireConfig("stats").linkOutbox(peerConfig)).stream()
                 .filter(e -> e.name().sender().equals(self) && e.name().recipient().equals(peer)).count();
         out.put("outboxFiles", outboxFiles);
         if (database.isPresent() && database.get().hasTable("out_file")) {
@@ -174,7 +174,7 @@ final class StatsCommand implements Callable<Integer> {
         }
 
         ObjectNode incoming = node.putObject("in");
-        long inboxFiles = SpoolEntry.scan(peerConfig.link().inbox()).stream()
+        long inboxFiles = SpoolEntry.scan(context.requireConfig("stats").linkInbox(peerConfig)).stream()
                 .filter(e -> e.name().sender().equals(peer) && e.name().recipient().equals(self)).count();
         incoming.put("inboxFiles", inboxFiles);
         in.ifPresent(row -> {

@@ -60,6 +60,25 @@ public record NodeConfig(
         return FileMode.fromWireName(mode).orElseThrow();
     }
 
+    /**
+     * The folder where files to {@code peer} wait on its link: the folder link's outbox, or the
+     * dial-out link's folder of files waiting to go (SPEC.md section 19.6).
+     */
+    public Path linkOutbox(PeerConfig peer) {
+        if (peer.link().isFolder()) {
+            return peer.link().outbox();
+        }
+        return peer.link().dials() ? state.resolve("dialout/to-" + peer.id() + "/out") : state.resolve("dialout/dialed/held");
+    }
+
+    /** The folder where files from {@code peer} arrive: the folder link's inbox, or the dial-out link's. */
+    public Path linkInbox(PeerConfig peer) {
+        if (peer.link().isFolder()) {
+            return peer.link().inbox();
+        }
+        return peer.link().dials() ? state.resolve("dialout/to-" + peer.id() + "/in") : state.resolve("dialout/dialed/in");
+    }
+
     static void require(Object value, String name) {
         if (value == null) {
             throw new IllegalArgumentException(name + " is required");
@@ -89,28 +108,85 @@ public record NodeConfig(
     }
 
     /**
-     * How files reach a peer. For {@code type: folder}: the outbox this node publishes into,
-     * the inbox it watches, how it watches ({@code inotify}, {@code poll} or {@code both}), the
-     * poll interval, and a temporary folder on the outbox's filesystem (default: a hidden
-     * folder beside the outbox).
+     * How files reach a peer.
+     *
+     * <p>{@code type: folder}: the outbox this node publishes into, the inbox it watches, how it
+     * watches ({@code inotify}, {@code poll} or {@code both}), the poll interval, and a temporary
+     * folder on the outbox's filesystem (default: a hidden folder beside the outbox).
+     *
+     * <p>{@code type: dialout} (SPEC.md section 19): with {@code url}, this node dials its peer
+     * (the front's base URL, http or https), optionally through {@code proxy} (an HTTP proxy,
+     * {@code host:port}, used with CONNECT), trusting {@code trust} (a PEM file: the front's
+     * pinned certificate or CAs), pinging every {@code heartbeat} (default 10s) and running up
+     * to {@code parallel} transfers each way (default 4); without {@code url}, this node is the
+     * one dialed: the peer connects to its HTTP listener, and only {@code heartbeat} applies.
      */
-    public record LinkConfig(String type, Path outbox, Path inbox, String watch, java.time.Duration poll, Path temp) {
+    public record LinkConfig(String type, Path outbox, Path inbox, String watch, java.time.Duration poll, Path temp,
+            String url, String proxy, java.time.Duration heartbeat, Integer parallel, Path trust) {
         public LinkConfig {
             type = type == null ? "folder" : type;
-            if (!type.equals("folder")) {
-                throw new IllegalArgumentException("link.type must be folder");
+            if (type.equals("folder")) {
+                require(outbox, "outbox");
+                require(inbox, "inbox");
+                refuse(url, "url", type);
+                refuse(proxy, "proxy", type);
+                refuse(heartbeat, "heartbeat", type);
+                refuse(parallel, "parallel", type);
+                refuse(trust, "trust", type);
+                watch = watch == null ? "both" : watch;
+                if (io.hoft.transport.link.WatchMode.fromConfigName(watch).isEmpty()) {
+                    throw new IllegalArgumentException("link.watch must be inotify, poll or both");
+                }
+                poll = poll == null ? java.time.Duration.ofSeconds(1) : poll;
+                Objects.requireNonNull(poll);
+            } else if (type.equals("dialout")) {
+                refuse(outbox, "outbox", type);
+                refuse(inbox, "inbox", type);
+                refuse(watch, "watch", type);
+                refuse(poll, "poll", type);
+                refuse(temp, "temp", type);
+                if (url == null) {
+                    refuse(proxy, "proxy", "dialout without url (the node that is dialed)");
+                    refuse(parallel, "parallel", "dialout without url (the node that is dialed)");
+                    refuse(trust, "trust", "dialout without url (the node that is dialed)");
+                } else {
+                    io.hoft.transport.link.dialout.DialoutConfigs.checkUrl(url);
+                    if (proxy != null) {
+                        io.hoft.transport.link.dialout.DialoutConfigs.proxyAddress(proxy);
+                    }
+                    parallel = parallel == null ? io.hoft.transport.link.dialout.DialoutSettings.DEFAULT_PARALLEL : parallel;
+                    if (parallel < 2 || parallel > 64) {
+                        throw new IllegalArgumentException("link.parallel must be between 2 and 64");
+                    }
+                }
+                heartbeat = heartbeat == null ? io.hoft.transport.link.dialout.DialoutSettings.DEFAULT_HEARTBEAT : heartbeat;
+                if (heartbeat.toMillis() < 100) {
+                    throw new IllegalArgumentException("link.heartbeat must be at least 100ms");
+                }
+            } else {
+                throw new IllegalArgumentException("link.type must be folder or dialout");
             }
-            require(outbox, "outbox");
-            require(inbox, "inbox");
-            watch = watch == null ? "both" : watch;
-            if (io.hoft.transport.link.WatchMode.fromConfigName(watch).isEmpty()) {
-                throw new IllegalArgumentException("link.watch must be inotify, poll or both");
+        }
+
+        private static void refuse(Object value, String key, String kind) {
+            if (value != null) {
+                throw new IllegalArgumentException("link." + key + " does not apply to a " + kind + " link");
             }
-            poll = poll == null ? java.time.Duration.ofSeconds(1) : poll;
-            Objects.requireNonNull(poll);
+        }
+
+        public boolean isFolder() {
+            return type.equals("folder");
+        }
+
+        /** A dial-out link on the node that dials (it has the peer's url). */
+        public boolean dials() {
+            return type.equals("dialout") && url != null;
         }
 
         public Path tempOrDefault(NodeId node) {
+            if (!isFolder()) {
+                return null;
+            }
             return temp != null ? temp : outbox.toAbsolutePath().getParent().resolve(".hoft-tmp-" + node);
         }
     }

@@ -12,6 +12,7 @@ import io.hoft.transport.keys.TrustList;
 import io.hoft.transport.link.FolderLink;
 import io.hoft.transport.link.Link;
 import io.hoft.transport.link.WatchMode;
+import io.hoft.transport.link.dialout.DialoutServerLink;
 import io.hoft.transport.spool.FileMode;
 import io.hoft.transport.spool.ModePolicy;
 import io.hoft.transport.store.NodeStore;
@@ -24,6 +25,7 @@ import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -37,12 +39,15 @@ public final class NodeRuntime implements Closeable {
     private final Keyring keyring;
     private final NodeStore store;
     private final Transport transport;
+    private final Optional<DialoutServerLink> dialoutServer;
 
-    private NodeRuntime(NodeConfig config, Keyring keyring, NodeStore store, Transport transport) {
+    private NodeRuntime(NodeConfig config, Keyring keyring, NodeStore store, Transport transport,
+            Optional<DialoutServerLink> dialoutServer) {
         this.config = config;
         this.keyring = keyring;
         this.store = store;
         this.transport = transport;
+        this.dialoutServer = dialoutServer;
     }
 
     public static NodeRuntime open(NodeConfig config, ChannelListener listener, Clock clock) throws IOException {
@@ -60,8 +65,13 @@ public final class NodeRuntime implements Closeable {
                     .spoolQuotaBytes(config.spoolQuota().bytes())
                     .listener(listener);
             Map<List<Path>, Link> links = new HashMap<>();
+            DialoutLinks dialout = DialoutLinks.build(config, keyring, clock);
             for (NodeConfig.PeerConfig peer : config.peers()) {
                 NodeConfig.LinkConfig link = peer.link();
+                if (!link.isFolder()) {
+                    builder.link(peer.nodeId(), dialout.linkOf(peer));
+                    continue;
+                }
                 List<Path> key = List.of(link.outbox().toAbsolutePath().normalize(), link.inbox().toAbsolutePath().normalize());
                 Link shared = links.get(key);
                 if (shared == null) {
@@ -71,7 +81,7 @@ public final class NodeRuntime implements Closeable {
                 }
                 builder.link(peer.nodeId(), shared);
             }
-            return new NodeRuntime(config, keyring, store, builder.build());
+            return new NodeRuntime(config, keyring, store, builder.build(), dialout.server());
         } catch (IOException | RuntimeException e) {
             store.close();
             throw e;
@@ -134,6 +144,11 @@ public final class NodeRuntime implements Closeable {
 
     public Transport transport() {
         return transport;
+    }
+
+    /** The dial-out link's receiving end, if peers dial in to this node (the front mounts its handler). */
+    public Optional<DialoutServerLink> dialoutServer() {
+        return dialoutServer;
     }
 
     public void start() throws IOException {

@@ -1,0 +1,530 @@
+package io.hoft.transport.link.dialout;
+
+import io.hoft.transport.fs.Disk;
+import io.hoft.transport.keys.Keyring;
+import io.hoft.transport.keys.NodeId;
+import io.hoft.transport.link.Link;
+import io.hoft.transport.spool.SpoolFileName;
+import io.undertow.Handlers;
+import io.undertow.io.IoCallback;
+import io.undertow.io.Sender;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.util.AttachmentKey;
+import io.undertow.util.Headers;
+import io.undertow.util.Methods;
+import io.undertow.websockets.WebSocketConnectionCallback;
+import io.undertow.websockets.core.AbstractReceiveListener;
+import io.undertow.websockets.core.BufferedTextMessage;
+import io.undertow.websockets.core.WebSocketChannel;
+import io.undertow.websockets.core.WebSockets;
+import io.undertow.websockets.spi.WebSocketHttpExchange;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.SocketAddress;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xnio.IoUtils;
+
+/**
+ * The front's end of the dial-out link (SPEC.md section 19): it never connects anywhere; the
+ * nodes allowed to dial in connect to it on the front's own HTTP listener.
+ *
+ * <ul>
+ *   <li>{@code GET /_hoft/link} (WebSocket): the control connection of one dialing node;
+ *   <li>{@code GET /_hoft/link/files/{name}}: a file this node holds for the dialing node;
+ *   <li>{@code POST} (multipart, part {@code file}) or {@code PUT} (raw body)
+ *       {@code /_hoft/link/files/{name}}: a file from the dialing node.
+ * </ul>
+ *
+ * Every request carries the dialing node's {@link LinkToken} in {@code Authorization: Bearer};
+ * a request without a valid one gets 401 and its connection is closed before a byte of its
+ * body is read, and a name that is not a spool file from that node to this one gets 403 the
+ * same way.
+ *
+ * <p>Files to a peer are held in {@code held/} (a hard link to the channel's stored copy) and
+ * announced over the peer's control connection, at once if it is connected and again on every
+ * (re)connection, until the peer says it has stored one ({@code fetched}) or the channel
+ * retracts it (acknowledged). Incoming files are written to a temporary file, forced, renamed
+ * into {@code in/} and only then acknowledged with 201, so a 201 means the file is durable here.
+ */
+public final class DialoutServerLink implements Link {
+    private static final Logger log = LoggerFactory.getLogger(DialoutServerLink.class);
+    public static final String PATH = "/_hoft/link";
+    public static final String FILES = PATH + "/files/";
+    private static final AttachmentKey<NodeId> PEER = AttachmentKey.create(NodeId.class);
+
+    private final NodeId self;
+    private final Keyring keyring;
+    private final Set<NodeId> allowed;
+    private final Duration heartbeat;
+    private final long maxUploadBytes;
+    private final Clock clock;
+    private final SpoolFolder held;
+    private final SpoolFolder inbox;
+    private final Path tmp;
+    private final HttpHandler websocket;
+    private final Map<NodeId, Session> sessions = new ConcurrentHashMap<>();
+    private final Map<NodeId, PeerStats> stats = new ConcurrentHashMap<>();
+    private final AtomicLong refused = new AtomicLong();
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "hoft-dialout-server");
+        t.setDaemon(true);
+        return t;
+    });
+    private volatile IncomingSink sink;
+    private volatile boolean closed;
+
+    /**
+     * @param dir a folder of the node's own (its state), for held, incoming and temporary files
+     * @param allowed the peers that may dial in
+     * @param heartbeat how often an idle control connection is pinged; three silent intervals end it
+     */
+    public DialoutServerLink(NodeId self, Keyring keyring, Set<NodeId> allowed, Path dir, Duration heartbeat,
+            long maxUploadBytes, Clock clock) throws IOException {
+        this.self = Objects.requireNonNull(self, "self");
+        this.keyring = Objects.requireNonNull(keyring, "keyring");
+        this.allowed = Set.copyOf(allowed);
+        this.heartbeat = Objects.requireNonNull(heartbeat, "heartbeat");
+        this.maxUploadBytes = maxUploadBytes;
+        this.clock = Objects.requireNonNull(clock, "clock");
+        this.tmp = dir.resolve("tmp");
+        this.held = new SpoolFolder(dir.resolve("held"), tmp, Disk.REAL);
+        this.inbox = new SpoolFolder(dir.resolve("in"), tmp, Disk.REAL);
+        this.websocket = Handlers.websocket(new WebSocketConnectionCallback() {
+            @Override
+            public void onConnect(WebSocketHttpExchange exchange, WebSocketChannel channel) {
+                connected(exchange.getAttachment(PEER), channel);
+            }
+        });
+        allowed.forEach(peer -> stats.put(peer, new PeerStats()));
+    }
+
+    /** True if {@code exchange} is for this link (the front mounts it before anything else). */
+    public static boolean handles(HttpServerExchange exchange) {
+        String uri = exchange.getRequestURI();
+        return !exchange.isHostIncludedInRequestURI() && (uri.equals(PATH) || uri.startsWith(FILES));
+    }
+
+    /** The handler for the link's endpoints; call it on the IO thread, before the request is read. */
+    public HttpHandler handler() {
+        return this::handle;
+    }
+
+    // ---------------------------------------------------------------- Link
+
+    @Override
+    public void send(Path file, SpoolFileName name) throws IOException {
+        held.put(file, name);
+        Session session = sessions.get(name.recipient());
+        if (session != null) {
+            long size = held.size(name).orElse(-1L);
+            if (size >= 0) {
+                session.send(ControlMessage.available(name, size));
+            }
+        }
+    }
+
+    @Override
+    public void retract(SpoolFileName name) throws IOException {
+        held.remove(name);
+    }
+
+    @Override
+    public synchronized void start(NodeId self, IncomingSink sink) {
+        if (this.sink != null) {
+            throw new IllegalStateException("already started");
+        }
+        this.sink = sink;
+        long periodMs = Math.max(50, Math.min(1000, heartbeat.toMillis() / 4));
+        timer.scheduleWithFixedDelay(this::checkSessions, periodMs, periodMs, TimeUnit.MILLISECONDS);
+        rescan();
+    }
+
+    @Override
+    public void rescan() {
+        IncomingSink current = sink;
+        if (current == null) {
+            return;
+        }
+        for (SpoolFileName name : inbox.list()) {
+            if (name.recipient().equals(self)) {
+                current.offer(new Incoming(name, inbox.path(name)));
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        timer.shutdownNow();
+        for (Session session : sessions.values()) {
+            IoUtils.safeClose(session.channel);
+        }
+        sessions.clear();
+    }
+
+    // ---------------------------------------------------------------- state, for health
+
+    /** One dialing peer as the front sees it. */
+    public record Connection(NodeId peer, boolean connected, long sinceMs, String remote, long lastHeardMs, long connections,
+            int heldFiles) {}
+
+    /** Every allowed peer's connection state. */
+    public List<Connection> connections() {
+        Map<NodeId, Integer> heldByPeer = new TreeMap<>((a, b) -> a.value().compareTo(b.value()));
+        for (SpoolFileName name : held.list()) {
+            heldByPeer.merge(name.recipient(), 1, Integer::sum);
+        }
+        List<Connection> result = new ArrayList<>();
+        for (NodeId peer : allowed) {
+            Session session = sessions.get(peer);
+            PeerStats s = stats.get(peer);
+            result.add(new Connection(peer, session != null, s.sinceMs, session == null ? null : session.remote,
+                    session == null ? s.lastHeardMs : session.lastHeardMs, s.connections, heldByPeer.getOrDefault(peer, 0)));
+        }
+        result.sort((a, b) -> a.peer().value().compareTo(b.peer().value()));
+        return result;
+    }
+
+    /** How many requests were refused for their credentials or names. */
+    public long refused() {
+        return refused.get();
+    }
+
+    /** Drops the control connection of {@code peer} at once, as a network fault would (tests, operations). */
+    public void disconnect(NodeId peer) {
+        Session session = sessions.get(peer);
+        if (session != null) {
+            IoUtils.safeClose(session.channel);
+        }
+    }
+
+    // ---------------------------------------------------------------- HTTP
+
+    private void handle(HttpServerExchange exchange) throws Exception {
+        if (closed) {
+            refuse(exchange, 503, "the link is closing");
+            return;
+        }
+        NodeId peer;
+        try {
+            peer = LinkToken.verify(bearer(exchange), keyring, self, allowed, clock.instant());
+        } catch (LinkAuthException e) {
+            refused.incrementAndGet();
+            log.warn("refused a dial-out request from {} to {}: {}", exchange.getSourceAddress(), exchange.getRequestURI(),
+                    e.getMessage());
+            exchange.getResponseHeaders().put(Headers.WWW_AUTHENTICATE, "Bearer realm=\"hoft-link\", error=\"invalid_token\"");
+            refuse(exchange, 401, e.reason());
+            return;
+        }
+        String uri = exchange.getRequestURI();
+        if (uri.equals(PATH)) {
+            if (!Methods.GET.equals(exchange.getRequestMethod())) {
+                refuse(exchange, 405, "the control connection is a WebSocket upgrade (GET)");
+                return;
+            }
+            exchange.putAttachment(PEER, peer);
+            websocket.handleRequest(exchange);
+            return;
+        }
+        Optional<SpoolFileName> name = SpoolFileName.parse(uri.substring(FILES.length()));
+        if (name.isEmpty()) {
+            refuse(exchange, 404, "not a spool file name");
+            return;
+        }
+        if (Methods.GET.equals(exchange.getRequestMethod()) || Methods.HEAD.equals(exchange.getRequestMethod())) {
+            if (!name.get().recipient().equals(peer) || !name.get().sender().equals(self)) {
+                refuse(exchange, 403, "not a file from " + self + " to " + peer);
+                return;
+            }
+            exchange.dispatch(() -> download(exchange, name.get()));
+        } else if (Methods.PUT.equals(exchange.getRequestMethod()) || Methods.POST.equals(exchange.getRequestMethod())) {
+            if (!name.get().sender().equals(peer) || !name.get().recipient().equals(self)) {
+                refuse(exchange, 403, "not a file from " + peer + " to " + self);
+                return;
+            }
+            long declared = exchange.getRequestContentLength();
+            if (declared > maxUploadBytes) {
+                refuse(exchange, 413, "larger than " + maxUploadBytes + " bytes");
+                return;
+            }
+            exchange.dispatch(() -> upload(exchange, peer, name.get()));
+        } else {
+            exchange.getResponseHeaders().put(Headers.ALLOW, "GET, HEAD, PUT, POST");
+            refuse(exchange, 405, "method not allowed");
+        }
+    }
+
+    private static String bearer(HttpServerExchange exchange) {
+        String value = exchange.getRequestHeaders().getFirst(Headers.AUTHORIZATION);
+        if (value == null || !value.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            return null;
+        }
+        return value.substring(7).trim();
+    }
+
+    /** Answers without reading the request body, and closes the connection so the body is never read. */
+    private static void refuse(HttpServerExchange exchange, int status, String reason) {
+        exchange.setStatusCode(status);
+        exchange.setPersistent(false);
+        exchange.getResponseHeaders().put(Headers.CONNECTION, "close");
+        exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "text/plain; charset=utf-8");
+        exchange.getResponseSender().send(reason + "\n");
+    }
+
+    private void download(HttpServerExchange exchange, SpoolFileName name) {
+        Path path = held.path(name);
+        FileChannel channel;
+        long size;
+        try {
+            channel = FileChannel.open(path, StandardOpenOption.READ);
+            size = channel.size();
+        } catch (NoSuchFileException e) {
+            refuse(exchange, 404, "not held (acknowledged, or never sent)");
+            return;
+        } catch (IOException e) {
+            refuse(exchange, 500, "cannot read the file");
+            return;
+        }
+        exchange.setStatusCode(200);
+        exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "application/octet-stream");
+        exchange.getResponseHeaders().put(Headers.CONTENT_LENGTH, size);
+        if (Methods.HEAD.equals(exchange.getRequestMethod())) {
+            IoUtils.safeClose(channel);
+            exchange.endExchange();
+            return;
+        }
+        exchange.getResponseSender().transferFrom(channel, new IoCallback() {
+            @Override
+            public void onComplete(HttpServerExchange ex, Sender sender) {
+                IoUtils.safeClose(channel);
+                IoCallback.END_EXCHANGE.onComplete(ex, sender);
+            }
+
+            @Override
+            public void onException(HttpServerExchange ex, Sender sender, IOException exception) {
+                IoUtils.safeClose(channel);
+                log.debug("sending {} failed: {}", name, exception.toString());
+                IoCallback.END_EXCHANGE.onException(ex, sender, exception);
+            }
+        });
+    }
+
+    private void upload(HttpServerExchange exchange, NodeId peer, SpoolFileName name) {
+        exchange.setMaxEntitySize(maxUploadBytes);
+        exchange.startBlocking();
+        Path temp = inbox.newTemp(name);
+        try {
+            String type = exchange.getRequestHeaders().getFirst(Headers.CONTENT_TYPE);
+            String boundary = MultipartFileReader.boundary(type);
+            if (type != null && type.toLowerCase(java.util.Locale.ROOT).startsWith("multipart/") && boundary == null) {
+                refuse(exchange, 400, "a multipart upload needs multipart/form-data with a boundary");
+                return;
+            }
+            try (InputStream in = exchange.getInputStream();
+                    java.io.OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(temp,
+                            StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), 256 * 1024)) {
+                if (boundary != null) {
+                    MultipartFileReader.copyFile(in, boundary, out, maxUploadBytes);
+                } else {
+                    in.transferTo(out);
+                }
+            }
+            inbox.publish(temp, name);
+        } catch (IOException | RuntimeException e) {
+            inbox.deleteQuietly(temp);
+            log.info("upload of {} from {} failed: {}", name, peer, e.toString());
+            if (!exchange.isResponseStarted()) {
+                refuse(exchange, 400, "upload failed: " + e.getMessage());
+            }
+            return;
+        }
+        markHeard(peer);
+        exchange.setStatusCode(201);
+        exchange.endExchange();
+        IncomingSink current = sink;
+        if (current != null) {
+            current.offer(new Incoming(name, inbox.path(name)));
+        }
+    }
+
+    // ---------------------------------------------------------------- control connections
+
+    private void connected(NodeId peer, WebSocketChannel channel) {
+        Session session = new Session(peer, channel, clock.millis());
+        Session previous = sessions.put(peer, session);
+        if (previous != null) {
+            log.info("{} connected again; closing its previous control connection", peer);
+            IoUtils.safeClose(previous.channel);
+        }
+        PeerStats s = stats.get(peer);
+        s.sinceMs = session.lastHeardMs;
+        s.connections++;
+        log.info("{} dialed in from {}", peer, session.remote);
+        channel.getReceiveSetter().set(new AbstractReceiveListener() {
+            @Override
+            protected void onFullTextMessage(WebSocketChannel ch, BufferedTextMessage message) {
+                received(session, message.getData());
+            }
+
+            @Override
+            protected void onFullBinaryMessage(WebSocketChannel ch, io.undertow.websockets.core.BufferedBinaryMessage message) {
+                message.getData().close();
+                log.warn("closing {}'s control connection: a binary message", peer);
+                IoUtils.safeClose(ch);
+            }
+        });
+        channel.addCloseTask(ch -> {
+            if (sessions.remove(peer, session)) {
+                PeerStats st = stats.get(peer);
+                st.sinceMs = clock.millis();
+                st.lastHeardMs = session.lastHeardMs;
+                log.info("{}'s control connection closed", peer);
+            }
+        });
+        channel.resumeReceives();
+        session.send(ControlMessage.welcome(self.value(), heartbeat.toMillis()));
+        announceAll(session);
+    }
+
+    private void received(Session session, String text) {
+        session.lastHeardMs = clock.millis();
+        ControlMessage message;
+        try {
+            message = ControlMessage.decode(text);
+        } catch (IllegalArgumentException e) {
+            log.warn("closing {}'s control connection: {}", session.peer, e.getMessage());
+            IoUtils.safeClose(session.channel);
+            return;
+        }
+        switch (message.type()) {
+            case ControlMessage.HELLO -> {
+                if (!message.node().equals(session.peer.value()) || message.version() != ControlMessage.VERSION) {
+                    log.warn("closing {}'s control connection: hello names {} version {}", session.peer, message.node(),
+                            message.version());
+                    IoUtils.safeClose(session.channel);
+                }
+            }
+            case ControlMessage.FETCHED -> {
+                SpoolFileName name = message.spoolName().orElseThrow();
+                if (name.recipient().equals(session.peer) && name.sender().equals(self)) {
+                    try {
+                        held.remove(name);
+                    } catch (IOException e) {
+                        log.warn("cannot drop held {}: {}", name, e.toString());
+                    }
+                }
+            }
+            case ControlMessage.LIST -> announceAll(session);
+            case ControlMessage.PING -> session.send(ControlMessage.pong(message.at() == null ? 0 : message.at()));
+            default -> {
+                // pong: heard is enough; catalog and unknown types: nothing for the link to do
+            }
+        }
+    }
+
+    private void announceAll(Session session) {
+        for (SpoolFileName name : held.list()) {
+            if (name.recipient().equals(session.peer)) {
+                held.size(name).ifPresent(size -> session.send(ControlMessage.available(name, size)));
+            }
+        }
+    }
+
+    private void markHeard(NodeId peer) {
+        Session session = sessions.get(peer);
+        if (session != null) {
+            session.lastHeardMs = clock.millis();
+        }
+    }
+
+    private void checkSessions() {
+        long nowMs = clock.millis();
+        for (Session session : sessions.values()) {
+            if (nowMs - session.lastHeardMs > 3 * heartbeat.toMillis()) {
+                log.warn("{}'s control connection is silent for {} ms; closing it", session.peer, nowMs - session.lastHeardMs);
+                IoUtils.safeClose(session.channel);
+            } else if (nowMs - session.lastSentMs >= heartbeat.toMillis()) {
+                session.send(ControlMessage.ping(nowMs));
+            }
+        }
+    }
+
+    private static final class PeerStats {
+        volatile long sinceMs;
+        volatile long lastHeardMs;
+        volatile long connections;
+    }
+
+    private final class Session {
+        final NodeId peer;
+        final WebSocketChannel channel;
+        final String remote;
+        volatile long lastHeardMs;
+        volatile long lastSentMs;
+
+        Session(NodeId peer, WebSocketChannel channel, long nowMs) {
+            this.peer = peer;
+            this.channel = channel;
+            SocketAddress address = channel.getSourceAddress();
+            this.remote = address == null ? null : address.toString();
+            this.lastHeardMs = nowMs;
+            this.lastSentMs = nowMs;
+        }
+
+        void send(ControlMessage message) {
+            lastSentMs = clock.millis();
+            WebSockets.sendText(message.encode(), channel, null);
+        }
+    }
+
+    private final class Incoming implements IncomingFile {
+        private final SpoolFileName name;
+        private final Path path;
+
+        Incoming(SpoolFileName name, Path path) {
+            this.name = name;
+            this.path = path;
+        }
+
+        @Override
+        public SpoolFileName name() {
+            return name;
+        }
+
+        @Override
+        public Path path() {
+            return path;
+        }
+
+        @Override
+        public void consume() throws IOException {
+            Files.deleteIfExists(path);
+        }
+
+        @Override
+        public String toString() {
+            return name.toString();
+        }
+    }
+}

@@ -1,0 +1,123 @@
+package io.hoft.transport.link.dialout;
+
+import io.hoft.transport.fs.Disk;
+import io.hoft.transport.spool.SpoolFileName;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+
+/**
+ * A folder of whole spool files under their canonical names, with a temporary folder beside it
+ * on the same filesystem: a file appears under its name only by one atomic rename after it was
+ * forced (temp, force, rename, force the folder). Used by both ends of the dial-out link for
+ * files waiting to go (held or queued for upload) and files that arrived (the inbox).
+ */
+final class SpoolFolder {
+    private static final AtomicLong COUNTER = new AtomicLong();
+
+    private final Path dir;
+    private final Path tmp;
+    private final Disk disk;
+
+    SpoolFolder(Path dir, Path tmp, Disk disk) throws IOException {
+        this.dir = Files.createDirectories(dir);
+        this.tmp = Files.createDirectories(tmp);
+        this.disk = disk;
+        try (Stream<Path> leftovers = Files.list(tmp)) {
+            for (Path leftover : (Iterable<Path>) leftovers::iterator) {
+                if (leftover.getFileName().toString().startsWith("." + dir.getFileName() + "-")) {
+                    disk.deleteIfExists(leftover); // an interrupted write or transfer
+                }
+            }
+        }
+    }
+
+    Path dir() {
+        return dir;
+    }
+
+    /** A fresh temporary path for a file that will become {@code name}; not a spool name. */
+    Path newTemp(SpoolFileName name) {
+        return tmp.resolve("." + dir.getFileName() + "-" + COUNTER.incrementAndGet() + "-" + name + ".tmp");
+    }
+
+    Path path(SpoolFileName name) {
+        return dir.resolve(name.toString());
+    }
+
+    /** Puts a copy of {@code source} under {@code name} (a hard link when the filesystem allows). */
+    void put(Path source, SpoolFileName name) throws IOException {
+        Path temp = newTemp(name);
+        try {
+            try {
+                Files.createLink(temp, source);
+            } catch (UnsupportedOperationException | FileSystemException e) {
+                try (InputStream in = Files.newInputStream(source); FileChannel out = disk.create(temp)) {
+                    byte[] buffer = new byte[256 * 1024];
+                    int n;
+                    while ((n = in.read(buffer)) != -1) {
+                        ByteBuffer slice = ByteBuffer.wrap(buffer, 0, n);
+                        while (slice.hasRemaining()) {
+                            out.write(slice);
+                        }
+                    }
+                    out.force(true);
+                }
+            }
+            disk.publish(temp, path(name));
+        } catch (IOException | RuntimeException e) {
+            disk.deleteIfExists(temp);
+            throw e;
+        }
+    }
+
+    /** Forces a complete temporary file and renames it to {@code name}: the commit point. */
+    void publish(Path temp, SpoolFileName name) throws IOException {
+        try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
+            channel.force(true);
+        }
+        disk.publish(temp, path(name));
+    }
+
+    void remove(SpoolFileName name) throws IOException {
+        disk.deleteIfExists(path(name));
+    }
+
+    void deleteQuietly(Path temp) {
+        try {
+            disk.deleteIfExists(temp);
+        } catch (IOException e) {
+            // a leftover the next start removes
+        }
+    }
+
+    Optional<Long> size(SpoolFileName name) {
+        try {
+            return Optional.of(Files.size(path(name)));
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** The spool files in the folder, by name order (which is sequence order per channel). */
+    List<SpoolFileName> list() {
+        List<SpoolFileName> names = new ArrayList<>();
+        try (Stream<Path> entries = Files.list(dir)) {
+            entries.map(p -> SpoolFileName.parse(p.getFileName().toString())).flatMap(Optional::stream).forEach(names::add);
+        } catch (IOException e) {
+            return List.of();
+        }
+        names.sort((a, b) -> a.toString().compareTo(b.toString()));
+        return names;
+    }
+}
