@@ -152,7 +152,7 @@ public final class DialoutClientLink implements Link {
         }
         for (SpoolFileName name : inbox.list()) {
             if (name.recipient().equals(self)) {
-                current.offer(new Incoming(name, inbox.path(name)));
+                current.offer(inbox.incoming(name));
             }
         }
         for (SpoolFileName name : outbox.list()) {
@@ -534,7 +534,7 @@ public final class DialoutClientLink implements Link {
         }
         IncomingSink current2 = sink;
         if (current2 != null) {
-            current2.offer(new Incoming(name, inbox.path(name)));
+            current2.offer(inbox.incoming(name));
         }
         current = control;
         if (current != null) {
@@ -563,35 +563,5 @@ public final class DialoutClientLink implements Link {
         Thread thread = new Thread(runnable, name);
         thread.setDaemon(true);
         return thread;
-    }
-
-    private final class Incoming implements IncomingFile {
-        private final SpoolFileName name;
-        private final Path path;
-
-        Incoming(SpoolFileName name, Path path) {
-            this.name = name;
-            this.path = path;
-        }
-
-        @Override
-        public SpoolFileName name() {
-            return name;
-        }
-
-        @Override
-        public Path path() {
-            return path;
-        }
-
-        @Override
-        public void consume() throws IOException {
-            Files.deleteIfExists(path);
-        }
-
-        @Override
-        public String toString() {
-            return name.toString();
-        }
     }
 }

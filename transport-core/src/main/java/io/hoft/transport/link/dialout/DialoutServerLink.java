@@ -168,7 +168,7 @@ public final class DialoutServerLink implements Link {
         }
         for (SpoolFileName name : inbox.list()) {
             if (name.recipient().equals(self)) {
-                current.offer(new Incoming(name, inbox.path(name)));
+                current.offer(inbox.incoming(name));
             }
         }
     }
@@ -364,7 +364,7 @@ public final class DialoutServerLink implements Link {
         exchange.endExchange();
         IncomingSink current = sink;
         if (current != null) {
-            current.offer(new Incoming(name, inbox.path(name)));
+            current.offer(inbox.incoming(name));
         }
     }
 
@@ -495,36 +495,6 @@ public final class DialoutServerLink implements Link {
         void send(ControlMessage message) {
             lastSentMs = clock.millis();
             WebSockets.sendText(message.encode(), channel, null);
-        }
-    }
-
-    private final class Incoming implements IncomingFile {
-        private final SpoolFileName name;
-        private final Path path;
-
-        Incoming(SpoolFileName name, Path path) {
-            this.name = name;
-            this.path = path;
-        }
-
-        @Override
-        public SpoolFileName name() {
-            return name;
-        }
-
-        @Override
-        public Path path() {
-            return path;
-        }
-
-        @Override
-        public void consume() throws IOException {
-            Files.deleteIfExists(path);
-        }
-
-        @Override
-        public String toString() {
-            return name.toString();
         }
     }
 }

@@ -1,6 +1,7 @@
 package io.hoft.transport.link.dialout;
 
 import io.hoft.transport.fs.Disk;
+import io.hoft.transport.link.Link.IncomingFile;
 import io.hoft.transport.spool.SpoolFileName;
 import java.io.IOException;
 import java.io.InputStream;
@@ -53,6 +54,23 @@ final class SpoolFolder {
 
     Path path(SpoolFileName name) {
         return dir.resolve(name.toString());
+    }
+
+    /** The file under {@code name}, as the channel takes it: consuming it deletes it. */
+    IncomingFile incoming(SpoolFileName name) {
+        return new Arrived(name, path(name));
+    }
+
+    private record Arrived(SpoolFileName name, Path path) implements IncomingFile {
+        @Override
+        public void consume() throws IOException {
+            Files.deleteIfExists(path);
+        }
+
+        @Override
+        public String toString() {
+            return name.toString();
+        }
     }
 
     /** Puts a copy of {@code source} under {@code name} (a hard link when the filesystem allows). */
