@@ -13,7 +13,6 @@ import io.hoft.transport.share.ShareProtocol;
 import io.hoft.transport.store.NodeStore;
 import java.io.Closeable;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.ClosedWatchServiceException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
@@ -23,14 +22,11 @@ import java.nio.file.StandardWatchEventKinds;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -205,7 +201,7 @@ final class SharePublisher implements Closeable {
         }
         budget[0] -= scanned.size();
         try {
-            String sha = sha256(scanned.file());
+            String sha = CatalogEntry.sha256Of(scanned.file());
             BasicFileAttributes after = Files.readAttributes(scanned.file(), BasicFileAttributes.class);
             if (after.size() != scanned.size() || after.lastModifiedTime().toMillis() != scanned.modifiedMs()) {
                 changed(); // still being written: list it without a hash now, look again soon
@@ -217,22 +213,6 @@ final class SharePublisher implements Closeable {
         } catch (IOException e) {
             return new CatalogEntry(path, scanned.size(), scanned.modifiedMs(), null);
         }
-    }
-
-    static String sha256(Path file) throws IOException {
-        MessageDigest digest;
-        try {
-            digest = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-        byte[] buffer = new byte[64 * 1024];
-        try (InputStream in = Files.newInputStream(file)) {
-            for (int n; (n = in.read(buffer)) > 0;) {
-                digest.update(buffer, 0, n);
-            }
-        }
-        return HexFormat.of().formatHex(digest.digest());
     }
 
     // ---------------------------------------------------------------- watching

@@ -17,11 +17,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Instant;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -191,7 +188,7 @@ final class ShareClient {
         CatalogEntry entry = transfer.item.entry();
         try {
             if (entry.sha256() != null) {
-                String actual = sha256(transfer.path());
+                String actual = CatalogEntry.sha256Of(transfer.path());
                 if (!actual.equals(entry.sha256())) {
                     end(transfer, new Transfer.Failure(502, "share-failed", "the file's SHA-256 is not the catalog's"));
                     Files.deleteIfExists(transfer.path());
@@ -249,21 +246,5 @@ final class ShareClient {
         for (Transfer transfer : byKey.values()) {
             transfer.fail(new Transfer.Failure(503, "share-unavailable", "the front is stopping"));
         }
-    }
-
-    static String sha256(Path file) throws IOException {
-        MessageDigest digest;
-        try {
-            digest = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-        byte[] buffer = new byte[256 * 1024];
-        try (InputStream in = Files.newInputStream(file)) {
-            for (int n; (n = in.read(buffer)) > 0;) {
-                digest.update(buffer, 0, n);
-            }
-        }
-        return HexFormat.of().formatHex(digest.digest());
     }
 }
