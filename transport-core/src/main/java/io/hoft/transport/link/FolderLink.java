@@ -4,9 +4,6 @@ import io.hoft.transport.fs.Disk;
 import io.hoft.transport.keys.NodeId;
 import io.hoft.transport.spool.SpoolFileName;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -73,26 +70,12 @@ public final class FolderLink implements Link {
             try {
                 Files.createLink(temp, file);
             } catch (UnsupportedOperationException | FileSystemException e) {
-                copyAndForce(file, temp);
+                disk.copyAndForce(file, temp);
             }
             disk.publish(temp, outbox.resolve(name.toString()));
         } catch (IOException | RuntimeException e) {
             disk.deleteIfExists(temp);
             throw e;
-        }
-    }
-
-    private void copyAndForce(Path source, Path target) throws IOException {
-        try (InputStream in = Files.newInputStream(source); FileChannel out = disk.create(target)) {
-            byte[] buffer = new byte[256 * 1024];
-            int n;
-            while ((n = in.read(buffer)) != -1) {
-                ByteBuffer slice = ByteBuffer.wrap(buffer, 0, n);
-                while (slice.hasRemaining()) {
-                    out.write(slice);
-                }
-            }
-            out.force(true);
         }
     }
 

@@ -4,8 +4,6 @@ import io.hoft.transport.fs.Disk;
 import io.hoft.transport.link.Link.IncomingFile;
 import io.hoft.transport.spool.SpoolFileName;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
@@ -80,17 +78,7 @@ final class SpoolFolder {
             try {
                 Files.createLink(temp, source);
             } catch (UnsupportedOperationException | FileSystemException e) {
-                try (InputStream in = Files.newInputStream(source); FileChannel out = disk.create(temp)) {
-                    byte[] buffer = new byte[256 * 1024];
-                    int n;
-                    while ((n = in.read(buffer)) != -1) {
-                        ByteBuffer slice = ByteBuffer.wrap(buffer, 0, n);
-                        while (slice.hasRemaining()) {
-                            out.write(slice);
-                        }
-                    }
-                    out.force(true);
-                }
+                disk.copyAndForce(source, temp);
             }
             disk.publish(temp, path(name));
         } catch (IOException | RuntimeException e) {
