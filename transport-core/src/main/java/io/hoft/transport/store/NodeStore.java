@@ -1,19 +1,22 @@
 package io.hoft.transport.store;
 
+import io.hoft.transport.fs.Disk;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.FileChannel;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import org.sqlite.SQLiteConfig;
 import org.slf4j.Logger;
@@ -21,8 +24,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A node's durable state: one SQLite database ({@code node.db}) in write-ahead-log mode, where
- * a committed transaction survives {@code kill -9} and power loss. The channel and the proxy above it keep their tables here, which is what lets "the
- * channel received file N" and "the proxy stored the request in it" commit as one.
+ * a committed transaction survives {@code kill -9} and power loss. The channel and the proxy
+ * above it keep their tables here, which is what lets "the channel received file N" and "the
+ * proxy stored the request in it" commit as one.
  *
  * <p>Writers are serialised through one connection (SQLite allows one writer at a time
  * anyway); a transaction should do only local work and never wait on the network. Each module
@@ -74,7 +78,7 @@ public final class NodeStore implements Closeable {
     private boolean syncing;
     private Object walFileKey;
     private IOException syncFailure;
-    private final java.util.concurrent.atomic.AtomicLong syncs = new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicLong syncs = new AtomicLong();
     private volatile Runnable beforeSync = () -> { };
 
     private NodeStore(Path file, Connection connection) {
@@ -284,11 +288,9 @@ public final class NodeStore implements Closeable {
     private void forceLog() throws IOException {
         try (FileChannel channel = FileChannel.open(wal, StandardOpenOption.READ)) {
             channel.force(false);
-            Object key = Files.readAttributes(wal, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+            Object key = Files.readAttributes(wal, BasicFileAttributes.class).fileKey();
             if (key == null || !key.equals(walFileKey)) {
-                try (FileChannel folder = FileChannel.open(wal.getParent(), StandardOpenOption.READ)) {
-                    folder.force(true);
-                }
+                Disk.REAL.forceDirectory(wal.getParent());
                 walFileKey = key;
             }
             syncs.incrementAndGet();
