@@ -37,15 +37,6 @@ final class RequestStore {
     }
 
     /**
-     * Errors of the back's own answers that it records only when it never sent a byte to the
-     * callee: a later attempt of such a request may call the callee. Every other answer (the
-     * callee's own, a timeout, a broken or interrupted call, a response too large) may have
-     * been acted on by the callee, and a later attempt gets it again without a call.
-     */
-    static final java.util.Set<String> NOT_CALLED = java.util.Set.of(BackError.UPSTREAM_UNREACHABLE.code(),
-            BackError.EXPIRED.code(), BackError.UPSTREAM_FORBIDDEN.code());
-
-    /**
      * Records a delivered request, or, if its request id is known, counts the duplicate and owes
      * {@code peer} the recorded answer (at once if there is one, else when it comes; nothing
      * more when the same peer asks again before the answer exists, since the answer goes to it).
@@ -53,9 +44,9 @@ final class RequestStore {
      * <p>A later attempt ({@link Envelope.Request#attempt()} above the recorded one) of a known
      * request becomes the message the answer is addressed to. It is called only if the record
      * proves the callee was never reached: answered, never marked {@code calling}, with an error
-     * of {@link #NOT_CALLED}; then, in this transaction, the record is replaced by the new
-     * attempt (request, expiry, queued, no answer) and the old answer is dropped. Otherwise it
-     * gets the recorded answer, now or when it exists, and no call.
+     * of {@link Envelope.Request#NOT_CALLED_ERRORS}; then, in this transaction, the record is
+     * replaced by the new attempt (request, expiry, queued, no answer) and the old answer is
+     * dropped. Otherwise it gets the recorded answer, now or when it exists, and no call.
      */
     Recorded record(StoreTx tx, NodeId peer, Message message, Supplier<Optional<String>> claimBody, TransportMetrics metrics,
             long nowMs) throws IOException {
@@ -70,7 +61,7 @@ final class RequestStore {
             Known known = existing.get();
             boolean later = request.attempt() > known.attempt();
             if (later && known.state().equals("responded") && !known.called() && known.error() != null
-                    && NOT_CALLED.contains(known.error())) {
+                    && Envelope.Request.NOT_CALLED_ERRORS.contains(known.error())) {
                 KeptBody body = keepBody(message, claimBody);
                 if (known.responseName() != null) {
                     bodies.release(tx, known.responseName());

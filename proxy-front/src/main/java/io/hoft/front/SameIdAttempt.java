@@ -1,6 +1,6 @@
 package io.hoft.front;
 
-import java.util.Set;
+import io.hoft.transport.message.Envelope;
 
 /**
  * Whether a finished call may be sent again under the same id, as the front sees it. The front
@@ -9,12 +9,6 @@ import java.util.Set;
  * attempts"); for any other record it answers the new attempt with the recorded answer.
  */
 public final class SameIdAttempt {
-    /**
-     * Errors the back records only when it sent no byte to the callee: the connection could not
-     * be made, the request expired in its queue, or its allowlist refused the target.
-     */
-    public static final Set<String> NOT_CALLED = Set.of("upstream-unreachable", "expired", "upstream-forbidden");
-
     private SameIdAttempt() {}
 
     /**
@@ -30,7 +24,7 @@ public final class SameIdAttempt {
         if (!state.equals("failed")) {
             return "only a failed or expired call is sent again (this one is " + state + ")";
         }
-        if (error == null || !NOT_CALLED.contains(error)) {
+        if (error == null || !Envelope.Request.NOT_CALLED_ERRORS.contains(error)) {
             return "it failed with " + (error == null ? "an error" : error) + " after the request may have reached the callee,"
                     + " which may have acted on it";
         }
