@@ -360,12 +360,13 @@ public final class DialoutServerLink implements Link {
             return;
         }
         markHeard(peer);
-        exchange.setStatusCode(201);
-        exchange.endExchange();
+        // Handed over before the 201, so whoever sees the 201 can count on the channel having it.
         IncomingSink current = sink;
         if (current != null) {
             current.offer(inbox.incoming(name));
         }
+        exchange.setStatusCode(201);
+        exchange.endExchange();
     }
 
     // ---------------------------------------------------------------- control connections
