@@ -248,7 +248,11 @@ final class Lifecycle {
         }
         Row row = found.get();
         long nowMs = clock.millis();
-        if (row.state() == State.QUEUED) {
+        if (envelope.error() == null) {
+            // The callee answered, so it was called: over a link that reorders files (the dial-out
+            // link moves several at once) the back's "delivered" status may come after this.
+            step(tx, row, State.DELIVERED, nowMs);
+        } else if (row.state() == State.QUEUED) {
             step(tx, row, State.TRANSFERRED, nowMs);
         }
         byte[] inline = null;
