@@ -3,7 +3,9 @@
 # against the same calls sent directly to a fast callee (nginx returning a small JSON) and
 # through a one-hop nginx reverse proxy with upstream keepalive, at several concurrencies; then
 # a large body up and down through the whole chain with time, MB/s and each proxy's peak RSS and
-# heap. Not part of ./mvnw verify.
+# heap. Per concurrency it also prints what noise cannot move: CPU per call (front + back),
+# fsyncs per call (every FileChannel.force, counted by a JFR recording in each node), spool
+# files per call and calls per data file. Not part of ./mvnw verify.
 #
 #   benchmarks/load.sh              # 30 s JVM warm-up, 5 rounds of 5 s per target and concurrency, 1 GiB bodies (~12 min)
 #   benchmarks/load.sh --quick      # 10 s warm-up, 3 rounds of 2 s, 1 GiB bodies (~4 min)
@@ -15,7 +17,7 @@
 #                           of spool-tools/target) as target "hoft-base", side by side in the same
 #                           rounds: before/after numbers on a machine whose load varies
 #
-# Needs: a JDK 17+ (java on PATH or JAVA_HOME), curl, nginx (installs nginx-light with apt-get
+# Needs: a JDK 17+ (java, jcmd and jfr on PATH or in JAVA_HOME), curl, nginx (installs nginx-light with apt-get
 # when it is missing and we are root). Everything it starts it stops on exit, by process id.
 # The hoft state and link folders live under ${LOAD_TMP:-/var/tmp}, on disk, so fsyncs cost
 # what they cost on this machine (a tmpfs would make them free).
@@ -236,25 +238,78 @@ if [ "$jvm_warmup" != 0 ]; then
     driver load "${warm[@]}" --header "Prefer: wait=30" --concurrency 8 --rounds 1 --duration "$jvm_warmup" \
         --warmup 1 >"$out/jvm-warmup.txt" 2>&1
 fi
-{
-    cpu0=$(( $(cpu_ticks "${node_pid[front-load]}") + $(cpu_ticks "${node_pid[back-load]}") ))
-    [ -n "$compare" ] && base0=$(( $(cpu_ticks "${node_pid[front-base]}") + $(cpu_ticks "${node_pid[back-base]}") ))
-    driver load "${targets[@]}" --header "Prefer: wait=30" --baseline nginx \
-        --concurrency "$concurrency" --rounds "$rounds" --duration "$duration" --warmup "$warmup" | tee "$out/driver.txt"
-    echo "# load average after the load phase: $(cut -d' ' -f1-3 /proc/loadavg)"
-    # CPU per call: what front and back used over the whole load phase over the calls they answered
-    hz=$(getconf CLK_TCK)
-    cpu1=$(( $(cpu_ticks "${node_pid[front-load]}") + $(cpu_ticks "${node_pid[back-load]}") ))
-    awk -v t=$((cpu1 - cpu0)) -v hz="$hz" '$1 == "CALLS" && $2 == "hoft" && $3 > 0 {
-        printf "CPU\thoft\t%.2f ms of CPU per call (front + back)\n", t / hz * 1000 / $3 }' "$out/driver.txt"
-    if [ -n "$compare" ]; then
-        base1=$(( $(cpu_ticks "${node_pid[front-base]}") + $(cpu_ticks "${node_pid[back-base]}") ))
-        awk -v t=$((base1 - base0)) -v hz="$hz" '$1 == "CALLS" && $2 == "hoft-base" && $3 > 0 {
-            printf "CPU\thoft-base\t%.2f ms of CPU per call (front + back)\n", t / hz * 1000 / $3 }' "$out/driver.txt"
+# Per concurrency, besides rps and latency, what noise cannot move: CPU per call of front and
+# back together, fsyncs per call (every FileChannel.force, counted by JFR in each node), spool
+# files per call (both directions, data and control) and calls per data file the front wrote.
+labels=(load)
+[ -n "$compare" ] && labels+=(base)
+declare -A label_target=([load]=hoft [base]=hoft-base)
+declare -A label_port=([load]=$front_port [base]=$base_port)
+metric() { # port, metric name: the sum over its label sets in the front's /_hoft/metrics
+    curl -s "http://127.0.0.1:$1/_hoft/metrics" | awk -v m="$2" '$1 == m || index($1, m "{") == 1 {s += $2} END {printf "%d", s}'
+}
+data_files() { # port: data files the front sent
+    curl -s "http://127.0.0.1:$1/_hoft/metrics" | awk '/^hoft_files_sent_total\{/ && /kind="data"/ {s += $2} END {printf "%d", s}'
+}
+forces() { # pid, name: starts (start) or stops and counts (stop) a JFR recording of FileChannel.force
+    if [ "$2" = start ]; then
+        jcmd "$1" JFR.start name=hoftforces settings="$here/forces.jfc" >/dev/null
+    else
+        jcmd "$1" JFR.stop name=hoftforces filename="$out/forces-$1.jfr" >/dev/null
+        jfr summary "$out/forces-$1.jfr" | awk '$1 == "jdk.FileForce" {print $2; found = 1} END {if (!found) print 0}'
+        rm -f "$out/forces-$1.jfr"
     fi
-    stop_pair load
-    [ -n "$compare" ] && stop_pair base
+}
+{
+    IFS=, read -r -a levels <<<"$concurrency"
+    for c in "${levels[@]}"; do
+        declare -A before=()
+        for label in "${labels[@]}"; do
+            fp=${node_pid[front-$label]}; bp=${node_pid[back-$label]}
+            before[$label-cpu]=$(( $(cpu_ticks "$fp") + $(cpu_ticks "$bp") ))
+            before[$label-sent]=$(metric "${label_port[$label]}" hoft_files_sent_total)
+            before[$label-received]=$(metric "${label_port[$label]}" hoft_files_received_total)
+            before[$label-data]=$(data_files "${label_port[$label]}")
+            forces "$fp" start; forces "$bp" start
+        done
+        driver load "${targets[@]}" --header "Prefer: wait=30" --baseline nginx \
+            --concurrency "$c" --rounds "$rounds" --duration "$duration" --warmup "$warmup" | tee "$out/driver-c$c.txt"
+        hz=$(getconf CLK_TCK)
+        for label in "${labels[@]}"; do
+            fp=${node_pid[front-$label]}; bp=${node_pid[back-$label]}
+            f_forces=$(forces "$fp" stop); b_forces=$(forces "$bp" stop)
+            cpu=$(( $(cpu_ticks "$fp") + $(cpu_ticks "$bp") - before[$label-cpu] ))
+            sent=$(( $(metric "${label_port[$label]}" hoft_files_sent_total) - before[$label-sent] ))
+            received=$(( $(metric "${label_port[$label]}" hoft_files_received_total) - before[$label-received] ))
+            data=$(( $(data_files "${label_port[$label]}") - before[$label-data] ))
+            calls=$(awk -v t="${label_target[$label]}" '$1 == "CALLS" && $2 == t {print $3}' "$out/driver-c$c.txt")
+            awk -v t="${label_target[$label]}" -v c="$c" -v n="$calls" -v cpu="$cpu" -v hz="$hz" -v ff="$f_forces" \
+                -v bf="$b_forces" -v sent="$sent" -v rec="$received" -v data="$data" 'BEGIN {
+                if (n == 0) exit
+                printf "PERCALL\t%s\t%d\tcpu_ms=%.3f\tfsyncs=%.2f\tfront_fsyncs=%.2f\tback_fsyncs=%.2f\tfiles=%.2f\tcalls_per_data_file=%.1f\tcalls=%d\n",
+                    t, c, cpu / hz * 1000 / n, (ff + bf) / n, ff / n, bf / n, (sent + rec) / n, (data > 0 ? n / data : 0), n }'
+        done
+    done
+    echo "# load average after the load phase: $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo
+    echo "| target | c | rps | p50 ms | p99 ms | errors | rps vs nginx | added p50 ms vs nginx |"
+    echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    cat "$out"/driver-c*.txt | awk -F'\t' '$1 == "RESULT" {
+        key = $2 SUBSEP $3; rps[key] = $4; p50[key] = $5; p99[key] = $6; err[key] = $7
+        if (!($3 in seen)) { seen[$3] = 1; cs[++nc] = $3 }
+        if (!($2 in tseen)) { tseen[$2] = 1; ts[++nt] = $2 } }
+        END { for (i = 1; i <= nc; i++) for (j = 1; j <= nt; j++) { k = ts[j] SUBSEP cs[i]; b = "nginx" SUBSEP cs[i]
+            printf "| %s | %s | %.1f | %.2f | %.2f | %d | %.3f | %+.2f |\n", ts[j], cs[i], rps[k], p50[k], p99[k], err[k],
+                rps[k] / rps[b], p50[k] - p50[b] } }'
+    echo
+    echo "| target | c | CPU ms per call (front + back) | fsyncs per call (front + back) | spool files per call | calls per data file |"
+    echo "| --- | ---: | ---: | ---: | ---: | ---: |"
 } 2>&1 | tee "$out/load.txt"
+awk -F'\t' '$1 == "PERCALL" { split($4, a, "="); split($5, b, "="); split($8, f, "="); split($9, d, "=")
+    printf "| %s | %s | %s | %s | %s | %s |\n", $2, $3, a[2], b[2], f[2], d[2] }' "$out/load.txt" | tee -a "$out/load.txt"
+for label in "${labels[@]}"; do
+    stop_pair "$label"
+done 2>&1 | tee -a "$out/load.txt"
 fi
 
 if [ "$big" != 0 ]; then

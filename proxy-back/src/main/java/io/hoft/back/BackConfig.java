@@ -47,6 +47,8 @@ import java.util.regex.Pattern;
  *   via: hoft                        # the pseudonym in "Via: 1.1 hoft"
  *   retention: 1h                    # how long a request and its response are kept after the request expired
  *   drainTimeout: 30s                # how long shutting down waits for calls in flight
+ *   deliveredStatusDelay: 100ms      # a call still running this long after it started gets a "delivered"
+ *                                    # status event; a faster one's response says it (one file fewer); 0s: always
  *   share:                           # optional: publish local folders through the file share (see ShareConfig)
  *     folders: {docs: /srv/docs}
  * </pre>
@@ -72,7 +74,7 @@ public record BackConfig(NodeConfig node, Back back) {
 
     /** The {@code back:} section. */
     public record Back(Map<String, Upstream> upstreams, Retry retry, String via, Duration retention, Duration drainTimeout,
-            ShareConfig share) {
+            Duration deliveredStatusDelay, ShareConfig share) {
         private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,64}");
         private static final Pattern TOKEN = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
 
@@ -96,6 +98,7 @@ public record BackConfig(NodeConfig node, Back back) {
             }
             retention = positiveOrDefault(retention, Duration.ofHours(1), "retention", true);
             drainTimeout = positiveOrDefault(drainTimeout, Duration.ofSeconds(30), "drainTimeout", true);
+            deliveredStatusDelay = positiveOrDefault(deliveredStatusDelay, Duration.ofMillis(100), "deliveredStatusDelay", true);
         }
     }
 

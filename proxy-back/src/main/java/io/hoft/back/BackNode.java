@@ -25,7 +25,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The back proxy: receives REQUEST messages over the channel and replays each one to its
  * callee, answering every request id with exactly one RESPONSE message (a callee's response or
- * a {@link BackError}), plus a {@code delivered} STATUS when the call starts.
+ * a {@link BackError}), plus a {@code delivered} STATUS when a call is still running
+ * {@code deliveredStatusDelay} after it started (a faster call's response says it).
  *
  * <p>Guarantees:
  * <ul>
@@ -135,7 +136,7 @@ public final class BackNode implements ChannelListener, Closeable {
                     requestId, request.attempt(), message.id(), peer);
         }
         Dispatcher current = dispatcher;
-        tx.afterCommit(current::wake);
+        tx.onCommit(current::wake); // not durable yet: a call's forced calling mark makes it so first
     }
 
     @Override

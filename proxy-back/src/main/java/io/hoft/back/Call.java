@@ -1,6 +1,5 @@
 package io.hoft.back;
 
-import io.hoft.transport.channel.ChannelFullException;
 import io.hoft.transport.message.HeaderField;
 import io.hoft.transport.message.MessageId;
 import java.util.List;
@@ -13,8 +12,8 @@ import org.slf4j.LoggerFactory;
  * One request's call, on a worker thread, holding one permit of its callee. In order:
  * connect (retrying, per the retry policy, only while the connection cannot be established:
  * nothing has been sent, so the callee cannot have seen the request); commit the
- * {@code calling} mark together with the {@code delivered} status message; only then send the
- * first byte; stream the response into the store; commit the answer together with the RESPONSE
+ * {@code calling} mark (the {@code delivered} status follows if the call is still running
+ * after {@code deliveredStatusDelay}); only then send the first byte; stream the response into the store; commit the answer together with the RESPONSE
  * message. A request found expired, or answered meanwhile, when the mark is due is not called.
  */
 final class Call implements Runnable {
@@ -61,7 +60,7 @@ final class Call implements Runnable {
     @Override
     public void run() {
         try {
-            StoredRequest request = dispatcher.store.inTransaction(tx -> dispatcher.requests.load(tx, id)).orElse(null);
+            StoredRequest request = dispatcher.store.inTransactionDurableLater(tx -> dispatcher.requests.load(tx, id)).orElse(null);
             if (request == null || !request.state().equals("queued")) {
                 return;
             }
@@ -170,23 +169,25 @@ final class Call implements Runnable {
     }
 
     /**
-     * Commits the calling mark and the {@code delivered} status. If the request expired or was
-     * answered meanwhile, it is not called (an expired one is answered now).
+     * Commits the calling mark (forced: it also makes the request's receipt durable, which the
+     * channel committed without a force) and arranges the {@code delivered} status. If the
+     * request expired or was answered meanwhile, it is not called (an expired one is answered now).
      */
     private boolean markCalling(StoredRequest request, int connectAttempts) {
+        long nowMs = dispatcher.clock.millis();
+        boolean now = dispatcher.config.deliveredStatusDelay().isZero();
         boolean marked = dispatcher.store.inTransaction(tx -> {
-            long nowMs = dispatcher.clock.millis();
             if (!dispatcher.requests.markCalling(tx, id, connectAttempts, nowMs)) {
                 return false;
             }
-            try {
-                dispatcher.replies.status(tx, request.peer(), dispatcher.requests.replyTo(tx, id), request.expiresMs(), "delivered",
-                        "calling upstream " + route.callee().name());
-            } catch (ChannelFullException e) {
-                log.warn("no room for the delivered status of {}: {}", id, e.getMessage());
+            if (now) {
+                dispatcher.delivered(tx, request, route.callee().name(), nowMs);
             }
             return true;
         });
+        if (marked && !now) {
+            dispatcher.deliveredLater(request, route.callee().name(), nowMs);
+        }
         if (!marked && dispatcher.clock.millis() >= request.expiresMs()) {
             dispatcher.answer(id, Synthetic.of(BackError.EXPIRED, "the request expired before the back could call the callee;"
                     + " it was not called", id, route.callee().name()));

@@ -145,7 +145,7 @@ final class Dispatcher implements AutoCloseable {
 
     /** Sends owed answers that are due; returns when the next one is due, or -1. */
     private long sendDueReplies(long nowMs) {
-        for (RequestStore.PendingReply reply : store.inTransaction(tx -> requests.dueReplies(tx, nowMs, BATCH))) {
+        for (RequestStore.PendingReply reply : store.inTransactionDurableLater(tx -> requests.dueReplies(tx, nowMs, BATCH))) {
             store.inTransaction(tx -> {
                 Optional<RecordedResponse> response = requests.response(tx, reply.requestId());
                 if (response.isEmpty()) {
@@ -163,14 +163,15 @@ final class Dispatcher implements AutoCloseable {
                 return null;
             });
         }
-        return store.inTransaction(requests::nextReplyDueMs);
+        return store.inTransactionDurableLater(requests::nextReplyDueMs);
     }
 
     /** Answers queued requests that are expired or name no configured upstream. */
     private void answerUncallable(long nowMs) {
         List<String> known = new ArrayList<>();
         targets.callees().forEach(c -> known.add(c.name()));
-        for (RequestStore.Queued queued : store.inTransaction(tx -> requests.queuedUnknownOrExpired(tx, known, nowMs, BATCH))) {
+        for (RequestStore.Queued queued : store.inTransactionDurableLater(
+                tx -> requests.queuedUnknownOrExpired(tx, known, nowMs, BATCH))) {
             if (inFlight.containsKey(queued.id())) {
                 continue;
             }
@@ -194,7 +195,7 @@ final class Dispatcher implements AutoCloseable {
             return;
         }
         int limit = callee.config().maxConcurrent() + inFlight.size() + 16;
-        for (RequestStore.Queued queued : store.inTransaction(tx -> requests.queued(tx, callee.name(), limit))) {
+        for (RequestStore.Queued queued : store.inTransactionDurableLater(tx -> requests.queued(tx, callee.name(), limit))) {
             if (inFlight.containsKey(queued.id()) || queued.expiresMs() <= nowMs) {
                 continue;
             }
@@ -216,6 +217,41 @@ final class Dispatcher implements AutoCloseable {
                 finished(call);
                 throw e;
             }
+        }
+    }
+
+    /**
+     * Sends the {@code delivered} status of a call that started at {@code callingMs} after
+     * {@code deliveredStatusDelay}, unless its answer was recorded first: the response itself
+     * tells the front the callee was reached, so a fast call costs no status file.
+     */
+    void deliveredLater(StoredRequest request, String callee, long callingMs) {
+        Runnable send = () -> {
+            try {
+                store.inTransaction(tx -> {
+                    if (requests.isCalling(tx, request.id())) {
+                        delivered(tx, request, callee, callingMs);
+                    }
+                    return null;
+                });
+            } catch (RuntimeException e) {
+                log.warn("cannot send the delivered status of {}: {}", request.id(), e.toString());
+            }
+        };
+        try {
+            watchdog.schedule(send, config.deliveredStatusDelay().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            log.debug("shutting down: no delivered status for {}", request.id()); // its response says it
+        }
+    }
+
+    /** Hands the {@code delivered} status of a call to the channel inside {@code tx}. */
+    void delivered(io.hoft.transport.store.StoreTx tx, StoredRequest request, String callee, long callingMs) throws IOException {
+        try {
+            replies.status(tx, request.peer(), requests.replyTo(tx, request.id()), request.expiresMs(), "delivered", callingMs,
+                    "calling upstream " + callee);
+        } catch (ChannelFullException e) {
+            log.warn("no room for the delivered status of {}: {}", request.id(), e.getMessage());
         }
     }
 

@@ -60,12 +60,12 @@ final class Replies {
         }
     }
 
-    /** A status event ({@code delivered}, ...) for the request. */
-    void status(StoreTx tx, NodeId peer, MessageId requestId, long requestExpiresMs, String status, String detail)
+    /** A status event ({@code delivered}, ...) for the request, that happened at {@code atMs}. */
+    void status(StoreTx tx, NodeId peer, MessageId requestId, long requestExpiresMs, String status, long atMs, String detail)
             throws ChannelFullException, IOException {
         Instant now = clock.instant();
         transport.send(tx, peer, Message.of(MessageId.generate(clock), now, expires(now, requestExpiresMs),
-                new Envelope.Status(requestId, status, now.toEpochMilli(), detail)));
+                new Envelope.Status(requestId, status, atMs, detail)));
     }
 
     private static Instant expires(Instant now, long requestExpiresMs) {

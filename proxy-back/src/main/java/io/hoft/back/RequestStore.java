@@ -178,6 +178,11 @@ final class RequestStore {
                 + " WHERE id = ? AND state = 'queued' AND expires_ms > ?", nowMs, connectAttempts, id.value(), nowMs) == 1;
     }
 
+    /** True if the request's call has started and its answer is not recorded yet. */
+    boolean isCalling(StoreTx tx, MessageId id) {
+        return tx.queryLong("SELECT COUNT(*) FROM back_request WHERE id = ? AND state = 'calling'", id.value()) > 0;
+    }
+
     /** Counts connection attempts of a call that never reached {@code calling}. */
     void countAttempts(StoreTx tx, MessageId id, int connectAttempts) {
         tx.update("UPDATE back_request SET connect_attempts = ? WHERE id = ?", connectAttempts, id.value());

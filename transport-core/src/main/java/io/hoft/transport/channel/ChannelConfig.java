@@ -2,6 +2,7 @@ package io.hoft.transport.channel;
 
 import io.hoft.transport.spool.FileMode;
 import io.hoft.transport.spool.Fragmenter;
+import io.hoft.transport.spool.SessionPolicy;
 import io.hoft.transport.spool.SpoolFileWriter;
 import java.time.Duration;
 import java.util.Objects;
@@ -33,6 +34,8 @@ import java.util.Objects;
  * @param settle a file in the inbox that is short and was modified within this is still arriving
  * @param dedupeGrace received message ids are remembered this long past their expiry
  * @param controlFileTtl how long a heartbeat or ack file stays valid
+ * @param sessions whether signed files are keyed per session (the default) or signed each on its own, and how
+ *     long a session is used and accepted (SPEC.md section 10.8)
  */
 public record ChannelConfig(
         FileMode mode,
@@ -54,7 +57,8 @@ public record ChannelConfig(
         long maxQueuedBytes,
         Duration settle,
         Duration dedupeGrace,
-        Duration controlFileTtl) {
+        Duration controlFileTtl,
+        SessionPolicy sessions) {
 
     public static final ChannelConfig DEFAULT = new ChannelConfig(
             FileMode.SIGNED_ENCRYPTED,
@@ -76,12 +80,14 @@ public record ChannelConfig(
             16L * 1024 * 1024 * 1024,
             Duration.ofSeconds(5),
             Duration.ofHours(1),
-            Duration.ofHours(1));
+            Duration.ofHours(1),
+            SessionPolicy.DEFAULT);
 
     public ChannelConfig {
         Objects.requireNonNull(mode, "mode");
         Objects.requireNonNull(writer, "writer");
         Objects.requireNonNull(resend, "resend");
+        Objects.requireNonNull(sessions, "sessions");
         Fragmenter.bodyBytesPerFile(maxFileBytes); // validates the size
         if (collateTargetBytes < 1024 || collateTargetBytes > maxFileBytes / 2) {
             throw new IllegalArgumentException("collate target must be between 1 KiB and half the max file size");
@@ -133,6 +139,7 @@ public record ChannelConfig(
         private Duration settle;
         private Duration dedupeGrace;
         private Duration controlFileTtl;
+        private SessionPolicy sessions;
 
         private Builder(ChannelConfig c) {
             this.mode = c.mode;
@@ -155,6 +162,7 @@ public record ChannelConfig(
             this.settle = c.settle;
             this.dedupeGrace = c.dedupeGrace;
             this.controlFileTtl = c.controlFileTtl;
+            this.sessions = c.sessions;
         }
 
         public Builder mode(FileMode value) {
@@ -257,6 +265,11 @@ public record ChannelConfig(
             return this;
         }
 
+        public Builder sessions(SessionPolicy value) {
+            this.sessions = value;
+            return this;
+        }
+
         /** Sets the maximum file size and keeps the collation target within half of it. */
         public Builder maxFileBytesAndCollation(long bytes) {
             this.maxFileBytes = bytes;
@@ -265,7 +278,7 @@ public record ChannelConfig(
         }
 
         public ChannelConfig build() {
-            return new ChannelConfig(mode, writer, maxFileBytes, collateTargetBytes, collateDelay, bulkThresholdBytes, resend, minNackResendInterval, heartbeatInterval, ackDelay, reorderWindow, lateAfter, downAfter, windowFiles, windowBytes, maxQueuedMessages, maxQueuedBytes, settle, dedupeGrace, controlFileTtl);
+            return new ChannelConfig(mode, writer, maxFileBytes, collateTargetBytes, collateDelay, bulkThresholdBytes, resend, minNackResendInterval, heartbeatInterval, ackDelay, reorderWindow, lateAfter, downAfter, windowFiles, windowBytes, maxQueuedMessages, maxQueuedBytes, settle, dedupeGrace, controlFileTtl, sessions);
         }
     }
 

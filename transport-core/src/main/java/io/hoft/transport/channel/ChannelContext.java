@@ -2,6 +2,7 @@ package io.hoft.transport.channel;
 
 import io.hoft.transport.fs.Disk;
 import io.hoft.transport.keys.Keyring;
+import io.hoft.transport.spool.SendingSessions;
 import io.hoft.transport.spool.SpoolFileReader;
 import io.hoft.transport.spool.SpoolFileWriter;
 import io.hoft.transport.store.BodyFiles;
@@ -20,6 +21,7 @@ record ChannelContext(
         Disk disk,
         TransportMetrics metrics,
         ChannelListener listener,
+        SendingSessions sessions,
         Path sentDir,
         Path tmpDir,
         Path quarantineDir) {
@@ -28,7 +30,7 @@ record ChannelContext(
     static final int INLINE_BODY_MAX = 64 * 1024;
 
     SpoolFileWriter newWriter() {
-        return new SpoolFileWriter(keyring, config.mode(), config.writer(), clock, disk);
+        return new SpoolFileWriter(keyring, config.mode(), config.writer(), clock, disk, sessions);
     }
 
     long now() {

@@ -13,12 +13,17 @@ import java.util.List;
  *   <li>{@code out_message}: messages accepted for sending, until acknowledged or expired.
  *       Bodies up to 64 KiB are inline, larger ones are body files.
  *   <li>{@code out_file}, {@code out_file_frame}: data files written for a peer and the
- *       messages (or fragments) in each; a {@code writing} row is rebuilt after a crash.
+ *       messages (or fragments) in each: {@code open} (small messages still join it),
+ *       {@code writing}, {@code sent}, then {@code acked} or {@code abandoned}; an {@code open}
+ *       or {@code writing} row is rebuilt after a crash, and a {@code sent} one before it is
+ *       sent again late in its session's life ({@code keys_expire_ms}).
  *   <li>{@code out_backlog}: per peer totals the send limits are checked against, kept in step
  *       by the same transactions that change them.
  *   <li>{@code in_message}: ids of messages received (delivered or expired), for dedupe until
  *       their expiry plus a grace period.
  *   <li>{@code in_reassembly}, {@code in_fragment}: fragmented messages being put together.
+ *   <li>{@code channel_meta}: named values of the node's channels, such as the boot id of the
+ *       machine when the node last started.
  * </ul>
  */
 final class ChannelSchema {
@@ -106,7 +111,11 @@ final class ChannelSchema {
                     + " peer TEXT NOT NULL,"
                     + " id TEXT NOT NULL,"
                     + " fragment_index INTEGER NOT NULL,"
-                    + " PRIMARY KEY (peer, id, fragment_index))");
+                    + " PRIMARY KEY (peer, id, fragment_index))",
+            // The machine's boot id at the node's last start (see Transport#start).
+            "CREATE TABLE channel_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+            // When the session a stored file is keyed by expires (null: keyed without a session).
+            "ALTER TABLE out_file ADD COLUMN keys_expire_ms INTEGER");
 
     private ChannelSchema() {}
 }

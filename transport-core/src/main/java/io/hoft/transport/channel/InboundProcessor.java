@@ -49,7 +49,9 @@ import org.slf4j.LoggerFactory;
  * record its sequence number, deliver each new message to the listener (skipping ids already
  * delivered), record fragments, and apply the acks, nacks and heartbeats it carries. The
  * inbox copy is removed after that commit, so a crash anywhere before it means the file is
- * processed again and deduped.
+ * processed again and deduped. The commit does not wait for the disk (see the comment in
+ * {@link #process}): if power loss takes it back after the inbox copy went, nothing had
+ * acknowledged the file, so the sender sends it again.
  */
 final class InboundProcessor {
     private static final Logger log = LoggerFactory.getLogger(InboundProcessor.class);
@@ -116,7 +118,7 @@ final class InboundProcessor {
             if (header.isControlOnly()) {
                 List<Envelope> controls = new ArrayList<>();
                 spoolFile.readFrames(frame -> controls.add(frame.envelope()));
-                ctx.store().inTransaction(tx -> {
+                ctx.store().inTransactionDurableLater(tx -> {
                     applyControls(tx, header, controls, nowMs);
                     return null;
                 });
@@ -142,7 +144,10 @@ final class InboundProcessor {
             for (Path fragmentBody : decoded.fragmentBodies) {
                 ctx.bodies().force(fragmentBody);
             }
-            boolean fresh = ctx.store().inTransaction(tx -> commit(tx, header, decoded, nowMs));
+            // Not forced here: the receipt is on disk before any ack of it leaves (acks sync the
+            // store first), and before the layer above acts on it outside this node (it forces
+            // its own next step, or registers after-commit actions, which force this one).
+            boolean fresh = ctx.store().inTransactionDurableLater(tx -> commit(tx, header, decoded, nowMs));
             if (!fresh) {
                 ctx.metrics().increment("hoft_files_duplicate_total", "peer", header.sender().value());
                 deleteQuietly(spilled);
@@ -203,7 +208,7 @@ final class InboundProcessor {
     }
 
     private boolean alreadyDelivered(NodeId peer, MessageId id) {
-        return ctx.store().inTransaction(tx -> tx.queryLong("SELECT COUNT(*) FROM in_message WHERE peer = ? AND id = ?",
+        return ctx.store().inTransactionDurableLater(tx -> tx.queryLong("SELECT COUNT(*) FROM in_message WHERE peer = ? AND id = ?",
                 peer.value(), id.value())) > 0;
     }
 
@@ -369,7 +374,7 @@ final class InboundProcessor {
                 SpoolFileHeader header = e.verifiedHeader().orElseThrow();
                 ctx.metrics().increment("hoft_files_expired_total", "peer", header.sender().value());
                 if (!header.isControlOnly()) {
-                    ctx.store().inTransaction(tx -> {
+                    ctx.store().inTransactionDurableLater(tx -> {
                         IncomingChannel in = transport.incoming(header.sender());
                         if (in.recordReceived(tx, header.epoch(), header.seq(), nowMs)) {
                             for (FrameDescriptor frame : header.frames()) {

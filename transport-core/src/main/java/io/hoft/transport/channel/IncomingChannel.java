@@ -22,7 +22,9 @@ import java.util.TreeSet;
  * <p>The database row is the truth and is changed only inside store transactions, read and
  * written in the same transaction; this object caches the last committed row (by a version
  * taken under the store's lock), so threads that build acks or check for duplicates never
- * see a state that did not commit.
+ * see a state that did not commit. Receipts are committed without waiting for the disk; a
+ * thread that announces this state to the peer (an ack) syncs the store first, so an ack never
+ * names a file whose receipt power loss could take back.
  */
 final class IncomingChannel {
     /** Gaps are tracked for at most this many sequence numbers at a time. */
@@ -69,14 +71,17 @@ final class IncomingChannel {
         }, peer.value()).orElseThrow(() -> new IllegalStateException("no channel row for " + peer));
     }
 
-    /** Writes the row and arranges for the cache to take it once the transaction commits. */
+    /**
+     * Writes the row and arranges for the cache to take it once the transaction commits (before
+     * it is durable: whoever announces the state to the peer syncs the store first).
+     */
     void write(StoreTx tx, Row row) {
         tx.update("UPDATE channel SET in_epoch = ?, in_up_to = ?, in_ranges = ?, in_last_seq = ? WHERE peer = ?",
                 row.epoch, row.state.upTo(), formatRanges(row.state.ranges()), row.lastSeq, peer.value());
         synchronized (this) {
             row.version = ++versionCounter; // under the store lock: versions follow commit order
         }
-        tx.afterCommit(() -> adopt(row));
+        tx.onCommit(() -> adopt(row));
     }
 
     synchronized void adopt(Row row) {
@@ -114,7 +119,7 @@ final class IncomingChannel {
             return false;
         }
         write(tx, row);
-        tx.afterCommit(() -> markAckDue(nowMs));
+        tx.onCommit(() -> markAckDue(nowMs));
         return true;
     }
 

@@ -67,6 +67,8 @@ final class OutgoingChannel {
     private final Wakeup bulkLane = new Wakeup();
     private final AtomicLong resends = new AtomicLong();
     private volatile long epoch;
+    /** The highest {@code open} file the small lane has read to write: later messages open new files. */
+    private long takenThroughSeq;
     private volatile long lastFileSentMs;
     private volatile boolean floorMoved;
 
@@ -103,8 +105,21 @@ final class OutgoingChannel {
         epoch = tx.queryLong("SELECT out_epoch FROM channel WHERE peer = ?", peer.value());
     }
 
-    /** After a restart every unacknowledged file is resent at once, and stray store files go. */
-    void recover(StoreTx tx, long nowMs) throws IOException {
+    /**
+     * After a restart every unacknowledged file is resent at once, files still {@code open}
+     * are written like interrupted ones, and stray store files go. After a reboot of the
+     * machine every unacknowledged file is rebuilt instead: spool files are written without a
+     * force of their own, so power loss may have left a stored copy damaged.
+     */
+    void recover(StoreTx tx, long nowMs, boolean afterReboot) throws IOException {
+        tx.update("UPDATE out_file SET state = 'writing' WHERE peer = ? AND state = 'open'", peer.value());
+        if (afterReboot) {
+            int rebuilt = tx.update("UPDATE out_file SET state = 'writing' WHERE peer = ? AND state = 'sent'", peer.value());
+            if (rebuilt > 0) {
+                log.info("the machine restarted since this node last ran: rebuilding {} unacknowledged files to {}", rebuilt,
+                        peer);
+            }
+        }
         tx.update("UPDATE out_file SET next_resend_ms = ? WHERE peer = ? AND state = 'sent'", nowMs, peer.value());
         List<String> known = tx.query("SELECT name FROM out_file WHERE peer = ? AND state IN ('sent', 'writing')",
                 row -> row.getString(1), peer.value());
@@ -143,18 +158,61 @@ final class OutgoingChannel {
         int lane = length > config.bulkThresholdBytes() ? BULK : SMALL;
         long fragmentSize = config.fragmentBodyBytes();
         long fragments = length <= fragmentSize ? 1 : (length + fragmentSize - 1) / fragmentSize;
+        byte[] meta = MetaCodec.encode(message.envelope());
+        // A small message goes straight into a reserved file when nothing queues before it, so the
+        // caller's commit (one force) also makes the file's number and contents durable, and the
+        // lane only writes and publishes it; see the class comment.
+        long reserved = lane == SMALL ? reserveSmall(tx, message, Collator.HEADER_BYTES_PER_FRAME + meta.length + length) : -1;
         int inserted = tx.update("INSERT OR IGNORE INTO out_message (peer, id, kind, created_ms, expires_ms, meta,"
                         + " body_inline, body_name, body_length, lane, state, fragment_count, fragment_size,"
                         + " fragments_written, fragments_acked, enqueued_ms)"
-                        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, 0, 0, ?)",
+                        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)",
                 peer.value(), message.id().value(), message.kind().wireName(), message.created().toEpochMilli(),
-                message.expires().toEpochMilli(), MetaCodec.encode(message.envelope()), inlineBody, bodyName, length,
-                lane, fragments, fragmentSize, nowMs);
+                message.expires().toEpochMilli(), meta, inlineBody, bodyName, length, lane,
+                reserved < 0 ? "queued" : "sent", fragments, fragmentSize, reserved < 0 ? 0 : 1, nowMs);
         if (inserted == 0) {
             throw new IllegalArgumentException("message " + message.id() + " was already sent to " + peer);
         }
+        if (reserved >= 0) {
+            tx.update("INSERT INTO out_file_frame (peer, epoch, seq, message_id, fragment_index) VALUES (?, ?, ?, ?, -1)",
+                    peer.value(), epoch, reserved, message.id().value());
+        }
         tx.update("UPDATE out_backlog SET messages = messages + 1, bytes = bytes + ? WHERE peer = ?", length, peer.value());
-        tx.afterCommit(lane(lane)::signal);
+        // The lane may start at once: it forces the log before anything it writes leaves the node.
+        tx.onCommit(lane(lane)::signal);
+    }
+
+    /**
+     * Puts a small message into the newest {@code open} file of the small lane if it fits, or
+     * into a newly reserved one if the window allows; returns the file's sequence number, or -1
+     * to leave the message queued (older messages still queue, or the window is full).
+     */
+    private long reserveSmall(StoreTx tx, Message message, long frameBytes) {
+        ChannelConfig config = ctx.config();
+        if (tx.queryLong("SELECT COUNT(*) FROM out_message WHERE peer = ? AND lane = ? AND state = 'queued'",
+                peer.value(), SMALL) > 0) {
+            return -1;
+        }
+        long expiresMs = message.expires().toEpochMilli();
+        Optional<long[]> open = tx.queryOne("SELECT seq, size, (SELECT COUNT(*) FROM out_file_frame m WHERE m.peer = f.peer"
+                        + " AND m.epoch = f.epoch AND m.seq = f.seq) FROM out_file f WHERE peer = ? AND epoch = ? AND lane = ?"
+                        + " AND state = 'open' ORDER BY seq DESC LIMIT 1",
+                row -> new long[] {row.getLong(1), row.getLong(2), row.getLong(3)}, peer.value(), epoch, SMALL);
+        if (open.isPresent() && open.get()[0] > takenThroughSeq && open.get()[1] + frameBytes <= config.collateTargetBytes()
+                && open.get()[2] < BATCH_ROWS) {
+            long seq = open.get()[0];
+            tx.update("UPDATE out_file SET size = size + ?, expires_ms = MAX(expires_ms, ?) WHERE peer = ? AND epoch = ?"
+                    + " AND seq = ?", frameBytes, expiresMs, peer.value(), epoch, seq);
+            return seq;
+        }
+        if (!windowOpen(tx, SMALL)) {
+            return -1;
+        }
+        long seq = tx.queryLong("SELECT out_next_seq FROM channel WHERE peer = ?", peer.value());
+        tx.update("UPDATE channel SET out_next_seq = ? WHERE peer = ?", seq + 1, peer.value());
+        tx.update("INSERT INTO out_file (peer, epoch, seq, name, lane, size, expires_ms, state, attempts)"
+                + " VALUES (?, ?, ?, '', ?, ?, ?, 'open', 0)", peer.value(), epoch, seq, SMALL, frameBytes, expiresMs);
+        return seq;
     }
 
     // ---------------------------------------------------------------- lane work
@@ -162,6 +220,7 @@ final class OutgoingChannel {
     /** One pass of the small lane; returns when it wants to run again (epoch millis). */
     long workSmall(SpoolFileWriter writer, long nowMs) throws IOException {
         rebuildWriting(writer, SMALL, nowMs);
+        sendOpenFiles(writer, nowMs);
         expireQueued(nowMs);
         resendDue(SMALL, nowMs);
         long collateDeadline = sendSmallBatches(writer, nowMs);
@@ -227,18 +286,46 @@ final class OutgoingChannel {
     }
 
     private boolean windowOpen(int lane) {
-        long[] inFlight = ctx.store().inTransaction(tx -> tx.queryOne(
+        return ctx.store().inTransactionDurableLater(tx -> windowOpen(tx, lane));
+    }
+
+    private boolean windowOpen(StoreTx tx, int lane) {
+        long[] inFlight = tx.queryOne(
                 "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM out_file WHERE peer = ? AND epoch = ? AND lane = ?"
-                        + " AND state IN ('sent', 'writing')",
-                row -> new long[] {row.getLong(1), row.getLong(2)}, peer.value(), epoch, lane).orElseThrow());
+                        + " AND state IN ('sent', 'writing', 'open')",
+                row -> new long[] {row.getLong(1), row.getLong(2)}, peer.value(), epoch, lane).orElseThrow();
         return inFlight[0] < ctx.config().windowFiles() && inFlight[1] < ctx.config().windowBytes();
+    }
+
+    /**
+     * Takes the small lane's {@code open} files and writes them. Taking is a mark in memory, made
+     * under the store's lock in the transaction that reads the files' messages, so no message
+     * joins a file after it was read, and no commit of its own that the file's force would have
+     * to wait for; a file that stays {@code open} because a crash interrupted it is rebuilt.
+     */
+    private void sendOpenFiles(SpoolFileWriter writer, long nowMs) throws IOException {
+        List<Object[]> taken = ctx.store().inTransactionDurableLater(tx -> {
+            List<Long> seqs = tx.query("SELECT seq FROM out_file WHERE peer = ? AND epoch = ? AND lane = ? AND state = 'open'"
+                    + " ORDER BY seq", row -> row.getLong(1), peer.value(), epoch, SMALL);
+            List<Object[]> files = new ArrayList<>();
+            for (long seq : seqs) {
+                files.add(new Object[] {seq, members(tx, seq)});
+                takenThroughSeq = Math.max(takenThroughSeq, seq);
+            }
+            return files;
+        });
+        for (Object[] file : taken) {
+            @SuppressWarnings("unchecked")
+            List<OutgoingFrame> frames = (List<OutgoingFrame>) file[1];
+            writeReserved(writer, (Long) file[0], SMALL, frames, nowMs);
+        }
     }
 
     /** Collates queued small messages into files; returns when a waiting batch is due, or -1. */
     private long sendSmallBatches(SpoolFileWriter writer, long nowMs) throws IOException {
         ChannelConfig config = ctx.config();
         while (windowOpen(SMALL)) {
-            List<OutRow> rows = ctx.store().inTransaction(tx -> tx.query("SELECT " + OUT_ROW_COLUMNS
+            List<OutRow> rows = ctx.store().inTransactionDurableLater(tx -> tx.query("SELECT " + OUT_ROW_COLUMNS
                     + " FROM out_message WHERE peer = ? AND lane = ? AND state = 'queued' ORDER BY enqueued_ms, id LIMIT ?",
                     OutRow::map, peer.value(), SMALL, BATCH_ROWS));
             if (rows.isEmpty()) {
@@ -254,7 +341,7 @@ final class OutgoingChannel {
                 batch.add(row);
                 bytes += size;
             }
-            long oldest = ctx.store().inTransaction(tx -> tx.queryLong(
+            long oldest = ctx.store().inTransactionDurableLater(tx -> tx.queryLong(
                     "SELECT MIN(enqueued_ms) FROM out_message WHERE peer = ? AND lane = ? AND state = 'queued'",
                     peer.value(), SMALL));
             long due = oldest + config.collateDelay().toMillis();
@@ -273,7 +360,7 @@ final class OutgoingChannel {
         if (!windowOpen(BULK)) {
             return;
         }
-        Optional<OutRow> next = ctx.store().inTransaction(tx -> tx.queryOne("SELECT " + OUT_ROW_COLUMNS
+        Optional<OutRow> next = ctx.store().inTransactionDurableLater(tx -> tx.queryOne("SELECT " + OUT_ROW_COLUMNS
                 + " FROM out_message WHERE peer = ? AND lane = ? AND state IN ('queued', 'sending') AND expires_ms >= ?"
                 + " ORDER BY enqueued_ms, id LIMIT 1", OutRow::map, peer.value(), BULK, nowMs));
         if (next.isEmpty()) {
@@ -289,9 +376,9 @@ final class OutgoingChannel {
     private void writeDataFile(SpoolFileWriter writer, int lane, List<OutRow> rows, List<Integer> indexes, long nowMs)
             throws IOException {
         long expiresMs = rows.stream().mapToLong(OutRow::expiresMs).max().orElseThrow();
-        // Step 1 need not wait for the disk: nothing leaves this node before step 3's commit, which
-        // forces this one with it. If power loss takes step 1 back, the file written under its
-        // number in sent/ is unknown to the database and recover() deletes it.
+        // Step 1 need not wait for the disk: nothing leaves this node before the force of step 2.
+        // If power loss takes step 1 back, the file written under its number in sent/ is unknown
+        // to the database and recover() deletes it.
         long seq = ctx.store().inTransactionDurableLater(tx -> {
             long s = tx.queryLong("SELECT out_next_seq FROM channel WHERE peer = ?", peer.value());
             tx.update("UPDATE channel SET out_next_seq = ? WHERE peer = ?", s + 1, peer.value());
@@ -320,16 +407,28 @@ final class OutgoingChannel {
         storeAndSend(writer, seq, lane, frames, nowMs);
     }
 
+    /**
+     * Step 2 and 3 of a data file: written to the sender's store without a force of its own
+     * (after power loss, {@link #recover} rebuilds every unacknowledged file), the log forced so
+     * that the file's number and messages and the acks it carries are durable before the file
+     * leaves, then handed to the link and marked sent (durable with the next force; if power
+     * loss takes the mark back, the file is rebuilt with the same number and messages).
+     */
     private void storeAndSend(SpoolFileWriter writer, long seq, int lane, List<OutgoingFrame> dataFrames, long nowMs)
             throws IOException {
         List<OutgoingFrame> frames = new ArrayList<>(controlFrames(nowMs, false));
         frames.addAll(dataFrames);
-        SpoolFileWriter.WrittenFile written = writer.write(new SpoolFileWriter.Address(peer, epoch, seq), frames, ctx.tmpDir());
-        Path stored = writer.publish(written, sentDir);
+        long mustBeDurable = ctx.store().lastCommit(); // covers the file's messages and the acks it carries
+        SpoolFileWriter.WrittenFile written = writer.write(new SpoolFileWriter.Address(peer, epoch, seq), frames, ctx.tmpDir(),
+                false);
+        Path stored = writer.publish(written, sentDir, false);
+        ctx.store().sync(mustBeDurable);
         long nextResend = nowMs + ctx.config().resend().delayMillis(1, ThreadLocalRandom.current());
-        ctx.store().inTransaction(tx -> tx.update("UPDATE out_file SET name = ?, size = ?, state = 'sent', attempts = 1,"
-                        + " first_sent_ms = ?, last_sent_ms = ?, next_resend_ms = ? WHERE peer = ? AND epoch = ? AND seq = ?",
-                written.name().toString(), written.size(), nowMs, nowMs, nextResend, peer.value(), epoch, seq));
+        Long keysExpireMs = written.keysExpire() == null ? null : written.keysExpire().toEpochMilli();
+        ctx.store().inTransactionDurableLater(tx -> tx.update("UPDATE out_file SET name = ?, size = ?, state = 'sent',"
+                        + " attempts = 1, first_sent_ms = ?, last_sent_ms = ?, next_resend_ms = ?, keys_expire_ms = ?"
+                        + " WHERE peer = ? AND epoch = ? AND seq = ?",
+                written.name().toString(), written.size(), nowMs, nowMs, nextResend, keysExpireMs, peer.value(), epoch, seq));
         handToLink(stored, written.name());
         incoming.ackSent();
         lastFileSentMs = nowMs;
@@ -349,43 +448,58 @@ final class OutgoingChannel {
 
     /** Rebuilds files a crash left half-written: same sequence number, same messages. */
     private void rebuildWriting(SpoolFileWriter writer, int lane, long nowMs) throws IOException {
-        List<Long> seqs = ctx.store().inTransaction(tx -> tx.query("SELECT seq FROM out_file WHERE peer = ? AND epoch = ?"
-                + " AND lane = ? AND state = 'writing' ORDER BY seq", row -> row.getLong(1), peer.value(), epoch, lane));
+        List<Long> seqs = ctx.store().inTransactionDurableLater(tx -> tx.query("SELECT seq FROM out_file WHERE peer = ?"
+                + " AND epoch = ? AND lane = ? AND state = 'writing' ORDER BY seq", row -> row.getLong(1), peer.value(), epoch,
+                lane));
         for (long seq : seqs) {
-            List<OutgoingFrame> frames = new ArrayList<>();
-            List<Object[]> members = ctx.store().inTransaction(tx -> tx.query("SELECT message_id, fragment_index"
-                    + " FROM out_file_frame WHERE peer = ? AND epoch = ? AND seq = ?",
-                    row -> new Object[] {row.getString(1), row.getInt(2)}, peer.value(), epoch, seq));
-            for (Object[] member : members) {
-                Optional<OutRow> row = ctx.store().inTransaction(tx -> tx.queryOne("SELECT " + OUT_ROW_COLUMNS
-                        + " FROM out_message WHERE peer = ? AND id = ?", OutRow::map, peer.value(), member[0]));
-                if (row.isPresent()) {
-                    frames.add(frame(row.get(), Math.max(0, (Integer) member[1])));
-                }
-            }
-            if (frames.isEmpty()) {
-                ctx.store().inTransaction(tx -> abandon(tx, seq, "", nowMs));
-                continue;
-            }
             log.info("rebuilding file {} to {} after an interrupted write", seq, peer);
-            storeAndSend(writer, seq, lane, frames, nowMs);
+            writeReserved(writer, seq, lane, ctx.store().inTransactionDurableLater(tx -> members(tx, seq)), nowMs);
         }
+    }
+
+    /** The frames of the reserved file {@code seq}, from the messages the database holds for it. */
+    private List<OutgoingFrame> members(StoreTx tx, long seq) throws IOException {
+        List<Object[]> members = tx.query("SELECT " + prefixed("m.")
+                        + ", f.fragment_index FROM out_file_frame f JOIN out_message m ON m.peer = f.peer AND m.id = f.message_id"
+                        + " WHERE f.peer = ? AND f.epoch = ? AND f.seq = ? ORDER BY f.rowid",
+                row -> new Object[] {OutRow.map(row), row.getInt("fragment_index")}, peer.value(), epoch, seq);
+        List<OutgoingFrame> frames = new ArrayList<>();
+        for (Object[] member : members) {
+            frames.add(frame((OutRow) member[0], Math.max(0, (Integer) member[1])));
+        }
+        return frames;
+    }
+
+    /** Writes the reserved file {@code seq} holding {@code frames} (abandons it if it holds none). */
+    private void writeReserved(SpoolFileWriter writer, long seq, int lane, List<OutgoingFrame> frames, long nowMs)
+            throws IOException {
+        if (frames.isEmpty()) {
+            ctx.store().inTransaction(tx -> abandon(tx, seq, "", nowMs));
+            return;
+        }
+        storeAndSend(writer, seq, lane, frames, nowMs);
+    }
+
+    private static String prefixed(String alias) {
+        return alias + OUT_ROW_COLUMNS.replace(", ", ", " + alias);
     }
 
     // ---------------------------------------------------------------- resends and expiry
 
     private long nextResendMs(int lane) {
-        return ctx.store().inTransaction(tx -> tx.queryOne("SELECT MIN(next_resend_ms) FROM out_file WHERE peer = ?"
+        return ctx.store().inTransactionDurableLater(tx -> tx.queryOne("SELECT MIN(next_resend_ms) FROM out_file WHERE peer = ?"
                 + " AND epoch = ? AND lane = ? AND state = 'sent'", row -> row.getObject(1) == null ? -1L : row.getLong(1),
                 peer.value(), epoch, lane).orElse(-1L));
     }
 
-    private record DueFile(long seq, String name, long expiresMs, int attempts) {}
+    private record DueFile(long seq, String name, long expiresMs, int attempts, Long keysExpireMs) {}
 
     private void resendDue(int lane, long nowMs) {
-        List<DueFile> due = ctx.store().inTransaction(tx -> tx.query("SELECT seq, name, expires_ms, attempts FROM out_file"
-                + " WHERE peer = ? AND epoch = ? AND lane = ? AND state = 'sent' AND next_resend_ms <= ? ORDER BY seq LIMIT 500",
-                row -> new DueFile(row.getLong(1), row.getString(2), row.getLong(3), row.getInt(4)),
+        List<DueFile> due = ctx.store().inTransactionDurableLater(tx -> tx.query("SELECT seq, name, expires_ms, attempts,"
+                + " keys_expire_ms FROM out_file WHERE peer = ? AND epoch = ? AND lane = ? AND state = 'sent'"
+                + " AND next_resend_ms <= ? ORDER BY seq LIMIT 500",
+                row -> new DueFile(row.getLong(1), row.getString(2), row.getLong(3), row.getInt(4),
+                        row.getObject(5) == null ? null : row.getLong(5)),
                 peer.value(), epoch, lane, nowMs));
         for (DueFile file : due) {
             if (file.expiresMs() < nowMs) {
@@ -397,11 +511,20 @@ final class OutgoingChannel {
             // therefore applies only to a file still 'sent'; without that guard an acked file
             // whose copy the ack had just deleted was set back to 'writing', rebuilt and sent again.
             Path stored = sentDir.resolve(file.name());
-            if (!Files.exists(stored)) {
-                int missing = ctx.store().inTransaction(tx -> tx.update("UPDATE out_file SET state = 'writing'"
+            boolean missing = !Files.exists(stored);
+            boolean sessionEnding = file.keysExpireMs() != null
+                    && ctx.config().sessions().rebuildBeforeResend(file.keysExpireMs(), nowMs);
+            if (missing || sessionEnding) {
+                // Rebuilt with the same number and messages: under the current session if its
+                // own would end before a resend could arrive (the peer then refuses it).
+                int rebuilding = ctx.store().inTransactionDurableLater(tx -> tx.update("UPDATE out_file SET state = 'writing'"
                         + " WHERE peer = ? AND epoch = ? AND seq = ? AND state = 'sent'", peer.value(), epoch, file.seq()));
-                if (missing > 0) {
+                if (rebuilding > 0 && missing) {
                     log.warn("stored copy of {} is missing; rebuilding it", file.name());
+                } else if (rebuilding > 0) {
+                    log.info("the session of {} ends before a resend could arrive; rebuilding it", file.name());
+                }
+                if (rebuilding > 0) {
                     lane(lane).signal();
                 }
                 continue;
@@ -409,7 +532,7 @@ final class OutgoingChannel {
             SpoolFileName name = SpoolFileName.parse(file.name()).orElseThrow();
             int attempts = file.attempts() + 1;
             long next = nowMs + ctx.config().resend().delayMillis(attempts, ThreadLocalRandom.current());
-            int stillSent = ctx.store().inTransaction(tx -> tx.update("UPDATE out_file SET attempts = ?, last_sent_ms = ?,"
+            int stillSent = ctx.store().inTransactionDurableLater(tx -> tx.update("UPDATE out_file SET attempts = ?, last_sent_ms = ?,"
                     + " next_resend_ms = ? WHERE peer = ? AND epoch = ? AND seq = ? AND state = 'sent'", attempts, nowMs, next,
                     peer.value(), epoch, file.seq()));
             if (stillSent == 0) {
@@ -434,14 +557,14 @@ final class OutgoingChannel {
         settleMessages(tx, ids, "expired", nowMs);
         dropStoredCopy(tx, name);
         floorMoved = true;
-        tx.afterCommit(smallLane::signal);
+        tx.onCommit(smallLane::signal);
         ctx.metrics().increment("hoft_files_abandoned_total", "peer", peer.value());
         return null;
     }
 
     /** Queued messages that expired before being written are settled as expired. */
     private void expireQueued(long nowMs) {
-        ctx.store().inTransaction(tx -> {
+        ctx.store().inTransactionDurableLater(tx -> {
             List<String> ids = tx.query("SELECT id FROM out_message WHERE peer = ? AND state IN ('queued', 'sending')"
                     + " AND expires_ms < ?", row -> row.getString(1), peer.value(), nowMs);
             settleMessages(tx, ids, "expired", nowMs);
@@ -480,11 +603,16 @@ final class OutgoingChannel {
         }
     }
 
+    /**
+     * Deletes the stored copy, and any copy on the link, once the transaction has committed. Not
+     * waiting for it to be durable is safe: if power loss takes the acknowledgement back, the
+     * resend finds the copy missing and rebuilds the file with the same number and messages.
+     */
     private void dropStoredCopy(StoreTx tx, String name) {
         if (name.isEmpty()) {
             return;
         }
-        tx.afterCommit(() -> {
+        tx.onCommit(() -> {
             try {
                 ctx.disk().deleteIfExists(sentDir.resolve(name));
                 SpoolFileName.parse(name).ifPresent(n -> {
@@ -539,7 +667,7 @@ final class OutgoingChannel {
         settleMessages(tx, completed, "acked", nowMs);
         if (count > 0) {
             ctx.metrics().add("hoft_files_acked_total", count, "peer", peer.value());
-            tx.afterCommit(() -> {
+            tx.onCommit(() -> {
                 smallLane.signal();
                 bulkLane.signal();
             });
@@ -560,7 +688,7 @@ final class OutgoingChannel {
         }
         ctx.metrics().increment("hoft_nacks_received_total", "peer", peer.value());
         if (due > 0) {
-            tx.afterCommit(() -> {
+            tx.onCommit(() -> {
                 smallLane.signal();
                 bulkLane.signal();
             });
@@ -580,9 +708,10 @@ final class OutgoingChannel {
             ctx.metrics().increment("hoft_nacks_sent_total", "peer", peer.value());
         });
         if (heartbeat) {
-            long[] sendState = ctx.store().inTransaction(tx -> {
+            long[] sendState = ctx.store().inTransactionDurableLater(tx -> {
                 long next = tx.queryLong("SELECT out_next_seq FROM channel WHERE peer = ?", peer.value());
-                long floor = tx.queryOne("SELECT MIN(seq) FROM out_file WHERE peer = ? AND epoch = ? AND state IN ('sent', 'writing')",
+                long floor = tx.queryOne("SELECT MIN(seq) FROM out_file WHERE peer = ? AND epoch = ?"
+                                + " AND state IN ('sent', 'writing', 'open')",
                         row -> row.getObject(1) == null ? next : row.getLong(1), peer.value(), epoch).orElse(next);
                 return new long[] {next - 1, floor};
             });
@@ -604,10 +733,13 @@ final class OutgoingChannel {
         }
         floorMoved = false;
         List<OutgoingFrame> frames = controlFrames(nowMs, true);
-        long lastSeq = ctx.store().inTransaction(tx -> tx.queryLong("SELECT out_next_seq FROM channel WHERE peer = ?",
+        long mustBeDurable = ctx.store().lastCommit(); // covers the acks the file carries
+        long lastSeq = ctx.store().inTransactionDurableLater(tx -> tx.queryLong("SELECT out_next_seq FROM channel WHERE peer = ?",
                 peer.value())) - 1;
-        SpoolFileWriter.WrittenFile written = writer.write(new SpoolFileWriter.Address(peer, epoch, lastSeq), frames, ctx.tmpDir());
+        SpoolFileWriter.WrittenFile written = writer.write(new SpoolFileWriter.Address(peer, epoch, lastSeq), frames, ctx.tmpDir(),
+                false);
         try {
+            ctx.store().sync(mustBeDurable); // what the ack announces is on disk before the peer may drop its copies
             link.send(written.path(), written.name());
             lastFileSentMs = nowMs;
             incoming.ackSent();

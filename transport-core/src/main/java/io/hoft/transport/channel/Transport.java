@@ -1,11 +1,13 @@
 package io.hoft.transport.channel;
 
+import io.hoft.transport.fs.BootId;
 import io.hoft.transport.fs.Disk;
 import io.hoft.transport.keys.Keyring;
 import io.hoft.transport.keys.NodeId;
 import io.hoft.transport.link.Link;
 import io.hoft.transport.message.Message;
 import io.hoft.transport.spool.ModePolicy;
+import io.hoft.transport.spool.SendingSessions;
 import io.hoft.transport.spool.SpoolFileReader;
 import io.hoft.transport.spool.SpoolFileWriter;
 import io.hoft.transport.spool.SpoolLimits;
@@ -27,6 +29,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
@@ -34,6 +37,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -74,6 +78,7 @@ public final class Transport implements Closeable {
             Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "hoft-maintenance"));
     private final long spoolQuotaBytes;
     private final Path stateDir;
+    private final Supplier<Optional<String>> bootId;
     private NodeLock lock;
     private volatile boolean running;
 
@@ -83,10 +88,12 @@ public final class Transport implements Closeable {
         BodyFiles bodies = new BodyFiles(stateDir.resolve("bodies"), b.disk);
         SpoolFileReader reader = new SpoolFileReader(b.keyring, b.modePolicy, b.limits, b.clock);
         this.ctx = new ChannelContext(b.keyring, b.config, b.store, bodies, reader, b.clock, b.disk, b.metrics, b.listener,
-                stateDir.resolve("sent"), stateDir.resolve("tmp"), stateDir.resolve("quarantine"));
+                new SendingSessions(b.keyring, b.config.sessions()), stateDir.resolve("sent"), stateDir.resolve("tmp"),
+                stateDir.resolve("quarantine"));
         this.links = Collections.unmodifiableMap(new LinkedHashMap<>(b.links));
         this.spoolQuotaBytes = b.spoolQuotaBytes;
         this.stateDir = stateDir;
+        this.bootId = b.bootId;
         this.inbound = new InboundProcessor(ctx, this);
         Files.createDirectories(ctx.tmpDir());
         Files.createDirectories(ctx.sentDir());
@@ -136,15 +143,24 @@ public final class Transport implements Closeable {
         long nowMs = ctx.now();
         deleteContents(ctx.tmpDir());
         ctx.bodies().recover(ctx.store());
+        Optional<String> boot = bootId.get();
+        boolean afterReboot = ctx.store().inTransaction(tx -> {
+            Optional<String> last = tx.queryOne("SELECT value FROM channel_meta WHERE name = 'boot_id'", row -> row.getString(1));
+            return boot.isEmpty() || !boot.equals(last);
+        });
         for (OutgoingChannel out : outgoing.values()) {
             ctx.store().inTransaction(tx -> {
                 out.load(tx, nowMs);
                 long lastHeard = tx.queryLong("SELECT last_heard_ms FROM channel WHERE peer = ?", out.peer().value());
                 incoming.get(out.peer()).load(tx, lastHeard);
-                out.recover(tx, nowMs);
+                out.recover(tx, nowMs, afterReboot);
                 return null;
             });
         }
+        // Recorded once every channel has marked its files for rebuilding: a crash before this
+        // line makes the next start rebuild them again, which is harmless.
+        boot.ifPresent(id -> ctx.store().inTransaction(tx -> tx.update(
+                "INSERT OR REPLACE INTO channel_meta (name, value) VALUES ('boot_id', ?)", id)));
         running = true;
         for (OutgoingChannel out : outgoing.values()) {
             startThread("hoft-send-" + out.peer(), () -> laneLoop(out, OutgoingChannel.SMALL));
@@ -397,6 +413,7 @@ public final class Transport implements Closeable {
         private TransportMetrics metrics = new TransportMetrics();
         private ChannelListener listener;
         private long spoolQuotaBytes = 64L * 1024 * 1024 * 1024;
+        private Supplier<Optional<String>> bootId = BootId::current;
         private final Map<NodeId, Link> links = new LinkedHashMap<>();
 
         public Builder keyring(Keyring keyring) {
@@ -453,6 +470,12 @@ public final class Transport implements Closeable {
         /** The most body bytes all peers' queues may hold together. */
         public Builder spoolQuotaBytes(long bytes) {
             this.spoolQuotaBytes = bytes;
+            return this;
+        }
+
+        /** Where the machine's boot id comes from (tests simulate a reboot with it). */
+        public Builder bootId(Supplier<Optional<String>> bootId) {
+            this.bootId = Objects.requireNonNull(bootId, "bootId");
             return this;
         }
 

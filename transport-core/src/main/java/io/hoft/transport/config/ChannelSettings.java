@@ -3,12 +3,16 @@ package io.hoft.transport.config;
 import io.hoft.transport.channel.Backoff;
 import io.hoft.transport.channel.ChannelConfig;
 import io.hoft.transport.spool.FileMode;
+import io.hoft.transport.spool.SessionPolicy;
 import io.hoft.transport.spool.SpoolFileWriter;
 import java.time.Duration;
 
 /**
  * Optional channel tuning under {@code node.channel}; anything left out keeps the default of
- * {@link ChannelConfig#DEFAULT} (SPEC.md section 15.12).
+ * {@link ChannelConfig#DEFAULT} (SPEC.md section 15.12). {@code keys} is {@code session} (the
+ * default: signed files are keyed per session, with a new session every {@code sessionRotate},
+ * default 1h, accepted for {@code sessionLifetime}, default 24h) or {@code per-file} (every
+ * signed file carries its own ES256 signature; see SPEC.md section 10.8).
  */
 public record ChannelSettings(
         Duration heartbeat,
@@ -29,11 +33,20 @@ public record ChannelSettings(
         DataSize windowBytes,
         Integer maxQueuedMessages,
         DataSize maxQueuedBytes,
-        Duration dedupeGrace) {
+        Duration dedupeGrace,
+        String keys,
+        Duration sessionRotate,
+        Duration sessionLifetime) {
 
     public static final ChannelSettings DEFAULTS =
             new ChannelSettings(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-                    null, null, null, null);
+                    null, null, null, null, null, null, null);
+
+    public ChannelSettings {
+        if (keys != null && !keys.equals("session") && !keys.equals("per-file")) {
+            throw new IllegalArgumentException("keys must be session or per-file, not '" + keys + "'");
+        }
+    }
 
     /** These settings over the defaults, with the node's file mode. */
     public ChannelConfig toChannelConfig(FileMode mode) {
@@ -95,6 +108,11 @@ public record ChannelSettings(
         }
         if (dedupeGrace != null) {
             b.dedupeGrace(dedupeGrace);
+        }
+        if (keys != null || sessionRotate != null || sessionLifetime != null) {
+            SessionPolicy d = base.sessions();
+            b.sessions(new SessionPolicy(keys == null ? d.sessions() : keys.equals("session"),
+                    sessionRotate != null ? sessionRotate : d.rotateAfter(), sessionLifetime != null ? sessionLifetime : d.lifetime()));
         }
         return b.build();
     }

@@ -1,8 +1,6 @@
 package io.hoft.transport.fs;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
@@ -36,20 +34,6 @@ public interface Disk {
     default void publish(Path temp, Path target) throws IOException {
         moveAtomically(temp, target);
         forceDirectory(target.toAbsolutePath().getParent());
-    }
-
-    /** Copies {@code source} into a new file {@code target} (created with {@link #create}) and forces it. */
-    default void copyAndForce(Path source, Path target) throws IOException {
-        try (InputStream in = Files.newInputStream(source); FileChannel out = create(target)) {
-            byte[] buffer = new byte[256 * 1024];
-            for (int n; (n = in.read(buffer)) != -1; ) {
-                ByteBuffer slice = ByteBuffer.wrap(buffer, 0, n);
-                while (slice.hasRemaining()) {
-                    out.write(slice);
-                }
-            }
-            out.force(true);
-        }
     }
 
     /** The real filesystem. */

@@ -86,6 +86,24 @@ public final class Keyring {
         }
     }
 
+    /** True if files to {@code recipient} at {@code now} are keyed by a shared secret (no public-key work per file). */
+    public boolean sharesSecretWith(NodeId recipient, Instant now) {
+        return trust.peer(recipient).flatMap(p -> p.activeSharedSecret(now)).isPresent();
+    }
+
+    /**
+     * The kids a session to {@code recipient} started at {@code now} would be bound to: this
+     * node's newest signing key and the peer's newest agreement key. A session whose kids differ
+     * from these is stale (one side rotated its keys) and is replaced.
+     */
+    public String sessionKeyIds(NodeId recipient, Instant now) {
+        String signing = own.activeSigningKey(now).map(ECKey::getKeyID)
+                .orElseThrow(() -> new KeyException("node " + own.node() + " has no valid signing key"));
+        String agreement = trust.peer(recipient).flatMap(p -> p.activeAgreementKey(now)).map(ECKey::getKeyID)
+                .orElseThrow(() -> new KeyException("peer " + recipient + " has no valid agreement key"));
+        return signing + " " + agreement;
+    }
+
     /** How to wrap a content key for {@code recipient} at {@code now}. */
     public Wrapping wrappingFor(NodeId recipient, Instant now) {
         PeerKeys peer = trust.peer(recipient)
@@ -125,6 +143,12 @@ public final class Keyring {
             throw new KeyException("cannot build a verifier for " + kid, e);
         }
         return Optional.empty();
+    }
+
+    /** The peer whose EC signing key {@code kid} is, if that key is trusted and valid at {@code now}. */
+    public Optional<NodeId> signingKeyOwner(String kid, Instant now) {
+        return trust.ownerOf(kid).filter(owner -> trust.peer(owner).orElseThrow().signingKeys().stream()
+                .anyMatch(key -> key.getKeyID().equals(kid) && KeyValidity.isValidAt(key, now)));
     }
 
     /**

@@ -18,10 +18,12 @@ import org.slf4j.LoggerFactory;
  * A link over two folders that some transfer service mirrors: files for peers are published
  * into the outbox, files from peers are picked up from the inbox.
  *
- * <p>Publishing is temp file, then one atomic rename into the outbox, then a force of the
- * outbox folder; the temporary folder must be on the outbox's filesystem and outside it, so a
- * mirror never sees a partial file under a spool name. Where the sender's store shares that
- * filesystem the temporary file is a hard link (no copy); otherwise a copy that is forced.
+ * <p>Publishing is temp file, then one atomic rename into the outbox; the temporary folder
+ * must be on the outbox's filesystem and outside it, so a mirror never sees a partial file under
+ * a spool name. Where the sender's store shares that filesystem the temporary file is a hard
+ * link (no copy); otherwise a copy. Neither the copy nor the outbox is forced: the channel
+ * keeps every file until it is acknowledged and sends it again, so power loss costs at most a
+ * resend (a damaged copy is refused by the receiver like any file a mirror damaged).
  *
  * <p>The inbox may be shared by several nodes: only names addressed to this node are handed
  * over, and everything else is left alone. Whether the mirror moves or copies, the outbox
@@ -70,9 +72,9 @@ public final class FolderLink implements Link {
             try {
                 Files.createLink(temp, file);
             } catch (UnsupportedOperationException | FileSystemException e) {
-                disk.copyAndForce(file, temp);
+                Files.copy(file, temp);
             }
-            disk.publish(temp, outbox.resolve(name.toString()));
+            disk.moveAtomically(temp, outbox.resolve(name.toString()));
         } catch (IOException | RuntimeException e) {
             disk.deleteIfExists(temp);
             throw e;

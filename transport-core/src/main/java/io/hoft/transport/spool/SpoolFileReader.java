@@ -1,5 +1,6 @@
 package io.hoft.transport.spool;
 
+import com.nimbusds.jose.JWEAlgorithm;
 import com.nimbusds.jose.JWEDecrypter;
 import io.hoft.transport.keys.Keyring;
 import io.hoft.transport.keys.NodeId;
@@ -9,6 +10,7 @@ import io.hoft.transport.spool.internal.HeaderClaimsCodec;
 import io.hoft.transport.spool.internal.JoseHeader;
 import io.hoft.transport.spool.internal.Preamble;
 import io.hoft.transport.spool.internal.SegmentCipher;
+import io.hoft.transport.spool.internal.SessionTicket;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -34,7 +36,10 @@ import java.util.Optional;
  * segments, frames and the payload digest. Every size is checked against {@link SpoolLimits}
  * before anything of that size is allocated.
  *
- * <p>Thread-safe: holds no state between calls.
+ * <p>Version 1 and 2 files are read; a version 2 header is authenticated under its session
+ * (SPEC.md section 10.8), whose ticket is verified once and then remembered.
+ *
+ * <p>Thread-safe: the only state kept between calls is the remembered session tickets.
  */
 public final class SpoolFileReader {
     private static final int BUFFER = 256 * 1024;
@@ -43,12 +48,14 @@ public final class SpoolFileReader {
     private final ModePolicy policy;
     private final SpoolLimits limits;
     private final Clock clock;
+    private final ReceivedSessions sessions;
 
     public SpoolFileReader(Keyring keyring, ModePolicy policy, SpoolLimits limits, Clock clock) {
         this.keyring = Objects.requireNonNull(keyring, "keyring");
         this.policy = Objects.requireNonNull(policy, "policy");
         this.limits = Objects.requireNonNull(limits, "limits");
         this.clock = Objects.requireNonNull(clock, "clock");
+        this.sessions = new ReceivedSessions(keyring);
     }
 
     /**
@@ -83,7 +90,7 @@ public final class SpoolFileReader {
             if (size > declared) {
                 throw new MalformedFileException((size - declared) + " bytes follow the declared end of the file", parsed.header);
             }
-            SpoolFile spoolFile = new SpoolFile(parsed.header, in, unwrapKey ? payloadKey(parsed.header) : null, false, limits);
+            SpoolFile spoolFile = new SpoolFile(parsed.header, in, unwrapKey ? payloadKey(parsed) : null, false, limits);
             opened = true;
             return spoolFile;
         } finally {
@@ -103,7 +110,7 @@ public final class SpoolFileReader {
         if (declared > limits.maxFileBytes()) {
             throw new TooLargeException("file of " + declared + " bytes is over the cap of " + limits.maxFileBytes());
         }
-        return new SpoolFile(parsed.header, in, payloadKey(parsed.header), true, limits);
+        return new SpoolFile(parsed.header, in, payloadKey(parsed), true, limits);
     }
 
     /**
@@ -145,7 +152,8 @@ public final class SpoolFileReader {
         SpoolFileException exception(String what, SpoolFileHeader header);
     }
 
-    private record HeaderAndOffset(SpoolFileHeader header, long payloadOffset) {}
+    /** A header as read, with the session that authenticated it (null for version 1 and unverified headers). */
+    private record HeaderAndOffset(SpoolFileHeader header, long payloadOffset, SessionTicket.Session session) {}
 
     private HeaderAndOffset readHeader(InputStream in, Shortness shortness, boolean verify) throws IOException {
         byte[] preambleBytes = in.readNBytes(Preamble.LENGTH);
@@ -156,9 +164,9 @@ public final class SpoolFileReader {
         if (!preamble.hasMagic()) {
             throw new MalformedFileException("not a hoft spool file: bad magic");
         }
-        if (preamble.version() != Preamble.VERSION) {
-            throw new UnsupportedVersionException(
-                    "format version " + preamble.version() + " is not supported (this reader knows " + Preamble.VERSION + ")");
+        if (preamble.version() != Preamble.VERSION && preamble.version() != Preamble.VERSION_SESSION) {
+            throw new UnsupportedVersionException("format version " + preamble.version() + " is not supported (this reader"
+                    + " knows " + Preamble.VERSION + " and " + Preamble.VERSION_SESSION + ")");
         }
         if (!preamble.reservedIsZero()) {
             throw new MalformedFileException("reserved preamble bytes are not zero");
@@ -191,16 +199,32 @@ public final class SpoolFileReader {
                 throw new MalformedFileException("header padding is not zero");
             }
         }
-        SpoolFileHeader header = verify ? verify(headerBytes) : decodeUnverified(headerBytes);
-        return new HeaderAndOffset(header, preamble.payloadOffset());
+        if (!verify) {
+            return new HeaderAndOffset(decodeUnverified(headerBytes, preamble.version()), preamble.payloadOffset(), null);
+        }
+        return verify(headerBytes, preamble.version(), preamble.payloadOffset());
     }
 
-    private SpoolFileHeader verify(byte[] headerBytes) throws SpoolFileException {
+    private HeaderAndOffset verify(byte[] headerBytes, int version, long payloadOffset) throws SpoolFileException {
         Instant now = Instant.ofEpochMilli(clock.millis());
-        JoseHeader.Parsed jose = parseJose(headerBytes);
+        JoseHeader.Parsed jose = parseJose(headerBytes, version);
 
         NodeId signer = null;
-        if (!jose.isUnsecured()) {
+        SessionTicket.Session session = null;
+        if (version == Preamble.VERSION_SESSION) {
+            if (jose.isUnsecured() || !"HS256".equals(jose.algorithm())) {
+                throw new SpoofedFileException("a version 2 header must be signed HS256 under its session, not "
+                        + printable(jose.algorithm()));
+            }
+            if (jose.kid() == null) {
+                throw new SpoofedFileException("header is signed without a kid");
+            }
+            session = sessions.verify(jose.sessionTicket(), jose.kid(), now);
+            if (!jose.verify(session.secret().verifier())) {
+                throw new SpoofedFileException("signature does not verify with the keys of session " + session.id());
+            }
+            signer = session.claims().sender();
+        } else if (!jose.isUnsecured()) {
             if (!"ES256".equals(jose.algorithm()) && !"HS256".equals(jose.algorithm())) {
                 throw new SpoofedFileException("signature algorithm " + jose.algorithm() + " is not accepted");
             }
@@ -221,7 +245,7 @@ public final class SpoolFileReader {
         }
 
         SpoolFileHeader header = decodeClaims(jose);
-        if (header.version() != Preamble.VERSION) {
+        if (header.version() != version) {
             throw new MalformedFileException("claims.hoft " + header.version() + " differs from the preamble's version");
         }
         if (jose.isUnsecured()) {
@@ -251,25 +275,35 @@ public final class SpoolFileReader {
         if (now.isAfter(header.expires())) {
             throw new ExpiredFileException("expired at " + header.expires(), header);
         }
-        return header;
+        return new HeaderAndOffset(header, payloadOffset, session);
     }
 
     /** The structural checks of {@link #verify} without the signature, policy, addressing and expiry. */
-    private SpoolFileHeader decodeUnverified(byte[] headerBytes) throws SpoolFileException {
-        return decodeClaims(parseJose(headerBytes));
+    private SpoolFileHeader decodeUnverified(byte[] headerBytes, int version) throws SpoolFileException {
+        return decodeClaims(parseJose(headerBytes, version));
     }
 
-    private static JoseHeader.Parsed parseJose(byte[] headerBytes) throws SpoolFileException {
+    /** Parses the compact JWS; the {@code hoft-session} member is required in version 2 and refused in version 1. */
+    private static JoseHeader.Parsed parseJose(byte[] headerBytes, int version) throws SpoolFileException {
         for (byte b : headerBytes) {
             if (!JoseHeader.isCompactChar(b)) {
                 throw new MalformedFileException("header has a byte that cannot be in a compact JWS");
             }
         }
+        JoseHeader.Parsed jose;
         try {
-            return JoseHeader.parse(new String(headerBytes, StandardCharsets.US_ASCII));
+            jose = JoseHeader.parse(new String(headerBytes, StandardCharsets.US_ASCII));
         } catch (CodecException e) {
             throw new MalformedFileException(e.getMessage());
         }
+        if (version == Preamble.VERSION_SESSION && jose.sessionTicket() == null) {
+            throw new MalformedFileException("a version 2 header has no " + JoseHeader.SESSION_PARAM + " member");
+        }
+        if (version != Preamble.VERSION_SESSION && jose.sessionTicket() != null) {
+            throw new MalformedFileException("JWS header has unexpected parameter \"" + JoseHeader.SESSION_PARAM
+                    + "\" (version 2 only)");
+        }
+        return jose;
     }
 
     private SpoolFileHeader decodeClaims(JoseHeader.Parsed jose) throws SpoolFileException {
@@ -283,7 +317,8 @@ public final class SpoolFileReader {
         }
     }
 
-    private byte[] payloadKey(SpoolFileHeader header) throws SpoolFileException {
+    private byte[] payloadKey(HeaderAndOffset parsed) throws SpoolFileException {
+        SpoolFileHeader header = parsed.header;
         if (!header.mode().isEncrypted()) {
             return null;
         }
@@ -294,7 +329,16 @@ public final class SpoolFileReader {
             throw new MalformedFileException(e.getMessage(), header);
         }
         Instant now = Instant.ofEpochMilli(clock.millis());
-        Optional<JWEDecrypter> decrypter = keyring.unwrapperFor(wrapped.kid(), wrapped.algorithm(), header.sender(), now);
+        Optional<JWEDecrypter> decrypter;
+        if (parsed.session != null) {
+            if (!JWEAlgorithm.A256KW.equals(wrapped.algorithm()) || !parsed.session.id().equals(wrapped.kid())) {
+                throw new MalformedFileException("the content key of a version 2 file must be wrapped with A256KW under its"
+                        + " session " + parsed.session.id(), header);
+            }
+            decrypter = Optional.of(parsed.session.secret().unwrapper());
+        } else {
+            decrypter = keyring.unwrapperFor(wrapped.kid(), wrapped.algorithm(), header.sender(), now);
+        }
         if (decrypter.isEmpty()) {
             throw new MalformedFileException("content key is wrapped for kid " + printable(wrapped.kid())
                     + ", which this node does not hold (or no longer holds)", header);

@@ -16,6 +16,7 @@ import io.hoft.transport.spool.internal.MetaCodec;
 import io.hoft.transport.spool.internal.Preamble;
 import io.hoft.transport.spool.internal.SegmentCipher;
 import io.hoft.transport.spool.internal.SegmentEncryptingOutputStream;
+import io.hoft.transport.spool.internal.SessionTicket;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -38,10 +39,15 @@ import java.util.Set;
  * <p>A file is written in one pass over each body, in bounded memory: room for the header is
  * reserved, the payload is streamed (meta and body of each frame, zstd-compressed, sealed in
  * AES-GCM segments when encrypted) while its length and digests are computed, then the signed
- * header goes into the reserved room and the file is forced to disk. The file is written
- * under a temporary name ({@code .NAME.tmp}) and becomes visible only through {@link
- * #publish}, one atomic rename; a crash before that leaves only a temporary file, which
- * recovery deletes.
+ * header goes into the reserved room and the file is forced to disk (unless the caller can
+ * rebuild it, see {@link #write(Address, List, Path, boolean)}). The file is written under a
+ * temporary name ({@code .NAME.tmp}) and becomes visible only through {@link #publish}, one
+ * atomic rename; a crash before that leaves only a temporary file, which recovery deletes.
+ *
+ * <p>A signed file is keyed by a session ({@link SendingSessions}, format version 2: HS256 and
+ * A256KW under the session's keys, the ticket in the header) where the writer has sessions and
+ * their policy applies to the recipient, and otherwise signed on its own (version 1: ES256 and
+ * ECDH-ES+A256KW, or HS256 and A256KW with a shared secret).
  *
  * <p>Not thread-safe: use one writer per thread.
  */
@@ -75,23 +81,37 @@ public final class SpoolFileWriter {
         }
     }
 
-    /** A written, forced, not yet published file. */
-    public record WrittenFile(Path path, SpoolFileName name, SpoolFileHeader header, long size) {}
+    /**
+     * A written, not yet published file; {@code keysExpire} is when its session expires (the file
+     * is refused after that), or null for a file keyed without a session.
+     */
+    public record WrittenFile(Path path, SpoolFileName name, SpoolFileHeader header, long size, Instant keysExpire) {}
 
     private final Keyring keyring;
     private final FileMode mode;
     private final Options options;
     private final Clock clock;
     private final Disk disk;
+    private final SendingSessions sessions;
     private final SecureRandom random = new SecureRandom();
     private final byte[] copyBuffer = new byte[COPY_BUFFER];
 
+    /** A writer of version 1 files: every signed file is signed on its own (no sessions). */
     public SpoolFileWriter(Keyring keyring, FileMode mode, Options options, Clock clock, Disk disk) {
+        this(keyring, mode, options, clock, disk, null);
+    }
+
+    /**
+     * A writer that keys signed files by {@code sessions} where their policy says so (version 2
+     * files), and signs each on its own otherwise; {@code sessions} null means never.
+     */
+    public SpoolFileWriter(Keyring keyring, FileMode mode, Options options, Clock clock, Disk disk, SendingSessions sessions) {
         this.keyring = Objects.requireNonNull(keyring, "keyring");
         this.mode = Objects.requireNonNull(mode, "mode");
         this.options = Objects.requireNonNull(options, "options");
         this.clock = Objects.requireNonNull(clock, "clock");
         this.disk = Objects.requireNonNull(disk, "disk");
+        this.sessions = sessions;
     }
 
     public FileMode mode() {
@@ -104,6 +124,15 @@ public final class SpoolFileWriter {
      * does not decode) are refused with {@link IllegalArgumentException} before anything is written.
      */
     public WrittenFile write(Address address, List<OutgoingFrame> frames, Path tempDir) throws IOException {
+        return write(address, frames, tempDir, true);
+    }
+
+    /**
+     * Like {@link #write(Address, List, Path)}; {@code force} false leaves the file to the page
+     * cache: whole after a process crash, possibly damaged after power loss. For a sender that
+     * can rebuild the file from its own durable state (the channel does after a reboot).
+     */
+    public WrittenFile write(Address address, List<OutgoingFrame> frames, Path tempDir, boolean force) throws IOException {
         if (frames.isEmpty()) {
             throw new IllegalArgumentException("a spool file carries at least one frame");
         }
@@ -117,7 +146,12 @@ public final class SpoolFileWriter {
             }
         }
         Instant now = Instant.ofEpochMilli(clock.millis());
-        Keyring.Signing signing = mode.isSigned() ? keyring.signingFor(address.recipient(), now) : null;
+        SessionTicket.Session session = sessions == null || !mode.isSigned() ? null
+                : sessions.forFile(address.recipient(), now).orElse(null);
+        int version = session == null ? Preamble.VERSION : Preamble.VERSION_SESSION;
+        String ticket = session == null ? null : session.ticket();
+        Keyring.Signing signing = session != null ? session.secret().signing(session.id())
+                : mode.isSigned() ? keyring.signingFor(address.recipient(), now) : null;
 
         List<byte[]> metas = new ArrayList<>(frames.size());
         List<FrameDescriptor> placeholders = new ArrayList<>(frames.size());
@@ -141,10 +175,12 @@ public final class SpoolFileWriter {
         if (mode.isEncrypted()) {
             payloadKey = new byte[SegmentCipher.KEY_LENGTH];
             random.nextBytes(payloadKey);
-            contentKey = JoseHeader.wrapContentKey(payloadKey, keyring.wrappingFor(address.recipient(), now));
+            contentKey = JoseHeader.wrapContentKey(payloadKey, session != null ? session.secret().wrapping(session.id())
+                    : keyring.wrappingFor(address.recipient(), now));
         }
-        SpoolFileHeader draft = header(address, now, expires, placeholders, Long.MAX_VALUE, ZERO_DIGEST, contentKey, signing);
-        int reserved = JoseHeader.compactLength(HeaderClaimsCodec.encode(draft).length, signing);
+        SpoolFileHeader draft = header(version, address, now, expires, placeholders, Long.MAX_VALUE, ZERO_DIGEST, contentKey,
+                signing);
+        int reserved = JoseHeader.compactLength(HeaderClaimsCodec.encode(draft).length, signing, ticket);
         int payloadOffset = Preamble.LENGTH + reserved;
 
         SpoolFileName name = draft.fileName();
@@ -169,22 +205,25 @@ public final class SpoolFileWriter {
                     descriptors.add(descriptor(frame, metas.get(i).length, Digests.hex(digest.digest())));
                 }
             }
-            SpoolFileHeader header = header(address, now, expires, descriptors, sink.count(),
+            SpoolFileHeader header = header(version, address, now, expires, descriptors, sink.count(),
                     Digests.hex(sink.sha256()), contentKey, signing);
-            byte[] compact = JoseHeader.ascii(JoseHeader.sign(HeaderClaimsCodec.encode(header), signing));
+            byte[] compact = JoseHeader.ascii(JoseHeader.sign(HeaderClaimsCodec.encode(header), signing, ticket));
             if (compact.length > reserved) {
                 throw new IllegalStateException("header outgrew its reserved room: " + compact.length + " > " + reserved);
             }
             ByteBuffer head = ByteBuffer.allocate(payloadOffset);
-            head.put(Preamble.encode(compact.length, payloadOffset, Digests.sha256(compact)));
+            head.put(Preamble.encode(version, compact.length, payloadOffset, Digests.sha256(compact)));
             head.put(compact);
             head.position(0); // the rest of the reserved room stays zero: the padding
             while (head.hasRemaining()) {
                 channel.write(head, head.position());
             }
-            channel.force(true);
+            if (force) {
+                channel.force(true);
+            }
             done = true;
-            return new WrittenFile(temp, name, header, payloadOffset + sink.count());
+            return new WrittenFile(temp, name, header, payloadOffset + sink.count(),
+                    session == null ? null : session.claims().expires());
         } finally {
             if (!done) {
                 disk.deleteIfExists(temp);
@@ -198,9 +237,18 @@ public final class SpoolFileWriter {
      * published file is whole and the caller, told of the failure, may send it again.
      */
     public Path publish(WrittenFile file, Path folder) throws IOException {
+        return publish(file, folder, true);
+    }
+
+    /** Like {@link #publish(WrittenFile, Path)}; {@code forceFolder} false skips the force of the folder. */
+    public Path publish(WrittenFile file, Path folder, boolean forceFolder) throws IOException {
         Path target = folder.resolve(file.name().toString());
         try {
-            disk.publish(file.path(), target);
+            if (forceFolder) {
+                disk.publish(file.path(), target);
+            } else {
+                disk.moveAtomically(file.path(), target);
+            }
         } catch (IOException e) {
             // If the rename did not happen, the temporary file is garbage; if it did, this deletes nothing.
             try {
@@ -221,9 +269,9 @@ public final class SpoolFileWriter {
                 frame.fragment());
     }
 
-    private SpoolFileHeader header(Address address, Instant now, Instant expires, List<FrameDescriptor> frames,
+    private SpoolFileHeader header(int version, Address address, Instant now, Instant expires, List<FrameDescriptor> frames,
             long payloadLength, String payloadSha256, String contentKey, Keyring.Signing signing) {
-        return new SpoolFileHeader(Preamble.VERSION, mode, keyring.node(), address.recipient(), address.epoch(),
+        return new SpoolFileHeader(version, mode, keyring.node(), address.recipient(), address.epoch(),
                 address.seq(), now.isAfter(expires) ? expires : now, expires, frames, payloadLength, payloadSha256,
                 mode.isEncrypted() ? options.segmentSize() : 0, contentKey,
                 signing == null ? "none" : signing.algorithm().getName(), signing == null ? null : signing.kid());

@@ -148,15 +148,44 @@ public final class NodeStore implements Closeable {
 
     /**
      * Like {@link #inTransaction}, but returns once the transaction has committed, without
-     * waiting for it to reach the disk: it gets there with the next transaction that does wait
-     * (the log is written in commit order, so forcing a later commit forces this one too), and a
-     * process crash never loses it. Only for a step whose effects stay inside this node until a
-     * later {@link #inTransaction} commits, such as reserving a sequence number before writing
-     * the file that will carry it; after power loss the step may be gone, and recovery must
-     * cope with that as if it had never run. It cannot have {@link StoreTx#afterCommit} actions.
+     * waiting for it to reach the disk: it gets there with the next force (the log is written in
+     * commit order, so forcing a later commit forces this one too, see {@link #sync}), and a
+     * process crash never loses it. Only for work whose effects nothing outside this node sees
+     * before a later force: a read that feeds the node's own work, reserving a sequence number
+     * before writing the file that will carry it, recording a received file whose
+     * acknowledgement goes out only after a {@link #sync}. After power loss the work may be
+     * gone, and recovery must cope with that as if it had never run.
+     *
+     * <p>{@link StoreTx#onCommit} actions run at once; if the work registered
+     * {@link StoreTx#afterCommit} actions, the transaction is forced after all and they run
+     * once it is durable, as with {@link #inTransaction}.
      */
     public <T> T inTransactionDurableLater(Work<T> work) {
         return run(work, false);
+    }
+
+    /**
+     * Returns once every transaction committed so far is on disk: at once if it is, else after
+     * a force (shared with any force in flight that covers it). What a node announces to the
+     * outside on the strength of {@link #inTransactionDurableLater} work (an acknowledgement,
+     * a published file) goes out only after this.
+     */
+    public void sync() {
+        awaitDurable(committedSeq);
+    }
+
+    /** The number of the last commit so far, for {@link #sync(long)}. */
+    public long lastCommit() {
+        return committedSeq;
+    }
+
+    /**
+     * Returns once every transaction up to the commit numbered {@code commit} (from {@link
+     * #lastCommit}) is on disk: for a thread that read state, then did other work, and must not
+     * wait for commits made meanwhile.
+     */
+    public void sync(long commit) {
+        awaitDurable(commit);
     }
 
     private <T> T run(Work<T> work, boolean waitDurable) {
@@ -179,9 +208,6 @@ public final class NodeStore implements Closeable {
             }
             try {
                 result = work.run(tx);
-                if (!waitDurable && !tx.afterCommitActions().isEmpty()) {
-                    throw new IllegalStateException("a transaction that does not wait to be durable cannot have after-commit actions");
-                }
                 commitGate.beforeCommit();
                 execute("COMMIT");
                 // A writer waits for its own commit; a reader for everything it may have seen.
@@ -202,17 +228,22 @@ public final class NodeStore implements Closeable {
         } finally {
             lock.unlock();
         }
-        if (waitDurable) {
+        runActions(tx.onCommitActions());
+        if (waitDurable || !tx.afterCommitActions().isEmpty()) {
             awaitDurable(mustBeDurable);
         }
-        for (Runnable action : tx.afterCommitActions()) {
+        runActions(tx.afterCommitActions());
+        return result;
+    }
+
+    private static void runActions(List<Runnable> actions) {
+        for (Runnable action : actions) {
             try {
                 action.run();
             } catch (RuntimeException e) {
                 log.warn("after-commit action failed: {}", e.toString());
             }
         }
-        return result;
     }
 
     /**

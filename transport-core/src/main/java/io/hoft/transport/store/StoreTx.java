@@ -10,11 +10,13 @@ import java.util.Optional;
 
 /**
  * One transaction on the node's database. Everything done through it commits together or not
- * at all; {@link #afterCommit} actions (deleting files, waking threads) run only once the
- * commit is durable, in registration order, and never if it rolled back.
+ * at all; {@link #afterCommit} actions (deleting files, answering callers) run only once the
+ * commit is durable, {@link #onCommit} actions (waking a thread that will force before it acts)
+ * as soon as it has committed; each kind in registration order, and never if it rolled back.
  */
 public final class StoreTx {
     private final Connection connection;
+    private final List<Runnable> onCommit = new ArrayList<>();
     private final List<Runnable> afterCommit = new ArrayList<>();
     private boolean wrote;
 
@@ -66,9 +68,22 @@ public final class StoreTx {
         afterCommit.add(action);
     }
 
+    /**
+     * Runs {@code action} as soon as this transaction has committed, before it is durable: for
+     * work that does not act on the commit outside this node before a force of its own, such as
+     * waking a thread. Runs before any {@link #afterCommit} action.
+     */
+    public void onCommit(Runnable action) {
+        onCommit.add(action);
+    }
+
     /** Whether this transaction ran any statement that may have changed the database. */
     boolean wrote() {
         return wrote;
+    }
+
+    List<Runnable> onCommitActions() {
+        return onCommit;
     }
 
     List<Runnable> afterCommitActions() {

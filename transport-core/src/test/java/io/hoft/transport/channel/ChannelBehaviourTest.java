@@ -53,6 +53,40 @@ class ChannelBehaviourTest {
     }
 
     @Test
+    void aBurstOfConcurrentlySentMessagesTravelsInFarFewerFilesThanMessages() throws Exception {
+        int burst = 64;
+        try (LinkedPair pair = new LinkedPair(root, ChannelConfig.DEFAULT.withFastTimers(), MirrorFaults.NONE, WatchMode.BOTH,
+                Duration.ofMillis(100)).start()) {
+            List<MessageId> ids = java.util.Collections.synchronizedList(new ArrayList<>());
+            java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.ExecutorService senders = java.util.concurrent.Executors.newFixedThreadPool(burst);
+            try {
+                List<java.util.concurrent.Future<?>> sent = new ArrayList<>();
+                for (int i = 0; i < burst; i++) {
+                    byte[] body = ("burst " + i).getBytes();
+                    sent.add(senders.submit(() -> {
+                        go.await();
+                        ids.add(pair.front.send(body));
+                        return null;
+                    }));
+                }
+                go.countDown();
+                for (java.util.concurrent.Future<?> f : sent) {
+                    f.get();
+                }
+            } finally {
+                senders.shutdownNow();
+            }
+            await().atMost(Duration.ofSeconds(30)).until(() -> pair.back.received().size() == burst && pair.front.unsettled() == 0);
+            for (MessageId id : ids) {
+                assertEquals(1L, pair.back.received().get(id.value()), "deliveries of " + id);
+            }
+            long files = pair.front.dataFilesNumbered();
+            assertTrue(files <= burst / 4, burst + " messages sent at once took " + files + " files");
+        }
+    }
+
+    @Test
     void smallMessagesOvertakeALargeBodyInTheBulkLane() throws Exception {
         ChannelConfig config = ChannelConfig.DEFAULT.withFastTimers().toBuilder()
                 .maxFileBytesAndCollation(32L * 1024 * 1024).build();

@@ -111,6 +111,58 @@ class CommitPointTest {
     }
 
     @Test
+    void messagesInAnOpenFileWhenTheSenderStopsAreSentAfterItsRestartUnderTheNumberTheyWereGiven() throws Exception {
+        FaultyDisk disk = new FaultyDisk();
+        try (LinkedPair pair = new LinkedPair(root, CONFIG, MirrorFaults.NONE, WatchMode.BOTH, Duration.ofMillis(100))
+                .start(node -> {
+                    if (node.peer.value().equals("back")) {
+                        node.transportDisk = disk;
+                    }
+                })) {
+            disk.failCreate(); // the lane cannot write a single file: the messages stay in their reserved files
+            List<MessageId> ids = sendSome(pair.front, 10, "open");
+            await().atMost(Duration.ofSeconds(10)).until(() -> disk.failures() > 0);
+            long reserved = pair.front.store.inTransaction(tx -> tx.queryLong("SELECT COUNT(*) FROM out_file WHERE state = 'open'"));
+            assertTrue(reserved >= 1 && reserved == pair.front.dataFilesNumbered(), "the accepting commits reserved the files");
+            assertEquals(10L, (long) pair.front.store.inTransaction(tx -> tx.queryLong("SELECT COUNT(*) FROM out_file_frame")));
+            pair.front.kill();
+            pair.front.transportDisk = io.hoft.transport.fs.Disk.REAL;
+            pair.front.start();
+            await().atMost(Duration.ofSeconds(30)).until(() -> pair.back.received().size() == 10 && pair.front.unsettled() == 0);
+            assertExactlyOnce(pair.back, ids);
+            assertEquals(reserved, pair.front.dataFilesNumbered(), "the reserved numbers were used, and no other");
+        }
+    }
+
+    @Test
+    void afterAMachineRebootEveryUnacknowledgedFileIsRebuiltSoCopiesDamagedByPowerLossNeverGoOut() throws Exception {
+        try (LinkedPair pair = new LinkedPair(root, CONFIG, MirrorFaults.NONE, WatchMode.BOTH, Duration.ofMillis(100)).start()) {
+            pair.back.kill(); // nothing is acknowledged
+            List<MessageId> ids = sendSome(pair.front, 12, "reboot");
+            await().atMost(Duration.ofSeconds(10)).until(() -> pair.front.unackedFiles() > 0
+                    && pair.front.store.inTransaction(tx -> tx.queryLong("SELECT COUNT(*) FROM out_file WHERE state <> 'sent'")) == 0);
+            pair.front.kill();
+            // What power loss can do to files written without a force: the stored copies and the
+            // copies in the outbox are cut short.
+            Path sent = pair.front.stateDir.resolve("sent").resolve("back");
+            for (Path folder : List.of(sent, pair.front.outbox)) {
+                try (var files = java.nio.file.Files.newDirectoryStream(folder, "*.hoft")) {
+                    for (Path file : files) {
+                        try (var channel = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
+                            channel.truncate(channel.size() / 2);
+                        }
+                    }
+                }
+            }
+            pair.front.bootId = () -> java.util.Optional.of("a-later-boot");
+            pair.front.start();
+            pair.back.start();
+            await().atMost(Duration.ofSeconds(60)).until(() -> pair.back.received().size() == 12 && pair.front.unsettled() == 0);
+            assertExactlyOnce(pair.back, ids);
+        }
+    }
+
+    @Test
     void receiverClosedWhileItsCommitsFailIsReopenedAndDeliversEverythingOnce() throws Exception {
         AtomicBoolean failing = new AtomicBoolean(true);
         try (LinkedPair pair = new LinkedPair(root, CONFIG, MirrorFaults.NONE, WatchMode.BOTH, Duration.ofMillis(100)).start()) {

@@ -101,6 +101,8 @@ final class LinkedPair implements Closeable {
         /** Seams for commit-point tests: the disk the transport writes with, and the one its link publishes with. */
         io.hoft.transport.fs.Disk transportDisk = io.hoft.transport.fs.Disk.REAL;
         io.hoft.transport.fs.Disk linkDisk = io.hoft.transport.fs.Disk.REAL;
+        /** The machine's boot id as the node sees it at start (a test changes it to simulate a reboot). */
+        java.util.function.Supplier<java.util.Optional<String>> bootId = io.hoft.transport.fs.BootId::current;
 
         Node(Keyring keyring, NodeId peer, Path stateDir, Path outbox, Path inbox) {
             this.keyring = keyring;
@@ -115,7 +117,7 @@ final class LinkedPair implements Closeable {
             store.migrate("ledger", LEDGER);
             FolderLink link = new FolderLink(outbox, inbox, stateDir.resolve("tmp"), watchMode, pollInterval, linkDisk);
             transport = Transport.builder().keyring(keyring).store(store).stateDir(stateDir).config(config)
-                    .disk(transportDisk).listener(new Ledger(this)).link(peer, link).build();
+                    .disk(transportDisk).bootId(bootId).listener(new Ledger(this)).link(peer, link).build();
             transport.start();
         }
 
@@ -176,6 +178,11 @@ final class LinkedPair implements Closeable {
 
         long unackedFiles() {
             return store.inTransaction(tx -> tx.queryLong("SELECT COUNT(*) FROM out_file WHERE state IN ('sent', 'writing')"));
+        }
+
+        /** Data files this node has numbered so far (acknowledged or not). */
+        long dataFilesNumbered() {
+            return store.inTransaction(tx -> tx.queryLong("SELECT out_next_seq - 1 FROM channel"));
         }
 
         void kill() throws IOException {

@@ -83,10 +83,16 @@ class MalformedInputTest {
     }
 
     @Test
-    void versionTwoInThePreambleIsUnsupported() throws IOException {
-        SpoolFileException e = assertRejected(UnsupportedVersionException.class, "format version 2 is not supported",
-                FileForge.of(plainFile).preamble(p -> p.put(Preamble.VERSION_OFFSET, (byte) 2)));
+    void versionThreeInThePreambleIsUnsupported() throws IOException {
+        SpoolFileException e = assertRejected(UnsupportedVersionException.class, "format version 3 is not supported",
+                FileForge.of(plainFile).preamble(p -> p.put(Preamble.VERSION_OFFSET, (byte) 3)));
         assertEquals(Disposition.QUARANTINE, e.disposition());
+    }
+
+    @Test
+    void aVersionOneFileRelabelledVersionTwoIsMalformedForLackOfASession() throws IOException {
+        assertRejected(MalformedFileException.class, "a version 2 header has no hoft-session member",
+                FileForge.of(plainFile).preamble(p -> p.put(Preamble.VERSION_OFFSET, (byte) 2)));
     }
 
     @Test

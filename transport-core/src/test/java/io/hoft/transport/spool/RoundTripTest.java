@@ -65,7 +65,10 @@ class RoundTripTest {
                 // Checksum-only signs and encrypts nothing, so which keys the nodes hold does not matter.
                 new Config(FileMode.CHECKSUM_ONLY_UNAUTHENTICATED, TestNodes.Keys.EC, 3, 65536),
                 new Config(FileMode.SIGNED_ENCRYPTED, TestNodes.Keys.EC, 1, 4096),
-                new Config(FileMode.SIGNED_ENCRYPTED, TestNodes.Keys.SHARED_SECRET, 19, 4096));
+                new Config(FileMode.SIGNED_ENCRYPTED, TestNodes.Keys.SHARED_SECRET, 19, 4096),
+                new Config(FileMode.SIGNED_ENCRYPTED, TestNodes.Keys.SESSION, 3, 65536),
+                new Config(FileMode.SIGNED_PLAINTEXT, TestNodes.Keys.SESSION, 3, 65536),
+                new Config(FileMode.SIGNED_ENCRYPTED, TestNodes.Keys.SESSION, 1, 4096));
     }
 
     @Parameter
@@ -281,6 +284,8 @@ class RoundTripTest {
         assertEquals(SpoolFileName.parse(file.getFileName().toString()).orElseThrow(), header.fileName());
         String algorithm = !config.mode().isSigned() ? "none" : config.keys() == TestNodes.Keys.EC ? "ES256" : "HS256";
         assertEquals(algorithm, header.signingAlgorithm());
+        boolean session = config.keys() == TestNodes.Keys.SESSION && config.mode().isSigned();
+        assertEquals(session ? 2 : 1, header.version(), "format version");
         if (config.mode().isEncrypted()) {
             assertEquals(config.segmentSize(), header.segmentSize());
         } else {

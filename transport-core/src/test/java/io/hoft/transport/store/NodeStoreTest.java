@@ -240,12 +240,58 @@ class NodeStoreTest {
             // a reader that saw it waits until it is on disk, like the next writer does
             assertEquals(1L, (long) store.inTransaction(tx -> tx.queryLong("SELECT COUNT(*) FROM item")));
             assertEquals(List.of("force"), events);
-            assertThrows(IllegalStateException.class, () -> store.inTransactionDurableLater(tx -> {
-                tx.update("INSERT INTO item (n) VALUES (2)");
-                tx.afterCommit(() -> { });
+        }
+    }
+
+    @Test
+    void aDurableLaterReadDoesNotWaitForTheDisk() throws Exception {
+        try (NodeStore store = NodeStore.open(dir)) {
+            store.migrate("t", List.of("CREATE TABLE item (n INTEGER PRIMARY KEY)"));
+            store.inTransactionDurableLater(tx -> tx.update("INSERT INTO item (n) VALUES (1)"));
+            long before = store.syncCount();
+            assertEquals(1L, (long) store.inTransactionDurableLater(tx -> tx.queryLong("SELECT COUNT(*) FROM item")));
+            assertEquals(before, store.syncCount(), "the node's own read needs nothing on disk");
+            store.sync();
+            assertEquals(before + 1, store.syncCount(), "sync forces what is not on disk yet");
+            store.sync();
+            assertEquals(before + 1, store.syncCount(), "and nothing when everything is");
+        }
+    }
+
+    @Test
+    void onCommitActionsRunBeforeTheForceAndAfterCommitActionsAfterIt() throws Exception {
+        try (NodeStore store = NodeStore.open(dir)) {
+            store.migrate("t", List.of("CREATE TABLE item (n INTEGER PRIMARY KEY)"));
+            List<String> events = Collections.synchronizedList(new ArrayList<>());
+            store.setBeforeSync(() -> events.add("force"));
+            store.inTransaction(tx -> {
+                tx.update("INSERT INTO item (n) VALUES (1)");
+                tx.afterCommit(() -> events.add("after"));
+                tx.onCommit(() -> events.add("on"));
                 return null;
-            }));
-            assertEquals(1L, (long) store.inTransaction(tx -> tx.queryLong("SELECT COUNT(*) FROM item")), "rolled back");
+            });
+            assertEquals(List.of("on", "force", "after"), events);
+        }
+    }
+
+    @Test
+    void aDurableLaterTransactionWithAfterCommitActionsIsForcedBeforeThemAndOnCommitActionsAreNot() throws Exception {
+        try (NodeStore store = NodeStore.open(dir)) {
+            store.migrate("t", List.of("CREATE TABLE item (n INTEGER PRIMARY KEY)"));
+            List<String> events = Collections.synchronizedList(new ArrayList<>());
+            store.setBeforeSync(() -> events.add("force"));
+            store.inTransactionDurableLater(tx -> {
+                tx.update("INSERT INTO item (n) VALUES (1)");
+                tx.onCommit(() -> events.add("on"));
+                return null;
+            });
+            assertEquals(List.of("on"), events, "no force for on-commit actions");
+            store.inTransactionDurableLater(tx -> {
+                tx.update("INSERT INTO item (n) VALUES (2)");
+                tx.afterCommit(() -> events.add("after"));
+                return null;
+            });
+            assertEquals(List.of("on", "force", "after"), events);
         }
     }
 

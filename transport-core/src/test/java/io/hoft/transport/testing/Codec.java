@@ -11,6 +11,8 @@ import io.hoft.transport.spool.DecodedFrame;
 import io.hoft.transport.spool.FileMode;
 import io.hoft.transport.spool.ModePolicy;
 import io.hoft.transport.spool.OutgoingFrame;
+import io.hoft.transport.spool.SendingSessions;
+import io.hoft.transport.spool.SessionPolicy;
 import io.hoft.transport.spool.SpoolFile;
 import io.hoft.transport.spool.SpoolFileHeader;
 import io.hoft.transport.spool.SpoolFileReader;
@@ -36,6 +38,8 @@ public final class Codec {
     public ModePolicy policy;
     public SpoolLimits limits = SpoolLimits.DEFAULT;
     public SpoolFileWriter.Options options = SpoolFileWriter.Options.DEFAULT;
+    /** The sender's sessions (with {@link TestNodes.Keys#SESSION}), shared by every writer of this codec; else null. */
+    public final SendingSessions sessions;
 
     public Codec(FileMode mode, TestNodes.Keys keys) {
         this.mode = mode;
@@ -44,12 +48,14 @@ public final class Codec {
         this.policy = mode == FileMode.CHECKSUM_ONLY_UNAUTHENTICATED
                 ? TestNodes.backPolicyAcceptingChecksumOnly()
                 : ModePolicy.SIGNED_ONLY;
+        this.sessions = keys == TestNodes.Keys.SESSION ? new SendingSessions(sender, SessionPolicy.DEFAULT) : null;
     }
 
     public SpoolFileWriter writer() {
-        return new SpoolFileWriter(sender, mode, options, clock, Disk.REAL);
+        return new SpoolFileWriter(sender, mode, options, clock, Disk.REAL, sessions);
     }
 
+    /** A reader of the receiving node (a new one each time: it remembers no session). */
     public SpoolFileReader reader() {
         return new SpoolFileReader(receiver, policy, limits, clock);
     }

@@ -32,8 +32,12 @@ public final class TestNodes {
 
     /** Which keys a pair uses. */
     public enum Keys {
+        /** EC keys, every signed file signed on its own (format version 1). */
         EC,
-        SHARED_SECRET
+        /** A shared secret (version 1, HS256 and A256KW). */
+        SHARED_SECRET,
+        /** EC keys, signed files keyed by sessions (format version 2). */
+        SESSION
     }
 
     public static Keyring front(Keys keys) {
@@ -82,7 +86,7 @@ public final class TestNodes {
     }
 
     private static Keyring keyring(NodeKeys own, NodeKeys peer, NodeId peerId, Keys keys) {
-        PeerKeys peerKeys = keys == Keys.EC ? peer.publicKeys() : PeerKeys.sharedSecret(peerId, SHARED);
+        PeerKeys peerKeys = keys == Keys.SHARED_SECRET ? PeerKeys.sharedSecret(peerId, SHARED) : peer.publicKeys();
         return new Keyring(own, TrustList.of(peerKeys));
     }
 }

@@ -4,11 +4,9 @@ import io.hoft.transport.fs.Disk;
 import io.hoft.transport.link.Link.IncomingFile;
 import io.hoft.transport.spool.SpoolFileName;
 import java.io.IOException;
-import java.nio.channels.FileChannel;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -17,9 +15,11 @@ import java.util.stream.Stream;
 
 /**
  * A folder of whole spool files under their canonical names, with a temporary folder beside it
- * on the same filesystem: a file appears under its name only by one atomic rename after it was
- * forced (temp, force, rename, force the folder). Used by both ends of the dial-out link for
- * files waiting to go (held or queued for upload) and files that arrived (the inbox).
+ * on the same filesystem: a file appears under its name only by one atomic rename once it is
+ * complete. Used by both ends of the dial-out link for files waiting to go (held or queued for
+ * upload) and files that arrived (the inbox). Nothing is forced: the channel above keeps every
+ * file until the peer acknowledges it and sends it again, so power loss costs a resend, and a
+ * file damaged by it is refused by the receiver like any damaged file.
  */
 final class SpoolFolder {
     private static final AtomicLong COUNTER = new AtomicLong();
@@ -78,21 +78,18 @@ final class SpoolFolder {
             try {
                 Files.createLink(temp, source);
             } catch (UnsupportedOperationException | FileSystemException e) {
-                disk.copyAndForce(source, temp);
+                Files.copy(source, temp);
             }
-            disk.publish(temp, path(name));
+            disk.moveAtomically(temp, path(name));
         } catch (IOException | RuntimeException e) {
             disk.deleteIfExists(temp);
             throw e;
         }
     }
 
-    /** Forces a complete temporary file and renames it to {@code name}: the commit point. */
+    /** Renames a complete temporary file to {@code name}. */
     void publish(Path temp, SpoolFileName name) throws IOException {
-        try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
-            channel.force(true);
-        }
-        disk.publish(temp, path(name));
+        disk.moveAtomically(temp, path(name));
     }
 
     void remove(SpoolFileName name) throws IOException {

@@ -22,15 +22,21 @@ import java.text.ParseException;
 import java.util.Set;
 
 /**
- * The two JOSE objects of a spool file: the header, a compact JWS ({@code typ}
- * {@value #TYPE}) whose payload is the claims JSON, and the content key, a compact JWE whose
- * plaintext is the 32-byte payload key. Only compact serialisation is used.
+ * The JOSE objects of a spool file: the header, a compact JWS ({@code typ} {@value #TYPE})
+ * whose payload is the claims JSON; the content key, a compact JWE whose plaintext is the
+ * 32-byte payload key; and, in version 2 files, the session ticket the header carries in its
+ * {@value #SESSION_PARAM} member, a compact JWS ({@code typ} {@value SessionTicket#TYPE}).
+ * Only compact serialisation is used.
  */
 public final class JoseHeader {
     public static final String TYPE = "hoft-header";
     public static final JOSEObjectType JOSE_TYPE = new JOSEObjectType(TYPE);
+    public static final JOSEObjectType TICKET_TYPE = new JOSEObjectType(SessionTicket.TYPE);
+    /** The protected header member of a version 2 header that holds the session ticket. */
+    public static final String SESSION_PARAM = "hoft-session";
 
-    private static final Set<String> ALLOWED_JWS_PARAMS = Set.of("alg", "kid", "typ");
+    private static final Set<String> ALLOWED_JWS_PARAMS = Set.of("alg", "kid", "typ", SESSION_PARAM);
+    private static final Set<String> ALLOWED_TICKET_PARAMS = Set.of("alg", "kid", "typ");
     private static final Set<String> ALLOWED_PLAIN_PARAMS = Set.of("alg", "typ");
     private static final Set<String> ALLOWED_JWE_PARAMS = Set.of("alg", "enc", "kid", "epk");
 
@@ -38,10 +44,25 @@ public final class JoseHeader {
 
     /** Signs the claims; {@code signing} null makes an unsecured JWS ({@code alg} none). */
     public static String sign(byte[] claims, Keyring.Signing signing) {
+        return sign(claims, signing, null);
+    }
+
+    /** Signs the claims of a header that carries {@code sessionTicket} (version 2), or none (null). */
+    public static String sign(byte[] claims, Keyring.Signing signing, String sessionTicket) {
         if (signing == null) {
             return new PlainObject(new PlainHeader.Builder().type(JOSE_TYPE).build(), new Payload(claims)).serialize();
         }
-        JWSObject jws = new JWSObject(jwsHeader(signing), new Payload(claims));
+        return signJws(jwsHeader(signing, sessionTicket), claims, signing);
+    }
+
+    /** Signs a session ticket's claims with the sender's ES256 key. */
+    public static String signTicket(byte[] claims, Keyring.Signing signing) {
+        return signJws(new JWSHeader.Builder(signing.algorithm()).keyID(signing.kid()).type(TICKET_TYPE).build(), claims,
+                signing);
+    }
+
+    private static String signJws(JWSHeader header, byte[] claims, Keyring.Signing signing) {
+        JWSObject jws = new JWSObject(header, new Payload(claims));
         try {
             jws.sign(signing.signer());
         } catch (JOSEException e) {
@@ -52,11 +73,16 @@ public final class JoseHeader {
 
     /** The exact compact length {@link #sign} produces for claims of this length. */
     public static int compactLength(int claimsLength, Keyring.Signing signing) {
+        return compactLength(claimsLength, signing, null);
+    }
+
+    /** The exact compact length {@link #sign(byte[], Keyring.Signing, String)} produces for claims of this length. */
+    public static int compactLength(int claimsLength, Keyring.Signing signing, String sessionTicket) {
         if (signing == null) {
             String header = new PlainHeader.Builder().type(JOSE_TYPE).build().toBase64URL().toString();
             return header.length() + 1 + base64UrlLength(claimsLength) + 1;
         }
-        String header = jwsHeader(signing).toBase64URL().toString();
+        String header = jwsHeader(signing, sessionTicket).toBase64URL().toString();
         int signatureBytes = JWSAlgorithm.ES256.equals(signing.algorithm()) ? 64 : 32;
         return header.length() + 1 + base64UrlLength(claimsLength) + 1 + base64UrlLength(signatureBytes);
     }
@@ -65,12 +91,19 @@ public final class JoseHeader {
         return (bytes * 4 + 2) / 3;
     }
 
-    private static JWSHeader jwsHeader(Keyring.Signing signing) {
-        return new JWSHeader.Builder(signing.algorithm()).keyID(signing.kid()).type(JOSE_TYPE).build();
+    private static JWSHeader jwsHeader(Keyring.Signing signing, String sessionTicket) {
+        JWSHeader.Builder builder = new JWSHeader.Builder(signing.algorithm()).keyID(signing.kid()).type(JOSE_TYPE);
+        if (sessionTicket != null) {
+            builder.customParam(SESSION_PARAM, sessionTicket);
+        }
+        return builder.build();
     }
 
-    /** A parsed header before verification. {@code jws} is null for an unsecured header. */
-    public record Parsed(String algorithm, String kid, byte[] claims, JWSObject jws) {
+    /**
+     * A parsed header (or session ticket) before verification. {@code jws} is null for an
+     * unsecured header; {@code sessionTicket} is the {@value #SESSION_PARAM} member, or null.
+     */
+    public record Parsed(String algorithm, String kid, byte[] claims, JWSObject jws, String sessionTicket) {
         public boolean isUnsecured() {
             return jws == null;
         }
@@ -95,8 +128,8 @@ public final class JoseHeader {
         if (object instanceof PlainObject) {
             PlainHeader header = ((PlainObject) object).getHeader();
             checkParams(header.getIncludedParams(), ALLOWED_PLAIN_PARAMS, "JWS");
-            checkType(header.getType());
-            return new Parsed("none", null, object.getPayload().toBytes(), null);
+            checkType(header.getType(), JOSE_TYPE, "header");
+            return new Parsed("none", null, object.getPayload().toBytes(), null, null);
         }
         if (!(object instanceof JWSObject)) {
             throw CodecException.malformed("header is a JWE, not a JWS");
@@ -104,13 +137,36 @@ public final class JoseHeader {
         JWSObject jws = (JWSObject) object;
         JWSHeader header = jws.getHeader();
         checkParams(header.getIncludedParams(), ALLOWED_JWS_PARAMS, "JWS");
-        checkType(header.getType());
-        return new Parsed(header.getAlgorithm().getName(), header.getKeyID(), jws.getPayload().toBytes(), jws);
+        checkType(header.getType(), JOSE_TYPE, "header");
+        Object ticket = header.getCustomParam(SESSION_PARAM);
+        if (ticket != null && !(ticket instanceof String)) {
+            throw CodecException.malformed("header member " + SESSION_PARAM + " must be a string");
+        }
+        return new Parsed(header.getAlgorithm().getName(), header.getKeyID(), jws.getPayload().toBytes(), jws, (String) ticket);
     }
 
-    private static void checkType(JOSEObjectType type) throws CodecException {
-        if (!JOSE_TYPE.equals(type)) {
-            throw CodecException.malformed("header typ must be \"" + TYPE + "\"");
+    /** Parses a session ticket (compact JWS, {@code typ} {@value SessionTicket#TYPE}); throws a message naming what is wrong. */
+    public static Parsed parseTicket(String compact) throws CodecException {
+        for (int i = 0; i < compact.length(); i++) {
+            if (!isCompactChar(compact.charAt(i))) {
+                throw CodecException.malformed("the session ticket has a character that cannot be in a compact JWS");
+            }
+        }
+        JWSObject jws;
+        try {
+            jws = JWSObject.parse(compact);
+        } catch (ParseException | RuntimeException e) {
+            throw CodecException.malformed("the session ticket is not a compact JWS: " + e.getMessage());
+        }
+        JWSHeader header = jws.getHeader();
+        checkParams(header.getIncludedParams(), ALLOWED_TICKET_PARAMS, "session ticket");
+        checkType(header.getType(), TICKET_TYPE, "session ticket");
+        return new Parsed(header.getAlgorithm().getName(), header.getKeyID(), jws.getPayload().toBytes(), jws, null);
+    }
+
+    private static void checkType(JOSEObjectType type, JOSEObjectType expected, String what) throws CodecException {
+        if (!expected.equals(type)) {
+            throw CodecException.malformed(what + " typ must be \"" + expected + "\"");
         }
     }
 

@@ -46,19 +46,27 @@ public final class Preamble {
     public static final int SHA256_LENGTH = 32;
 
     public static final byte[] MAGIC = {0x48, 0x4F, 0x46, 0x54};
+    /** Files whose headers are signed per file (ES256, HS256 with a shared secret, or unsigned). */
     public static final int VERSION = 1;
+    /** Files keyed by a session (SPEC.md section 10.8). */
+    public static final int VERSION_SESSION = 2;
     public static final int MAX_PADDING = 4096;
 
     private Preamble() {}
 
-    /** The 48 preamble bytes for a header of {@code headerLength} and a payload at {@code payloadOffset}. */
+    /** The 48 preamble bytes of a version 1 file for a header of {@code headerLength} and a payload at {@code payloadOffset}. */
     public static byte[] encode(int headerLength, int payloadOffset, byte[] headerSha256) {
+        return encode(VERSION, headerLength, payloadOffset, headerSha256);
+    }
+
+    /** The 48 preamble bytes of a file of format {@code version}. */
+    public static byte[] encode(int version, int headerLength, int payloadOffset, byte[] headerSha256) {
         if (headerSha256.length != SHA256_LENGTH) {
             throw new IllegalArgumentException("header digest must be 32 bytes");
         }
         ByteBuffer buffer = ByteBuffer.allocate(LENGTH).order(ByteOrder.BIG_ENDIAN);
         buffer.put(MAGIC_OFFSET, MAGIC);
-        buffer.put(VERSION_OFFSET, (byte) VERSION);
+        buffer.put(VERSION_OFFSET, (byte) version);
         buffer.putInt(HEADER_LENGTH_OFFSET, headerLength);
         buffer.putInt(PAYLOAD_OFFSET_OFFSET, payloadOffset);
         buffer.put(HEADER_SHA256_OFFSET, headerSha256);
