@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Verify and decode a hoft spool file, following SPEC.md (format version 1) alone.
+"""Verify and decode a hoft spool file, following SPEC.md (format versions 1 and 2) alone.
 
 An independent decoder: it shares no code with the Java implementation. It uses a stock JOSE
 library (jwcrypto) for the JWS header and the JWE content key, the `cryptography` package for
@@ -41,7 +41,8 @@ except ImportError as missing:  # pragma: no cover - depends on the machine
 
 # §3 preamble
 MAGIC = b"HOFT"
-VERSION = 1
+VERSIONS = (1, 2)
+SESSION_VERSION = 2  # §10.8: files keyed by a session
 PREAMBLE_LENGTH = 48
 MAX_PADDING = 4096
 
@@ -314,7 +315,7 @@ def read_exactly(f, n, shortness, what):
     return data
 
 
-def parse_jws(header_bytes):
+def parse_jws(header_bytes, version):
     """§4: the compact JWS; returns (protected header, claims bytes, compact string)."""
     if not COMPACT.match(header_bytes.decode("latin-1")):
         raise malformed("header has a byte that cannot be in a compact JWS")
@@ -330,10 +331,14 @@ def parse_jws(header_bytes):
     claims = b64url_decode(parts[1], "JWS payload")
     signature = b64url_decode(parts[2], "JWS signature")
     alg = protected.get("alg")
-    allowed = ("alg", "typ") if alg == "none" else ("alg", "kid", "typ")
+    allowed = ("alg", "typ") if alg == "none" else ("alg", "kid", "typ", "hoft-session")
     for member in protected:
-        if member not in allowed:
+        if member not in allowed or (member == "hoft-session" and version != SESSION_VERSION):
             raise malformed("JWS header has unexpected parameter %r" % member)
+    if version == SESSION_VERSION and "hoft-session" not in protected:
+        raise malformed("a version 2 header has no hoft-session member")
+    if "hoft-session" in protected and not isinstance(protected["hoft-session"], str):
+        raise malformed("header member hoft-session must be a string")
     if not isinstance(alg, str):
         raise malformed("JWS header has no alg")
     if alg == "none" and signature:
@@ -364,6 +369,123 @@ def verify_signature(protected, compact, keys, now_ms):
     except Exception as e:  # jwcrypto raises several types for a bad signature
         raise Rejected("spoofed", "signature does not verify with key %s (%s)" % (kid, type(e).__name__))
     return signer
+
+
+SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+class Session:
+    """A verified session (§10.8): its sender, id and the keys derived from its secret."""
+
+    def __init__(self, sender, sid, secret):
+        self.sender = sender
+        self.sid = sid
+        self.sign_key = oct_jwk(hkdf(secret, b"hoft v2 session sign"))
+        self.wrap_key = oct_jwk(hkdf(secret, b"hoft v2 session wrap"))
+
+
+def verify_session(protected, compact, keys, now_ms):
+    """§10.8 and §13.1 step 12 for version 2: the ticket, then the header's HS256 under the session."""
+    if protected["alg"] != "HS256":
+        raise Rejected("spoofed", "a version 2 header must be signed HS256 under its session, not %s" % protected["alg"])
+    kid = protected.get("kid")
+    if not isinstance(kid, str):
+        raise Rejected("spoofed", "header is signed without a kid")
+    ticket = protected["hoft-session"]
+    # the ticket: a compact JWS signed ES256 by the sender
+    if not COMPACT.match(ticket):
+        raise malformed("the session ticket has a character that cannot be in a compact JWS")
+    parts = ticket.split(".")
+    if len(parts) != 3:
+        raise malformed("the session ticket is not a compact JWS")
+    t_protected = strict_json(b64url_decode(parts[0], "session ticket protected header"), "session ticket protected header")
+    if not isinstance(t_protected, dict):
+        raise malformed("the session ticket's protected header must be an object")
+    for member in t_protected:
+        if member not in ("alg", "kid", "typ"):
+            raise malformed("session ticket header has unexpected parameter %r" % member)
+    if t_protected.get("typ") != "hoft-session":
+        raise malformed('session ticket typ must be "hoft-session"')
+    t_claims_bytes = b64url_decode(parts[1], "session ticket payload")
+    b64url_decode(parts[2], "session ticket signature")
+    if t_protected.get("alg") != "ES256":
+        raise Rejected("spoofed", "the session ticket is signed with %s, not ES256" % t_protected.get("alg"))
+    t_kid = t_protected.get("kid")
+    if not isinstance(t_kid, str):
+        raise Rejected("spoofed", "the session ticket is signed without a kid")
+    found = keys.verifier(t_kid, now_ms)
+    if found is None or found[1] != "ES256":
+        raise Rejected("spoofed", "the session ticket is signed with kid %r, which is not a valid trusted signing key" % t_kid)
+    signer, _, key = found
+    jws = jose_jws.JWS()
+    try:
+        jws.deserialize(ticket)
+        jws.verify(key, alg="ES256")
+    except Exception as e:  # jwcrypto raises several types for a bad signature
+        raise Rejected("spoofed", "the session ticket's signature does not verify with key %s (%s)" % (t_kid, type(e).__name__))
+    t = obj(strict_json(t_claims_bytes, "session ticket claims"), "ticket",
+            ("hoft", "sender", "recipient", "sid", "created", "expires", "key"))
+    if integer(t, "hoft", "ticket", 0, INT32_MAX) != SESSION_VERSION:
+        raise malformed("ticket.hoft must be 2")
+    for member in ("sender", "recipient"):
+        if not NODE_ID.match(string(t, member, "ticket")):
+            raise malformed("ticket.%s is not a valid node id" % member)
+    if not SESSION_ID.match(string(t, "sid", "ticket")):
+        raise malformed("ticket.sid must be 16 to 64 characters of [A-Za-z0-9_-]")
+    created, expires = integer(t, "created", "ticket"), integer(t, "expires", "ticket")
+    if created > expires:
+        raise malformed("ticket.created is after ticket.expires")
+    if not string(t, "key", "ticket"):
+        raise malformed("ticket.key is empty")
+    if t["sender"] != signer:
+        raise Rejected("spoofed", "the session ticket is signed by a key of %s but names %s as its sender" % (signer, t["sender"]))
+    if t["recipient"] != keys.node:
+        raise Rejected("spoofed", "the session ticket is for %s, not %s" % (t["recipient"], keys.node))
+    # the secret: a compact JWE (ECDH-ES+A256KW) for this node's agreement key
+    wrapped = t["key"]
+    if not COMPACT.match(wrapped) or len(wrapped.split(".")) != 5:
+        raise malformed("ticket.key is not a compact JWE")
+    w_parts = wrapped.split(".")
+    w_protected = strict_json(b64url_decode(w_parts[0], "ticket.key protected header"), "ticket.key protected header")
+    if not isinstance(w_protected, dict):
+        raise malformed("ticket.key protected header must be an object")
+    for index in range(1, 5):
+        b64url_decode(w_parts[index], "ticket.key part %d" % (index + 1))
+    for member in w_protected:
+        if member not in ("alg", "enc", "kid", "epk"):
+            raise malformed("ticket.key header has unexpected parameter %r" % member)
+    if w_protected.get("alg") not in ("ECDH-ES+A256KW", "A256KW"):
+        raise malformed("ticket.key alg %r is not ECDH-ES+A256KW or A256KW" % w_protected.get("alg"))
+    if w_protected.get("enc") != "A256GCM":
+        raise malformed("ticket.key enc must be A256GCM")
+    w_kid = w_protected.get("kid")
+    if not isinstance(w_kid, str):
+        raise malformed("ticket.key JWE has no kid")
+    if w_protected["alg"] != "ECDH-ES+A256KW":
+        raise malformed("the session secret must be wrapped with ECDH-ES+A256KW, not %s" % w_protected["alg"])
+    unwrap_key = keys.unwrapper(w_kid, "ECDH-ES+A256KW", t["sender"], now_ms)
+    if unwrap_key is None:
+        raise Rejected("spoofed", "the session secret is wrapped for kid %r, which this node does not hold" % w_kid)
+    jwe = jose_jwe.JWE()
+    try:
+        jwe.deserialize(wrapped, key=unwrap_key)
+        secret = jwe.payload
+    except Exception as e:  # jwcrypto raises several types for a failed decryption
+        raise Rejected("spoofed", "the session secret does not decrypt (%s)" % type(e).__name__)
+    if len(secret) != 32:
+        raise malformed("the session secret is %d bytes, not 32" % len(secret))
+    if now_ms > expires:
+        raise Rejected("spoofed", "session %s expired at %d" % (t["sid"], expires))
+    if t["sid"] != kid:
+        raise Rejected("spoofed", "the header's kid %r is not the session %s its ticket opens" % (kid, t["sid"]))
+    session = Session(t["sender"], t["sid"], secret)
+    outer = jose_jws.JWS()
+    try:
+        outer.deserialize(compact)
+        outer.verify(session.sign_key, alg="HS256")
+    except Exception as e:
+        raise Rejected("spoofed", "signature does not verify with the keys of session %s (%s)" % (kid, type(e).__name__))
+    return session
 
 
 def check_claims(claims):
@@ -489,8 +611,8 @@ def canonical_name(claims):
                                             claims["seq"], token or "ctl", part)
 
 
-def unwrap_content_key(claims, keys, now_ms):
-    """§6; returns (payload key, JWE protected header)."""
+def unwrap_content_key(claims, keys, now_ms, session=None):
+    """§6 (and §10.8 for a version 2 file's session); returns (payload key, JWE protected header)."""
     compact = claims["encryption"]["key"]
     if not COMPACT.match(compact):
         raise malformed("claims.encryption.key has a character that cannot be in a compact JWE")
@@ -513,7 +635,13 @@ def unwrap_content_key(claims, keys, now_ms):
     kid = protected.get("kid")
     if not isinstance(kid, str):
         raise malformed("content key JWE has no kid")
-    key = keys.unwrapper(kid, alg, claims["sender"], now_ms)
+    if session is not None:
+        if alg != "A256KW" or kid != session.sid:
+            raise malformed("the content key of a version 2 file must be wrapped with A256KW under its session %s"
+                            % session.sid)
+        key = session.wrap_key
+    else:
+        key = keys.unwrapper(kid, alg, claims["sender"], now_ms)
     if key is None:
         raise malformed("content key is wrapped for kid %r, which this node does not hold" % kid)
     jwe = jose_jwe.JWE()
@@ -773,7 +901,7 @@ def decode(path, keys, now_ms, settle_ms, checksum_only_peers, check_name):
         magic, version, reserved, header_length, payload_offset, header_digest = struct.unpack(">4sB3sII32s", preamble)
         if magic != MAGIC:
             raise malformed("not a hoft spool file: bad magic")
-        if version != VERSION:
+        if version not in VERSIONS:
             raise Rejected("unsupported-version", "format version %d is not supported" % version)
         if reserved != b"\0\0\0":
             raise malformed("reserved preamble bytes are not zero")
@@ -791,9 +919,16 @@ def decode(path, keys, now_ms, settle_ms, checksum_only_peers, check_name):
             raise malformed("header padding is not zero")
 
         # §4, steps 10 to 12
-        protected, claims_bytes, compact = parse_jws(header)
+        protected, claims_bytes, compact = parse_jws(header, version)
         unsecured = protected["alg"] == "none"
-        signer = None if unsecured else verify_signature(protected, compact, keys, now_ms)
+        session = None
+        if version == SESSION_VERSION:
+            if unsecured:
+                raise Rejected("spoofed", "a version 2 header must be signed HS256 under its session, not none")
+            session = verify_session(protected, compact, keys, now_ms)
+            signer = session.sender
+        else:
+            signer = None if unsecured else verify_signature(protected, compact, keys, now_ms)
 
         # §5, steps 13 to 15
         claims = strict_json(claims_bytes, "header claims")
@@ -833,7 +968,7 @@ def decode(path, keys, now_ms, settle_ms, checksum_only_peers, check_name):
         payload_key, jwe_header = None, None
         if mode == "encrypted":
             try:
-                payload_key, jwe_header = unwrap_content_key(claims, keys, now_ms)
+                payload_key, jwe_header = unwrap_content_key(claims, keys, now_ms, session)
             except Rejected as e:
                 e.verified = True
                 raise
@@ -855,7 +990,7 @@ def decode(path, keys, now_ms, settle_ms, checksum_only_peers, check_name):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description="Verify and decode a hoft spool file (SPEC.md, version 1).")
+    parser = argparse.ArgumentParser(description="Verify and decode a hoft spool file (SPEC.md, versions 1 and 2).")
     parser.add_argument("file", help="the spool file")
     parser.add_argument("--keys", help="this node's private JWK set (names the node; holds its agreement keys)")
     parser.add_argument("--node", help="this node's id, if --keys is not given (unencrypted files only)")

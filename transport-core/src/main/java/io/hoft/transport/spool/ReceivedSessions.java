@@ -18,7 +18,8 @@ import java.util.Optional;
  * public-key work of a session (one signature check, one key agreement) is done for its first
  * file only; later files of the session are matched by their ticket's exact text. What can
  * change with time is checked at every use: the ticket's signing key is still trusted and
- * valid, the session has not expired, and the header names the ticket's session. Thread-safe.
+ * valid, the agreement key it is wrapped for is still held and valid, the session has not
+ * expired, and the header names the ticket's session. Thread-safe.
  */
 final class ReceivedSessions {
     private static final int MAX_CACHED = 256;
@@ -50,6 +51,10 @@ final class ReceivedSessions {
         if (keyring.signingKeyOwner(session.ticketKid(), now).isEmpty()) {
             throw new SpoofedFileException("the session ticket is signed with kid " + printable(session.ticketKid())
                     + ", which is no longer a valid trusted key");
+        }
+        if (keyring.own().agreementKey(session.agreementKid(), now).isEmpty()) {
+            throw new SpoofedFileException("the session secret is wrapped for kid " + printable(session.agreementKid())
+                    + ", which this node no longer holds");
         }
         if (now.isAfter(session.claims().expires())) {
             throw new SpoofedFileException("session " + session.id() + " expired at " + session.claims().expires());
@@ -116,7 +121,7 @@ final class ReceivedSessions {
         if (secret.length != SessionSecret.LENGTH) {
             throw new MalformedFileException("the session secret is " + secret.length + " bytes, not " + SessionSecret.LENGTH);
         }
-        return new SessionTicket.Session(ticket, claims, jose.kid(), SessionSecret.of(secret));
+        return new SessionTicket.Session(ticket, claims, jose.kid(), wrapped.kid(), SessionSecret.of(secret));
     }
 
     private static String printable(String s) {

@@ -56,10 +56,11 @@ public final class SendingSessions {
 
     private SessionTicket.Session open(NodeId recipient, Instant now) {
         SessionSecret secret = SessionSecret.generate();
-        String key = JoseHeader.wrapContentKey(secret.bytes(), keyring.wrappingFor(recipient, now));
+        Keyring.Wrapping wrapping = keyring.wrappingFor(recipient, now);
         SessionTicket claims = new SessionTicket(keyring.node(), recipient, SessionTicket.newSessionId(), now,
-                now.plus(policy.lifetime()), key);
+                now.plus(policy.lifetime()), JoseHeader.wrapContentKey(secret.bytes(), wrapping));
         Keyring.Signing signing = keyring.signingFor(recipient, now);
-        return new SessionTicket.Session(JoseHeader.signTicket(claims.encode(), signing), claims, signing.kid(), secret);
+        return new SessionTicket.Session(JoseHeader.signTicket(claims.encode(), signing), claims, signing.kid(), wrapping.kid(),
+                secret);
     }
 }

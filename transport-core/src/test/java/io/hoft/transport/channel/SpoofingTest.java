@@ -18,6 +18,8 @@ import io.hoft.transport.message.Message;
 import io.hoft.transport.message.MessageId;
 import io.hoft.transport.spool.FileMode;
 import io.hoft.transport.spool.OutgoingFrame;
+import io.hoft.transport.spool.SendingSessions;
+import io.hoft.transport.spool.SessionPolicy;
 import io.hoft.transport.spool.SpoolFileWriter;
 import io.hoft.transport.testing.TestNodes;
 import java.nio.channels.FileChannel;
@@ -67,10 +69,16 @@ class SpoofingTest {
     }
 
     private Path forge(Keyring as, FileMode mode, long epoch, long seq, NodeId to) throws Exception {
+        return forge(as, mode, epoch, seq, to, null);
+    }
+
+    /** A file written by {@code as}, keyed by {@code sessions} (version 2) or signed on its own (null). */
+    private Path forge(Keyring as, FileMode mode, long epoch, long seq, NodeId to, SendingSessions sessions) throws Exception {
         Instant now = Instant.now();
         Message message = new Message(MessageId.generate(Clock.systemUTC()), now, now.plus(Duration.ofHours(1)),
                 new Envelope.Request("DELETE", "/everything", "api", List.of()), Body.ofBytes("forged".getBytes()));
-        SpoolFileWriter writer = new SpoolFileWriter(as, mode, SpoolFileWriter.Options.DEFAULT, Clock.systemUTC(), Disk.REAL);
+        SpoolFileWriter writer = new SpoolFileWriter(as, mode, SpoolFileWriter.Options.DEFAULT, Clock.systemUTC(), Disk.REAL,
+                sessions);
         Path staging = Files.createTempDirectory(root, "forge");
         SpoolFileWriter.WrittenFile file = writer.write(new SpoolFileWriter.Address(to, epoch, seq),
                 List.of(OutgoingFrame.whole(message)), staging);
@@ -109,6 +117,17 @@ class SpoofingTest {
     void fileSignedByAnUnknownKeyIsQuarantinedSilently() throws Exception {
         long nacks = pair.back.transport.metrics().total("hoft_nacks_sent_total");
         drop(forge(TestNodes.impostorFront(), FileMode.SIGNED_ENCRYPTED, frontEpoch(), 1000, TestNodes.BACK));
+        await().atMost(Duration.ofSeconds(10)).until(() -> quarantined() == 1);
+        assertEquals(1, pair.back.transport.metrics().get("hoft_files_quarantined_total", "reason", "spoofed"));
+        assertNothingDeliveredOrAnswered(nacks);
+    }
+
+    @Test
+    void fileOfASessionNobodyTrustsIsQuarantinedSilentlyLikeAForgedOne() throws Exception {
+        long nacks = pair.back.transport.metrics().total("hoft_nacks_sent_total");
+        Keyring impostor = TestNodes.impostorFront();
+        drop(forge(impostor, FileMode.SIGNED_ENCRYPTED, frontEpoch(), 1000, TestNodes.BACK,
+                new SendingSessions(impostor, SessionPolicy.DEFAULT)));
         await().atMost(Duration.ofSeconds(10)).until(() -> quarantined() == 1);
         assertEquals(1, pair.back.transport.metrics().get("hoft_files_quarantined_total", "reason", "spoofed"));
         assertNothingDeliveredOrAnswered(nacks);

@@ -91,9 +91,10 @@ public record SessionTicket(NodeId sender, NodeId recipient, String sessionId, I
 
     /**
      * A session as both ends use it: the signed ticket (the string every file of the session
-     * carries), its claims, the kid that signed it, and the secret.
+     * carries), its claims, the kid that signed it, the recipient's agreement key it is wrapped
+     * for, and the secret.
      */
-    public record Session(String ticket, SessionTicket claims, String ticketKid, SessionSecret secret) {
+    public record Session(String ticket, SessionTicket claims, String ticketKid, String agreementKid, SessionSecret secret) {
         public String id() {
             return claims.sessionId();
         }

@@ -20,6 +20,8 @@ import io.hoft.transport.spool.ModePolicy;
 import io.hoft.transport.spool.OutgoingFrame;
 import io.hoft.transport.spool.SpoolFileException;
 import io.hoft.transport.spool.SpoolFileReader;
+import io.hoft.transport.spool.SendingSessions;
+import io.hoft.transport.spool.SessionPolicy;
 import io.hoft.transport.spool.SpoolFileWriter;
 import io.hoft.transport.spool.SpoolLimits;
 import java.io.IOException;
@@ -108,6 +110,11 @@ class IndependentDecoderTest {
             files.add(write(frontShared, mode, small, seq++, everyKind()));
         }
         files.add(write(frontEc, FileMode.SIGNED_ENCRYPTED, small, seq++, fragment()));
+        SendingSessions sessions = new SendingSessions(frontEc, SessionPolicy.DEFAULT);
+        for (FileMode mode : List.of(FileMode.SIGNED_ENCRYPTED, FileMode.SIGNED_PLAINTEXT)) {
+            files.add(write(frontEc, mode, small, seq++, everyKind(), sessions));
+        }
+        files.add(write(frontEc, FileMode.SIGNED_ENCRYPTED, small, seq++, fragment(), sessions));
         files.add(write(frontShared, FileMode.SIGNED_PLAINTEXT, SpoolFileWriter.Options.DEFAULT, seq++,
                 List.of(OutgoingFrame.whole(Message.of(id(), SpecVectors.NOW, SpecVectors.NOW.plusSeconds(60),
                         new Envelope.Heartbeat(30_000, 41, 38))))));
@@ -129,7 +136,9 @@ class IndependentDecoderTest {
         List<Path> originals = List.of(
                 write(frontEc, FileMode.SIGNED_ENCRYPTED, small, 101, everyKind()),
                 write(frontShared, FileMode.SIGNED_PLAINTEXT, small, 102, everyKind()),
-                write(frontEc, FileMode.CHECKSUM_ONLY_UNAUTHENTICATED, small, 103, everyKind()));
+                write(frontEc, FileMode.CHECKSUM_ONLY_UNAUTHENTICATED, small, 103, everyKind()),
+                write(frontEc, FileMode.SIGNED_ENCRYPTED, small, 104, everyKind(),
+                        new SendingSessions(frontEc, SessionPolicy.DEFAULT)));
         int cases = 0;
         for (Path original : originals) {
             byte[] bytes = Files.readAllBytes(original);
@@ -220,8 +229,14 @@ class IndependentDecoderTest {
 
     private Path write(Keyring keyring, FileMode mode, SpoolFileWriter.Options options, long seq, List<OutgoingFrame> frames)
             throws IOException {
+        return write(keyring, mode, options, seq, frames, null);
+    }
+
+    /** A file keyed by {@code sessions} (version 2), or signed on its own when it is null. */
+    private Path write(Keyring keyring, FileMode mode, SpoolFileWriter.Options options, long seq, List<OutgoingFrame> frames,
+            SendingSessions sessions) throws IOException {
         Path folder = Files.createDirectories(dir.resolve("seq-" + seq));
-        SpoolFileWriter writer = new SpoolFileWriter(keyring, mode, options, SpecVectors.clock(), Disk.REAL);
+        SpoolFileWriter writer = new SpoolFileWriter(keyring, mode, options, SpecVectors.clock(), Disk.REAL, sessions);
         return writer.publish(writer.write(new SpoolFileWriter.Address(BACK, EPOCH, seq), frames, folder), folder);
     }
 

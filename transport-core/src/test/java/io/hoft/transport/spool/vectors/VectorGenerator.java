@@ -20,6 +20,8 @@ import io.hoft.transport.message.SeqRange;
 import io.hoft.transport.spool.FileMode;
 import io.hoft.transport.spool.FragmentInfo;
 import io.hoft.transport.spool.OutgoingFrame;
+import io.hoft.transport.spool.SendingSessions;
+import io.hoft.transport.spool.SessionPolicy;
 import io.hoft.transport.spool.SpoolFileWriter;
 import java.io.IOException;
 import java.io.InputStream;
@@ -28,6 +30,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Instant;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -159,6 +162,21 @@ class VectorGenerator {
                 List.of(new OutgoingFrame(m6, new FragmentInfo(1, 3, 10, 30), 10, 10)),
                 decodeWith(BACK_KEYS, List.of(FRONT_PUBLIC, SHARED_HELD_BY_BACK), false));
 
+        // 7: encrypted, keyed by a session (format version 2): HS256 and A256KW under keys derived
+        // from the secret that the ticket in the header carries. The session lasts as long as the
+        // vectors' messages, so the vector verifies in real time too.
+        Message m7 = new Message(id("0000000000000009"), SpecVectors.NOW, EXPIRES,
+                new Envelope.Request("GET", "/api/items/42", "api", List.of(new HeaderField("Accept", "application/json"))),
+                Body.EMPTY);
+        SendingSessions sessions = new SendingSessions(frontEc,
+                new SessionPolicy(true, Duration.ofHours(1), Duration.between(SpecVectors.NOW, EXPIRES)));
+        write(dir, "7-session-request", "One request in a version 2 file: encrypted for back, authenticated with HS256"
+                        + " and its content key wrapped with A256KW under the keys of a session whose ticket (signed by"
+                        + " front with ES256, its secret wrapped for back with ECDH-ES+A256KW) is in the header.",
+                frontEc, FileMode.SIGNED_ENCRYPTED, SpoolFileWriter.Options.DEFAULT, BACK, 5,
+                List.of(OutgoingFrame.whole(m7)), decodeWith(BACK_KEYS, List.of(FRONT_PUBLIC, SHARED_HELD_BY_BACK), false),
+                sessions);
+
         Path example = Paths.get("target", "spec-worked-example.md");
         Files.createDirectories(example.getParent());
         Files.writeString(example, WorkedExample.markdown(dir.resolve("1-encrypted-es256-request")));
@@ -197,14 +215,28 @@ class VectorGenerator {
     private static void write(Path dir, String name, String description, Keyring keyring, FileMode mode,
             SpoolFileWriter.Options options, NodeId recipient, long seq, List<OutgoingFrame> frames,
             ObjectNode decodeWith) throws IOException {
+        write(dir, name, description, keyring, mode, options, recipient, seq, frames, decodeWith, null);
+    }
+
+    /**
+     * Writes one vector, keyed by {@code sessions} (version 2) or signed on its own (null). A
+     * vector whose folder exists is kept as it is, so a new vector can be added without changing
+     * the others; {@code -Dhoft.vectors.all=true} writes every one afresh.
+     */
+    private static void write(Path dir, String name, String description, Keyring keyring, FileMode mode,
+            SpoolFileWriter.Options options, NodeId recipient, long seq, List<OutgoingFrame> frames,
+            ObjectNode decodeWith, SendingSessions sessions) throws IOException {
         Path vectorDir = dir.resolve(name);
+        if (Files.isDirectory(vectorDir) && !Boolean.getBoolean("hoft.vectors.all")) {
+            return;
+        }
         Files.createDirectories(vectorDir);
         try (Stream<Path> old = Files.list(vectorDir)) {
             for (Path p : old.toList()) {
                 Files.delete(p);
             }
         }
-        SpoolFileWriter writer = new SpoolFileWriter(keyring, mode, options, SpecVectors.clock(), Disk.REAL);
+        SpoolFileWriter writer = new SpoolFileWriter(keyring, mode, options, SpecVectors.clock(), Disk.REAL, sessions);
         SpoolFileWriter.WrittenFile written = writer.write(new SpoolFileWriter.Address(recipient, EPOCH, seq), frames, vectorDir);
         Path file = writer.publish(written, vectorDir);
 
