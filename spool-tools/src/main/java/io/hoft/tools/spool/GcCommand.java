@@ -339,7 +339,7 @@ final class GcCommand implements Callable<Integer> {
     private long[] unacked(NodeDatabase db, long cutoffMs, List<Lost> lost, Instant now) {
         // With no --peer, "peer = ? OR ? IS NULL" matches every peer.
         String ofPeer = " AND (peer = ? OR ? IS NULL)";
-        long files = db.queryLong("SELECT COUNT(*) FROM out_file WHERE state IN ('sent', 'writing')" + ofPeer, peer, peer);
+        long files = db.queryLong("SELECT COUNT(*) FROM out_file WHERE state IN ('sent', 'writing', 'open')" + ofPeer, peer, peer);
         long messages = db.queryLong("SELECT COUNT(*) FROM out_message WHERE state IN ('queued', 'sending', 'sent')" + ofPeer,
                 peer, peer);
         if (lost != null) {

@@ -33,6 +33,15 @@ record Inspection(SpoolEntry entry, SpoolContext.Perspective perspective, SpoolF
         HEADER("header: signature, addressing, expiry, length"),
         /** All of HEADER plus the payload digest; the content was not decrypted (no private key for it). */
         HEADER_AND_DIGEST("signature, length and payload digest (content encrypted for the peer)"),
+        /**
+         * A session file (format version 2) seen without the recipient's keys: its session
+         * ticket (signed by the sender, for the recipient, not expired), addressing, expiry and
+         * length; the file's own signature needs the session secret, which only the recipient can unwrap.
+         */
+        SESSION("session ticket, addressing, expiry, length (the file's own signature needs the recipient's keys)"),
+        /** All of SESSION plus the payload digest. */
+        SESSION_AND_DIGEST("session ticket, length and payload digest (the file's own signature and content need the"
+                + " recipient's keys)"),
         /** Everything: every segment, frame and digest, as the recipient would. */
         CONTENT("everything: signature, every frame and digest");
 

@@ -84,14 +84,15 @@ final class Inspector {
                 case RECIPIENT:
                     return whole ? content(result, view.reader(), frames) : header(result, view.reader());
                 default:
-                    Inspection header = header(result, view.reader());
+                    Inspection header = senderHeader(result, view.reader());
                     if (!whole || !header.passed()) {
                         return header;
                     }
                     if (contentReadable(header.header())) {
                         return content(new Result(entry, size, modified).from(result), view.reader(), frames);
                     }
-                    return payloadDigest(result, header.header(), Check.HEADER_AND_DIGEST);
+                    return payloadDigest(result, header.header(),
+                            isSession(header.header()) ? Check.SESSION_AND_DIGEST : Check.HEADER_AND_DIGEST);
             }
         } catch (SpoolFileException e) {
             return result.fail(e);
@@ -113,12 +114,28 @@ final class Inspector {
 
     /** In the sender's or a trust list's view, content opens only if it is not encrypted or wrapped with a shared secret. */
     static boolean contentReadable(SpoolFileHeader header) {
-        return !header.mode().isEncrypted() || "HS256".equals(header.signingAlgorithm());
+        return !header.mode().isEncrypted() || (!isSession(header) && "HS256".equals(header.signingAlgorithm()));
+    }
+
+    /** A version 2 file: keyed by a session, whose secret only the recipient can unwrap. */
+    static boolean isSession(SpoolFileHeader header) {
+        return header.version() == 2;
     }
 
     private Inspection header(Result result, SpoolFileReader reader) throws IOException {
         result.check = Check.HEADER;
         SpoolFileHeader header = reader.verifyHeader(result.entry.path(), context.settle());
+        result.verified(header);
+        return result.nameMatches();
+    }
+
+    /** The header as the sender's public keys (or a trust list) can check it: a session file's ticket only. */
+    private Inspection senderHeader(Result result, SpoolFileReader reader) throws IOException {
+        result.check = Check.HEADER;
+        SpoolFileHeader header = reader.verifyHeaderAsSender(result.entry.path(), context.settle());
+        if (isSession(header)) {
+            result.check = Check.SESSION;
+        }
         result.verified(header);
         return result.nameMatches();
     }
@@ -195,7 +212,9 @@ final class Inspector {
             throw new CorruptFileException("payload does not match its sha256", header);
         }
         return result.ok(check == Check.HEADER_AND_DIGEST ? "content encrypted for " + header.recipient()
-                + "; these keys cannot decrypt it" : null);
+                + "; these keys cannot decrypt it"
+                : check == Check.SESSION_AND_DIGEST ? "a session file: its own signature and content need "
+                + header.recipient() + "'s keys" : null);
     }
 
     private static MessageDigest sha256() {

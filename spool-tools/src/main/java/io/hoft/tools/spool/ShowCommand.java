@@ -217,6 +217,9 @@ final class ShowCommand implements Callable<Integer> {
         } else if (inspection.checked() == Check.HEADER_AND_DIGEST) {
             out.println("content   not shown: encrypted for " + h.recipient() + ", and these keys cannot decrypt it"
                     + " (signature, length and payload digest verified)");
+        } else if (inspection.checked() == Check.SESSION_AND_DIGEST) {
+            out.println("content   not shown: a session file, readable with " + h.recipient() + "'s keys only"
+                    + " (session ticket, length and payload digest verified)");
         } else if (inspection.perspective() == Perspective.NONE) {
             out.println("content   not shown: without keys nothing in it can be trusted (length and payload digest match)");
         }

@@ -153,7 +153,7 @@ final class StatsCommand implements Callable<Integer> {
             out.put("backlogBytes", db.queryLong("SELECT COALESCE(SUM(bytes), 0) FROM out_backlog WHERE peer = ?", id));
             out.put("unackedFiles", db.queryLong("SELECT COUNT(*) FROM out_file WHERE peer = ? AND state = 'sent'", id));
             out.put("unackedBytes", db.queryLong("SELECT COALESCE(SUM(size), 0) FROM out_file WHERE peer = ? AND state = 'sent'", id));
-            out.put("writingFiles", db.queryLong("SELECT COUNT(*) FROM out_file WHERE peer = ? AND state = 'writing'", id));
+            out.put("writingFiles", db.queryLong("SELECT COUNT(*) FROM out_file WHERE peer = ? AND state IN ('writing', 'open')", id));
             long oldest = db.queryLong("SELECT COALESCE(MIN(first_sent_ms), 0) FROM out_file WHERE peer = ? AND state = 'sent'", id);
             if (oldest > 0) {
                 out.put("oldestUnackedMs", oldest);

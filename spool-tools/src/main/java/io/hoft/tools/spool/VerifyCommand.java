@@ -163,6 +163,13 @@ final class VerifyCommand implements Callable<Integer> {
             notes.add(notDecrypted + (notDecrypted == 1 ? " file was" : " files were") + " checked without decrypting the"
                     + " content, which is encrypted for another node: signature, length and payload digest only");
         }
+        long sessionOnly = results.stream().filter(r -> r.passed() && (r.checked() == Check.SESSION
+                || r.checked() == Check.SESSION_AND_DIGEST)).count();
+        if (sessionOnly > 0) {
+            notes.add(sessionOnly + (sessionOnly == 1 ? " file is" : " files are") + " keyed by a session (format version 2):"
+                    + " its ticket, length and payload digest were checked, but its own signature needs the recipient's keys"
+                    + " (check it on the recipient, or send with keys: per-file)");
+        }
         if (context.self().isPresent() && context.config().isEmpty() && context.hasKeys()
                 && results.stream().anyMatch(r -> "spoofed".equals(r.problem()))) {
             notes.add("spoofed: no key in the trust list verifies the file, or its mode is not accepted from its sender;"

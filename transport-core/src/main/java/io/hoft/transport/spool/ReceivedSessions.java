@@ -66,7 +66,32 @@ final class ReceivedSessions {
         return session;
     }
 
-    private SessionTicket.Session verifyAnew(String ticket, Instant now) throws SpoolFileException {
+    /**
+     * Steps 12c to 12g and 12i of a ticket, for a reader that holds the sender's public keys but
+     * cannot unwrap the secret (it reads as a stand-in for the recipient): the ticket is signed
+     * by a trusted peer, names that peer as its sender and this reader's node as its recipient,
+     * has not expired, and opens the session {@code headerKid} names. Nothing is remembered.
+     */
+    SessionTicket verifyTicketOnly(String ticket, String headerKid, Instant now) throws SpoolFileException {
+        SessionTicket claims = verifySignedClaims(ticket, now).claims();
+        if (!claims.recipient().equals(keyring.node())) {
+            throw new SpoofedFileException("the session ticket is for " + claims.recipient() + ", not " + keyring.node());
+        }
+        if (now.isAfter(claims.expires())) {
+            throw new SpoofedFileException("session " + claims.sessionId() + " expired at " + claims.expires());
+        }
+        if (!claims.sessionId().equals(headerKid)) {
+            throw new SpoofedFileException("the header's kid " + printable(headerKid) + " is not the session "
+                    + claims.sessionId() + " its ticket opens");
+        }
+        return claims;
+    }
+
+    /** A ticket whose signature verified, with the kid that made it. */
+    private record SignedTicket(SessionTicket claims, String kid) {}
+
+    /** Steps 12c to 12f, and the sender half of 12g. */
+    private SignedTicket verifySignedClaims(String ticket, Instant now) throws SpoolFileException {
         JoseHeader.Parsed jose;
         try {
             jose = JoseHeader.parseTicket(ticket);
@@ -97,6 +122,12 @@ final class ReceivedSessions {
             throw new SpoofedFileException("the session ticket is signed by a key of " + verifying.get().owner()
                     + " but names " + claims.sender() + " as its sender");
         }
+        return new SignedTicket(claims, jose.kid());
+    }
+
+    private SessionTicket.Session verifyAnew(String ticket, Instant now) throws SpoolFileException {
+        SignedTicket signed = verifySignedClaims(ticket, now);
+        SessionTicket claims = signed.claims();
         if (!claims.recipient().equals(keyring.node())) {
             throw new SpoofedFileException("the session ticket is for " + claims.recipient() + ", not " + keyring.node());
         }
@@ -121,7 +152,7 @@ final class ReceivedSessions {
         if (secret.length != SessionSecret.LENGTH) {
             throw new MalformedFileException("the session secret is " + secret.length + " bytes, not " + SessionSecret.LENGTH);
         }
-        return new SessionTicket.Session(ticket, claims, jose.kid(), wrapped.kid(), SessionSecret.of(secret));
+        return new SessionTicket.Session(ticket, claims, signed.kid(), wrapped.kid(), SessionSecret.of(secret));
     }
 
     private static String printable(String s) {

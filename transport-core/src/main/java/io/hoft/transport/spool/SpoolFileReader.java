@@ -64,11 +64,15 @@ public final class SpoolFileReader {
      * {@link TruncatedFileException} otherwise.
      */
     public SpoolFile open(Path file, Duration settle) throws IOException {
-        return open(file, settle, true);
+        return open(file, settle, true, true);
     }
 
-    /** Opens a file on disk; {@code unwrapKey} false skips the content key (the header is all the caller wants). */
-    private SpoolFile open(Path file, Duration settle, boolean unwrapKey) throws IOException {
+    /**
+     * Opens a file on disk; {@code unwrapKey} false skips the content key (the header is all the
+     * caller wants), {@code asRecipient} false the parts of a version 2 session only the recipient
+     * can check (see {@link #verifyHeaderAsSender}).
+     */
+    private SpoolFile open(Path file, Duration settle, boolean unwrapKey, boolean asRecipient) throws IOException {
         BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
         long size = attributes.size();
         Instant modified = attributes.lastModifiedTime().toInstant();
@@ -82,7 +86,7 @@ public final class SpoolFileReader {
             Shortness shortness = (what, header) -> young
                     ? new IncompleteFileException(what + " (the file may still be arriving)", header)
                     : new TruncatedFileException(what, header);
-            HeaderAndOffset parsed = readHeader(in, shortness, true);
+            HeaderAndOffset parsed = readHeader(in, shortness, true, asRecipient);
             long declared = parsed.payloadOffset + parsed.header.payloadLength();
             if (size < declared) {
                 throw shortness.exception("file has " + size + " of its " + declared + " bytes", parsed.header);
@@ -105,7 +109,7 @@ public final class SpoolFileReader {
      * {@link TruncatedFileException}: only the caller can know whether more may come.
      */
     public SpoolFile open(InputStream in) throws IOException {
-        HeaderAndOffset parsed = readHeader(in, (what, header) -> new TruncatedFileException(what, header), true);
+        HeaderAndOffset parsed = readHeader(in, (what, header) -> new TruncatedFileException(what, header), true, true);
         long declared = parsed.payloadOffset + parsed.header.payloadLength();
         if (declared > limits.maxFileBytes()) {
             throw new TooLargeException("file of " + declared + " bytes is over the cap of " + limits.maxFileBytes());
@@ -116,11 +120,27 @@ public final class SpoolFileReader {
     /**
      * Verifies only the header of a file and its length against it (steps 0 to 18 of SPEC.md
      * section 13.1): what {@code hoft spool ls} and {@code verify} need. The content key is not
-     * unwrapped, so a holder of the sender's public keys can check a file encrypted for
-     * someone else; whether the payload decrypts and decodes is not checked.
+     * unwrapped, so a holder of the sender's public keys can check a version 1 file encrypted
+     * for someone else; whether the payload decrypts and decodes is not checked. A version 2
+     * header is checked in full, which only its recipient can do (see
+     * {@link #verifyHeaderAsSender}).
      */
     public SpoolFileHeader verifyHeader(Path file, Duration settle) throws IOException {
-        try (SpoolFile spoolFile = open(file, settle, false)) {
+        try (SpoolFile spoolFile = open(file, settle, false, true)) {
+            return spoolFile.header();
+        }
+    }
+
+    /**
+     * Like {@link #verifyHeader}, for a reader that holds the sender's public keys but is not
+     * the recipient (a node checking what it sent): of a version 2 file it verifies the session
+     * ticket (SPEC.md section 10.8 steps 12a to 12g and 12i: signed by the sender, for the
+     * recipient the file names, not expired, the session the header names), but not the
+     * header's own HS256 signature (steps 12h and 12j), which needs the session secret that only
+     * the recipient can unwrap. A version 1 file is verified as by {@link #verifyHeader}.
+     */
+    public SpoolFileHeader verifyHeaderAsSender(Path file, Duration settle) throws IOException {
+        try (SpoolFile spoolFile = open(file, settle, false, false)) {
             return spoolFile.header();
         }
     }
@@ -142,7 +162,7 @@ public final class SpoolFileReader {
     /** Reads a file's header without verifying it; see {@link UnverifiedHeader}. */
     public UnverifiedHeader readUnverifiedHeader(Path file) throws IOException {
         try (InputStream in = new BufferedInputStream(Files.newInputStream(file), BUFFER)) {
-            HeaderAndOffset parsed = readHeader(in, (what, header) -> new TruncatedFileException(what, header), false);
+            HeaderAndOffset parsed = readHeader(in, (what, header) -> new TruncatedFileException(what, header), false, false);
             return new UnverifiedHeader(parsed.header, parsed.payloadOffset);
         }
     }
@@ -155,7 +175,8 @@ public final class SpoolFileReader {
     /** A header as read, with the session that authenticated it (null for version 1 and unverified headers). */
     private record HeaderAndOffset(SpoolFileHeader header, long payloadOffset, SessionTicket.Session session) {}
 
-    private HeaderAndOffset readHeader(InputStream in, Shortness shortness, boolean verify) throws IOException {
+    private HeaderAndOffset readHeader(InputStream in, Shortness shortness, boolean verify, boolean asRecipient)
+            throws IOException {
         byte[] preambleBytes = in.readNBytes(Preamble.LENGTH);
         if (preambleBytes.length < Preamble.LENGTH) {
             throw shortness.exception(preambleBytes.length == 0 ? "file is empty" : "file ends inside the 48-byte preamble", null);
@@ -202,10 +223,11 @@ public final class SpoolFileReader {
         if (!verify) {
             return new HeaderAndOffset(decodeUnverified(headerBytes, preamble.version()), preamble.payloadOffset(), null);
         }
-        return verify(headerBytes, preamble.version(), preamble.payloadOffset());
+        return verify(headerBytes, preamble.version(), preamble.payloadOffset(), asRecipient);
     }
 
-    private HeaderAndOffset verify(byte[] headerBytes, int version, long payloadOffset) throws SpoolFileException {
+    private HeaderAndOffset verify(byte[] headerBytes, int version, long payloadOffset, boolean asRecipient)
+            throws SpoolFileException {
         Instant now = Instant.ofEpochMilli(clock.millis());
         JoseHeader.Parsed jose = parseJose(headerBytes, version);
 
@@ -219,11 +241,15 @@ public final class SpoolFileReader {
             if (jose.kid() == null) {
                 throw new SpoofedFileException("header is signed without a kid");
             }
-            session = sessions.verify(jose.sessionTicket(), jose.kid(), now);
-            if (!jose.verify(session.secret().verifier())) {
-                throw new SpoofedFileException("signature does not verify with the keys of session " + session.id());
+            if (asRecipient) {
+                session = sessions.verify(jose.sessionTicket(), jose.kid(), now);
+                if (!jose.verify(session.secret().verifier())) {
+                    throw new SpoofedFileException("signature does not verify with the keys of session " + session.id());
+                }
+                signer = session.claims().sender();
+            } else {
+                signer = sessions.verifyTicketOnly(jose.sessionTicket(), jose.kid(), now).sender();
             }
-            signer = session.claims().sender();
         } else if (!jose.isUnsecured()) {
             if (!"ES256".equals(jose.algorithm()) && !"HS256".equals(jose.algorithm())) {
                 throw new SpoofedFileException("signature algorithm " + jose.algorithm() + " is not accepted");

@@ -67,6 +67,7 @@ public final class NodeStore implements Closeable {
     private final Path file;
     private final Path wal;
     private final Connection connection;
+    private final Statements statements;
     private final ReentrantLock lock = new ReentrantLock();
     private volatile CommitGate commitGate = () -> { };
 
@@ -85,6 +86,7 @@ public final class NodeStore implements Closeable {
         this.file = file;
         this.wal = file.resolveSibling(file.getFileName() + "-wal");
         this.connection = connection;
+        this.statements = new Statements(connection);
     }
 
     /** Opens (creating if needed) {@code dir/node.db}. */
@@ -193,7 +195,7 @@ public final class NodeStore implements Closeable {
             throw new IllegalStateException("transactions do not nest; pass the StoreTx instead");
         }
         lock.lock();
-        StoreTx tx = new StoreTx(connection);
+        StoreTx tx = new StoreTx(statements);
         T result;
         long mustBeDurable;
         try {
@@ -381,6 +383,7 @@ public final class NodeStore implements Closeable {
     public void close() {
         lock.lock();
         try {
+            statements.close();
             connection.close();
         } catch (SQLException e) {
             log.warn("closing {} failed: {}", file, e.toString());

@@ -1,6 +1,5 @@
 package io.hoft.transport.store;
 
-import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -15,13 +14,13 @@ import java.util.Optional;
  * as soon as it has committed; each kind in registration order, and never if it rolled back.
  */
 public final class StoreTx {
-    private final Connection connection;
+    private final Statements statements;
     private final List<Runnable> onCommit = new ArrayList<>();
     private final List<Runnable> afterCommit = new ArrayList<>();
     private boolean wrote;
 
-    StoreTx(Connection connection) {
-        this.connection = connection;
+    StoreTx(Statements statements) {
+        this.statements = statements;
     }
 
     /** Maps one row of a result. */
@@ -32,22 +31,36 @@ public final class StoreTx {
 
     public int update(String sql, Object... args) {
         wrote = true;
-        try (PreparedStatement statement = prepare(sql, args)) {
+        PreparedStatement statement = null;
+        try {
+            statement = statements.take(sql, args);
             return statement.executeUpdate();
         } catch (SQLException e) {
             throw new StoreException("update failed: " + sql, e);
+        } finally {
+            if (statement != null) {
+                statements.release(sql, statement);
+            }
         }
     }
 
     public <T> List<T> query(String sql, RowMapper<T> mapper, Object... args) {
-        try (PreparedStatement statement = prepare(sql, args); ResultSet rows = statement.executeQuery()) {
-            List<T> result = new ArrayList<>();
-            while (rows.next()) {
-                result.add(mapper.map(rows));
+        PreparedStatement statement = null;
+        try {
+            statement = statements.take(sql, args);
+            try (ResultSet rows = statement.executeQuery()) {
+                List<T> result = new ArrayList<>();
+                while (rows.next()) {
+                    result.add(mapper.map(rows));
+                }
+                return result;
             }
-            return result;
         } catch (SQLException e) {
             throw new StoreException("query failed: " + sql, e);
+        } finally {
+            if (statement != null) {
+                statements.release(sql, statement);
+            }
         }
     }
 
@@ -90,11 +103,4 @@ public final class StoreTx {
         return afterCommit;
     }
 
-    private PreparedStatement prepare(String sql, Object... args) throws SQLException {
-        PreparedStatement statement = connection.prepareStatement(sql);
-        for (int i = 0; i < args.length; i++) {
-            statement.setObject(i + 1, args[i]);
-        }
-        return statement;
-    }
 }
