@@ -351,7 +351,7 @@ public final class NodeStore implements Closeable {
     }
 
     /** A test seam: runs on the syncing thread just before each force of the log. */
-    void setBeforeSync(Runnable hook) {
+    public void setBeforeSync(Runnable hook) {
         this.beforeSync = Objects.requireNonNull(hook, "hook");
     }
 

@@ -163,6 +163,60 @@ class CommitPointTest {
     }
 
     @Test
+    void aReceiptThatPowerLossTookBackWasNeverAcknowledgedSoTheSenderSendsItAgainAndItIsDeliveredOnce() throws Exception {
+        try (LinkedPair pair = new LinkedPair(root, CONFIG, MirrorFaults.NONE, WatchMode.BOTH, Duration.ofMillis(100)).start()) {
+            sendSome(pair.front, 1, "warm-up"); // both channels known
+            await().atMost(Duration.ofSeconds(20)).until(() -> pair.back.received().size() == 1 && pair.front.unsettled() == 0);
+            pair.back.snapshotDatabase();
+            // From here the back's disk takes nothing: the receipt commits (it needs no force), and
+            // the ack of it must wait for a force that never comes, like a machine losing power.
+            AtomicBoolean powerLost = new AtomicBoolean(true);
+            pair.back.store.setBeforeSync(() -> {
+                if (powerLost.get()) {
+                    throw new java.io.UncheckedIOException(new java.io.IOException("power lost"));
+                }
+            });
+            long delivered = pair.back.transport.metrics().total("hoft_messages_delivered_total");
+            List<MessageId> ids = sendSome(pair.front, 3, "lost receipt");
+            await().atMost(Duration.ofSeconds(20)).until(
+                    () -> pair.back.transport.metrics().total("hoft_messages_delivered_total") == delivered + 3);
+            Thread.sleep(1500); // time for an ack to go out, if one could
+            assertEquals(3L, pair.front.unsettled(), "no ack left the back for receipts that were not on disk");
+            pair.back.kill();
+            pair.back.restoreDatabase();
+            powerLost.set(false);
+            pair.back.start();
+            await().atMost(Duration.ofSeconds(60)).until(() -> pair.back.received().size() == 4 && pair.front.unsettled() == 0);
+            assertExactlyOnce(pair.back, ids);
+        }
+    }
+
+    @Test
+    void aSentMarkThatPowerLossTookBackMakesTheFileBeRebuiltUnderItsNumberAndTheReceiverDropsTheSecondCopy() throws Exception {
+        try (LinkedPair pair = new LinkedPair(root, CONFIG, MirrorFaults.NONE, WatchMode.BOTH, Duration.ofMillis(100)).start()) {
+            List<MessageId> ids = sendSome(pair.front, 3, "marked");
+            await().atMost(Duration.ofSeconds(20)).until(() -> pair.back.received().size() == 3);
+            pair.front.kill();
+            // The file went out, but the commits after the accepting ones (the mark that it was
+            // sent, the ack that settled it) were not forced, and power loss took them back.
+            pair.front.store = io.hoft.transport.store.NodeStore.open(pair.front.stateDir);
+            long reopened = pair.front.store.inTransaction(tx -> {
+                tx.update("UPDATE out_message SET state = 'sent', settled_ms = NULL WHERE kind = 'request'");
+                tx.update("UPDATE out_backlog SET messages = 3");
+                return tx.update("UPDATE out_file SET state = 'open', name = '', attempts = 0 WHERE lane = 0");
+            });
+            pair.front.store.close();
+            assertTrue(reopened >= 1, "data files to rebuild");
+            long duplicates = pair.back.transport.metrics().total("hoft_files_duplicate_total");
+            pair.front.start();
+            await().atMost(Duration.ofSeconds(60)).until(() -> pair.front.unsettled() == 0
+                    && pair.back.transport.metrics().total("hoft_files_duplicate_total") > duplicates);
+            assertExactlyOnce(pair.back, ids);
+            assertEquals(reopened, pair.front.dataFilesNumbered(), "rebuilt under the numbers they had");
+        }
+    }
+
+    @Test
     void receiverClosedWhileItsCommitsFailIsReopenedAndDeliversEverythingOnce() throws Exception {
         AtomicBoolean failing = new AtomicBoolean(true);
         try (LinkedPair pair = new LinkedPair(root, CONFIG, MirrorFaults.NONE, WatchMode.BOTH, Duration.ofMillis(100)).start()) {

@@ -180,6 +180,41 @@ final class LinkedPair implements Closeable {
             return store.inTransaction(tx -> tx.queryLong("SELECT COUNT(*) FROM out_file WHERE state IN ('sent', 'writing')"));
         }
 
+        /**
+         * Copies the node database as it is now, holding the writer lock so no commit is half in
+         * it: with {@link #restoreDatabase}, what power loss at this moment would leave (the test
+         * must make sure that nothing it relies on was forced after this).
+         */
+        void snapshotDatabase() throws IOException {
+            store.sync();
+            Path snapshot = stateDir.resolveSibling(stateDir.getFileName() + "-snapshot");
+            java.nio.file.Files.createDirectories(snapshot);
+            store.inTransaction(tx -> {
+                for (String name : List.of("node.db", "node.db-wal", "node.db-shm")) {
+                    Path file = stateDir.resolve(name);
+                    if (java.nio.file.Files.exists(file)) {
+                        java.nio.file.Files.copy(file, snapshot.resolve(name), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                    } else {
+                        java.nio.file.Files.deleteIfExists(snapshot.resolve(name));
+                    }
+                }
+                return null;
+            });
+        }
+
+        /** Puts back the database of {@link #snapshotDatabase}; the node must be stopped. */
+        void restoreDatabase() throws IOException {
+            Path snapshot = stateDir.resolveSibling(stateDir.getFileName() + "-snapshot");
+            for (String name : List.of("node.db", "node.db-wal", "node.db-shm")) {
+                Path copy = snapshot.resolve(name);
+                if (java.nio.file.Files.exists(copy)) {
+                    java.nio.file.Files.copy(copy, stateDir.resolve(name), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                } else {
+                    java.nio.file.Files.deleteIfExists(stateDir.resolve(name));
+                }
+            }
+        }
+
         /** Data files this node has numbered so far (acknowledged or not). */
         long dataFilesNumbered() {
             return store.inTransaction(tx -> tx.queryLong("SELECT out_next_seq - 1 FROM channel"));
