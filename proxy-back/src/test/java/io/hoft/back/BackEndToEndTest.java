@@ -104,7 +104,28 @@ class BackEndToEndTest {
         }
         assertEquals(List.of("a=1", "b=2"), cookies);
         assertEquals("1.1 hoft", response.header("Via"));
-        assertEquals("delivered", harness.statuses(id).get(0).status());
+        assertTrue(harness.statuses(id).isEmpty(), "a fast call's response says it was delivered: no status of its own");
+    }
+
+    @Test
+    void aFastCallsResponseIsTheOnlyDataFileTheBackSendsForIt() throws Exception {
+        harness.awaitResponse(harness.send("GET", "/echo", "api", fields("Host", "h"), new byte[0])); // channel warmed up
+        long before = harness.back().metrics().get("hoft_files_sent_total", "peer", "front", "kind", "data");
+        MessageId id = harness.send("GET", "/echo?fast", "api", fields("Host", "h"), new byte[0]);
+        assertEquals(200, harness.awaitResponse(id).envelope().status());
+        assertEquals(before + 1, harness.back().metrics().get("hoft_files_sent_total", "peer", "front", "kind", "data"),
+                "the delivered status is folded into the response: one file, not two");
+        assertTrue(harness.statuses(id).isEmpty());
+    }
+
+    @Test
+    void aCallStillRunningAfterTheDeliveredStatusDelayIsReportedDeliveredFirst() throws Exception {
+        MessageId id = harness.send("GET", "/slow/one", "api", fields("Host", "h"), new byte[0]);
+        BackHarness.Delivered response = harness.awaitResponse(id);
+        assertEquals(200, response.envelope().status());
+        List<io.hoft.transport.message.Envelope.Status> statuses = harness.statuses(id);
+        assertEquals(1, statuses.size(), "the callee took 300 ms, longer than the 100 ms delay");
+        assertEquals("delivered", statuses.get(0).status());
     }
 
     @Test
