@@ -185,8 +185,8 @@ final class InboundProcessor {
                 decoded.controls.add(frame.envelope());
                 return;
             }
-            if (alreadyDelivered(peer, descriptor.id())) {
-                return; // the reader drains the body
+            if (descriptor.bodyLength() > ChannelContext.INLINE_BODY_MAX && alreadyDelivered(peer, descriptor.id())) {
+                return; // a body file not worth writing: the reader drains the body (small ones are deduped at delivery)
             }
             if (descriptor.isFragment()) {
                 Path body = ctx.bodies().path(fragmentBodyName(peer, descriptor.id()));

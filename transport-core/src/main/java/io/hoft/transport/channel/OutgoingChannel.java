@@ -65,6 +65,8 @@ final class OutgoingChannel {
     private final Path sentDir;
     private final Wakeup smallLane = new Wakeup();
     private final Wakeup bulkLane = new Wakeup();
+    private final LaneHints[] hints = {new LaneHints(), new LaneHints()};
+    private volatile long nextExpiryCheckMs;
     private final AtomicLong resends = new AtomicLong();
     private volatile long epoch;
     /** The highest {@code open} file the small lane has read to write: later messages open new files. */
@@ -142,8 +144,10 @@ final class OutgoingChannel {
             throws ChannelFullException {
         ChannelConfig config = ctx.config();
         long length = message.body().length();
-        long queued = tx.queryLong("SELECT messages FROM out_backlog WHERE peer = ?", peer.value());
-        long queuedBytes = tx.queryLong("SELECT bytes FROM out_backlog WHERE peer = ?", peer.value());
+        long[] backlog = tx.queryOne("SELECT messages, bytes, (SELECT COALESCE(SUM(bytes), 0) FROM out_backlog) FROM out_backlog"
+                + " WHERE peer = ?", row -> new long[] {row.getLong(1), row.getLong(2), row.getLong(3)}, peer.value()).orElseThrow();
+        long queued = backlog[0];
+        long queuedBytes = backlog[1];
         Duration retryAfter = Duration.ofSeconds(Math.max(1, config.heartbeatInterval().toSeconds()));
         if (queued >= config.maxQueuedMessages()) {
             throw new ChannelFullException(queued + " messages already wait for " + peer, retryAfter);
@@ -151,7 +155,7 @@ final class OutgoingChannel {
         if (queuedBytes + length > config.maxQueuedBytes()) {
             throw new ChannelFullException("the queue to " + peer + " is over " + config.maxQueuedBytes() + " bytes", retryAfter);
         }
-        long total = tx.queryLong("SELECT COALESCE(SUM(bytes), 0) FROM out_backlog");
+        long total = backlog[2];
         if (total + length > spoolQuotaBytes) {
             throw new ChannelFullException("the spool quota of " + spoolQuotaBytes + " bytes is reached", retryAfter);
         }
@@ -179,7 +183,13 @@ final class OutgoingChannel {
         }
         tx.update("UPDATE out_backlog SET messages = messages + 1, bytes = bytes + ? WHERE peer = ?", length, peer.value());
         // The lane may start at once: it forces the log before anything it writes leaves the node.
-        tx.onCommit(lane(lane)::signal);
+        boolean queuedForLane = reserved < 0;
+        tx.onCommit(() -> {
+            if (queuedForLane) {
+                hints[lane].queued = true;
+            }
+            lane(lane).signal();
+        });
     }
 
     /**
@@ -189,8 +199,8 @@ final class OutgoingChannel {
      */
     private long reserveSmall(StoreTx tx, Message message, long frameBytes) {
         ChannelConfig config = ctx.config();
-        if (tx.queryLong("SELECT COUNT(*) FROM out_message WHERE peer = ? AND lane = ? AND state = 'queued'",
-                peer.value(), SMALL) > 0) {
+        if (tx.queryOne("SELECT 1 FROM out_message WHERE peer = ? AND lane = ? AND state = 'queued' LIMIT 1",
+                row -> true, peer.value(), SMALL).isPresent()) {
             return -1;
         }
         long expiresMs = message.expires().toEpochMilli();
@@ -217,24 +227,77 @@ final class OutgoingChannel {
 
     // ---------------------------------------------------------------- lane work
 
+    /**
+     * What a lane knows without asking the database, so that a pass asks only about what may
+     * have changed. Every hint errs towards looking: a stale one costs a query, never a file left
+     * behind. Set from any thread (acceptances, acks, nacks), reset by the lane's own thread
+     * before it looks, so a change made while it looks is seen on the next pass.
+     */
+    private static final class LaneHints {
+        /** How long a resend time read from the database is trusted (tools may change rows meanwhile). */
+        static final long RESEND_RECHECK_MS = 5000;
+
+        /** Files may be {@code writing} (after a start, a lost stored copy, a session ending). */
+        volatile boolean rebuild = true;
+        /** Messages may wait in {@code queued} (the window was full when they came) or {@code sending}. */
+        volatile boolean queued = true;
+        /** No stored file is due for a resend before this (epoch millis); 0 means look now. */
+        final AtomicLong resendAtMs = new AtomicLong();
+
+        void resendBy(long atMs) {
+            resendAtMs.accumulateAndGet(atMs, Math::min);
+        }
+    }
+
     /** One pass of the small lane; returns when it wants to run again (epoch millis). */
     long workSmall(SpoolFileWriter writer, long nowMs) throws IOException {
-        rebuildWriting(writer, SMALL, nowMs);
+        LaneHints hint = hints[SMALL];
+        rebuildIfHinted(writer, SMALL, nowMs);
         sendOpenFiles(writer, nowMs);
-        expireQueued(nowMs);
-        resendDue(SMALL, nowMs);
-        long collateDeadline = sendSmallBatches(writer, nowMs);
+        if (nowMs >= nextExpiryCheckMs) {
+            nextExpiryCheckMs = nowMs + 1000;
+            expireQueued(nowMs);
+        }
+        resendIfDue(SMALL, nowMs);
+        long collateDeadline = -1;
+        if (hint.queued) {
+            hint.queued = false;
+            collateDeadline = sendSmallBatches(writer, nowMs);
+        }
         sendControlIfDue(writer, nowMs);
-        return earliest(collateDeadline, nextResendMs(SMALL), lastFileSentMs + ctx.config().heartbeatInterval().toMillis(),
+        return earliest(collateDeadline, hint.resendAtMs.get(), lastFileSentMs + ctx.config().heartbeatInterval().toMillis(),
                 incoming.ackDueAtMs(), incoming.nextNackCheckMs());
     }
 
     /** One pass of the bulk lane. */
     long workBulk(SpoolFileWriter writer, long nowMs) throws IOException {
-        rebuildWriting(writer, BULK, nowMs);
-        resendDue(BULK, nowMs);
-        sendNextBulkFile(writer, nowMs);
-        return earliest(-1, nextResendMs(BULK), -1, -1, -1);
+        LaneHints hint = hints[BULK];
+        rebuildIfHinted(writer, BULK, nowMs);
+        resendIfDue(BULK, nowMs);
+        if (hint.queued) {
+            hint.queued = false;
+            sendNextBulkFile(writer, nowMs);
+        }
+        return earliest(-1, hint.resendAtMs.get(), -1, -1, -1);
+    }
+
+    private void rebuildIfHinted(SpoolFileWriter writer, int lane, long nowMs) throws IOException {
+        if (hints[lane].rebuild) {
+            hints[lane].rebuild = false;
+            rebuildWriting(writer, lane, nowMs);
+        }
+    }
+
+    /** Resends what is due, then learns when the next resend is due (a nack meanwhile keeps "now"). */
+    private void resendIfDue(int lane, long nowMs) {
+        AtomicLong resendAt = hints[lane].resendAtMs;
+        long seen = resendAt.get();
+        if (nowMs < seen) {
+            return;
+        }
+        resendDue(lane, nowMs);
+        long next = nextResendMs(lane);
+        resendAt.compareAndSet(seen, Math.min(next < 0 ? Long.MAX_VALUE : next, nowMs + LaneHints.RESEND_RECHECK_MS));
     }
 
     private static long earliest(long... times) {
@@ -324,11 +387,13 @@ final class OutgoingChannel {
     /** Collates queued small messages into files; returns when a waiting batch is due, or -1. */
     private long sendSmallBatches(SpoolFileWriter writer, long nowMs) throws IOException {
         ChannelConfig config = ctx.config();
+        hints[SMALL].queued = true; // unless the loop finds nothing left: the window may close on messages
         while (windowOpen(SMALL)) {
             List<OutRow> rows = ctx.store().inTransactionDurableLater(tx -> tx.query("SELECT " + OUT_ROW_COLUMNS
                     + " FROM out_message WHERE peer = ? AND lane = ? AND state = 'queued' ORDER BY enqueued_ms, id LIMIT ?",
                     OutRow::map, peer.value(), SMALL, BATCH_ROWS));
             if (rows.isEmpty()) {
+                hints[SMALL].queued = false;
                 return -1;
             }
             List<OutRow> batch = new ArrayList<>();
@@ -358,6 +423,7 @@ final class OutgoingChannel {
     /** Writes the next file of the oldest bulk message, if the bulk window allows. */
     private void sendNextBulkFile(SpoolFileWriter writer, long nowMs) throws IOException {
         if (!windowOpen(BULK)) {
+            hints[BULK].queued = true; // looked at again when an ack opens the window
             return;
         }
         Optional<OutRow> next = ctx.store().inTransactionDurableLater(tx -> tx.queryOne("SELECT " + OUT_ROW_COLUMNS
@@ -369,7 +435,8 @@ final class OutgoingChannel {
         OutRow row = next.get();
         int index = row.fragmentCount() <= 1 ? -1 : row.fragmentsWritten();
         writeDataFile(writer, BULK, List.of(row), List.of(index), nowMs);
-        bulkLane.signal(); // there may be more fragments
+        hints[BULK].queued = true; // there may be more fragments, or more messages
+        bulkLane.signal();
     }
 
     /** Step 1 to 3 of a data file (see the class comment). {@code indexes} holds -1 for whole messages. */
@@ -429,6 +496,7 @@ final class OutgoingChannel {
                         + " attempts = 1, first_sent_ms = ?, last_sent_ms = ?, next_resend_ms = ?, keys_expire_ms = ?"
                         + " WHERE peer = ? AND epoch = ? AND seq = ?",
                 written.name().toString(), written.size(), nowMs, nowMs, nextResend, keysExpireMs, peer.value(), epoch, seq));
+        hints[lane].resendBy(nextResend);
         handToLink(stored, written.name());
         incoming.ackSent();
         lastFileSentMs = nowMs;
@@ -525,6 +593,7 @@ final class OutgoingChannel {
                     log.info("the session of {} ends before a resend could arrive; rebuilding it", file.name());
                 }
                 if (rebuilding > 0) {
+                    hints[lane].rebuild = true;
                     lane(lane).signal();
                 }
                 continue;
@@ -689,6 +758,8 @@ final class OutgoingChannel {
         ctx.metrics().increment("hoft_nacks_received_total", "peer", peer.value());
         if (due > 0) {
             tx.onCommit(() -> {
+                hints[SMALL].resendBy(0);
+                hints[BULK].resendBy(0);
                 smallLane.signal();
                 bulkLane.signal();
             });

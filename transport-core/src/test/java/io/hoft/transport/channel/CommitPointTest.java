@@ -169,10 +169,17 @@ class CommitPointTest {
             await().atMost(Duration.ofSeconds(20)).until(() -> pair.back.received().size() == 1 && pair.front.unsettled() == 0);
             pair.back.snapshotDatabase();
             // From here the back's disk takes nothing: the receipt commits (it needs no force), and
-            // the ack of it must wait for a force that never comes, like a machine losing power.
+            // the ack of it must wait for a force that never ends, like a machine losing power;
+            // when the test has seen enough, the waiting forces fail and the node is stopped.
             AtomicBoolean powerLost = new AtomicBoolean(true);
+            java.util.concurrent.CountDownLatch machineGone = new java.util.concurrent.CountDownLatch(1);
             pair.back.store.setBeforeSync(() -> {
                 if (powerLost.get()) {
+                    try {
+                        machineGone.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
                     throw new java.io.UncheckedIOException(new java.io.IOException("power lost"));
                 }
             });
@@ -182,6 +189,7 @@ class CommitPointTest {
                     () -> pair.back.transport.metrics().total("hoft_messages_delivered_total") == delivered + 3);
             Thread.sleep(1500); // time for an ack to go out, if one could
             assertEquals(3L, pair.front.unsettled(), "no ack left the back for receipts that were not on disk");
+            machineGone.countDown();
             pair.back.kill();
             pair.back.restoreDatabase();
             powerLost.set(false);
