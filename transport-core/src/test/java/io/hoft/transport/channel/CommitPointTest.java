@@ -184,12 +184,16 @@ class CommitPointTest {
                 }
             });
             long delivered = pair.back.transport.metrics().total("hoft_messages_delivered_total");
-            List<MessageId> ids = sendSome(pair.front, 3, "lost receipt");
-            await().atMost(Duration.ofSeconds(20)).until(
-                    () -> pair.back.transport.metrics().total("hoft_messages_delivered_total") == delivered + 3);
-            Thread.sleep(1500); // time for an ack to go out, if one could
-            assertEquals(3L, pair.front.unsettled(), "no ack left the back for receipts that were not on disk");
-            machineGone.countDown();
+            List<MessageId> ids;
+            try {
+                ids = sendSome(pair.front, 3, "lost receipt");
+                await().atMost(Duration.ofSeconds(20)).until(
+                        () -> pair.back.transport.metrics().total("hoft_messages_delivered_total") == delivered + 3);
+                Thread.sleep(1500); // time for an ack to go out, if one could
+                assertEquals(3L, pair.front.unsettled(), "no ack left the back for receipts that were not on disk");
+            } finally {
+                machineGone.countDown();
+            }
             pair.back.kill();
             pair.back.restoreDatabase();
             powerLost.set(false);
