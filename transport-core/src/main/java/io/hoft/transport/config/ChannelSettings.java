@@ -9,7 +9,7 @@ import java.time.Duration;
 
 /**
  * Optional channel tuning under {@code node.channel}; anything left out keeps the default of
- * {@link ChannelConfig#DEFAULT} (SPEC.md section 15.12). {@code keys} is {@code session} (the
+ * {@link ChannelConfig#DEFAULT} (SPEC.md section 15.13). {@code keys} is {@code session} (the
  * default: signed files are keyed per session, with a new session every {@code sessionRotate},
  * default 1h, accepted for {@code sessionLifetime}, default 24h) or {@code per-file} (every
  * signed file carries its own ES256 signature; see SPEC.md section 10.8).
