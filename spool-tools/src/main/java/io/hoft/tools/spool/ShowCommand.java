@@ -233,10 +233,13 @@ final class ShowCommand implements Callable<Integer> {
                 .map(MessageView::index).orElse(0);
     }
 
-    /** "ES256 by front (kid front-sig-...)" or "HS256 with the secret shared with front (kid ...)". */
+    /** "ES256 by front (kid front-sig-...)", "HS256 under session ..." or "HS256 with the secret shared with front (kid ...)". */
     private static String signer(SpoolContext context, SpoolFileHeader h) {
         if ("none".equals(h.signingAlgorithm())) {
             return "checksum-only: not signed, accepted from " + h.sender() + " by configuration";
+        }
+        if (Inspector.isSession(h)) {
+            return "HS256 under session " + h.signingKid() + " (format version 2; its ticket is signed by " + h.sender() + ")";
         }
         if ("HS256".equals(h.signingAlgorithm())) {
             return "HS256 with the secret " + h.sender() + " shares with " + h.recipient() + " (kid " + h.signingKid() + ")";

@@ -57,7 +57,8 @@ class SpoolShowTest {
 
         assertEquals(0, result.exit(), result.toString());
         String out = result.out();
-        assertTrue(out.contains("header    verified: ES256 signature by front (kid front-sig-"), out);
+        assertTrue(out.contains("header    verified: HS256 under session "), out);
+        assertTrue(out.contains("(format version 2; its ticket is signed by front)"), out);
         assertTrue(out.contains("mode      encrypted"), out);
         assertTrue(out.contains("from      front") && out.contains("to        back"), out);
         assertTrue(out.contains("POST /api/items?x=1  (upstream api)"), out);
@@ -77,8 +78,12 @@ class SpoolShowTest {
         assertTrue(doc.get("verified").asBoolean());
         assertEquals("content", doc.get("check").asText());
         assertEquals("front", doc.get("header").get("sender").asText());
-        assertEquals("ES256", doc.get("header").get("signature").get("alg").asText());
-        assertEquals("ECDH-ES+A256KW", doc.get("header").get("encryption").get("keyAlg").asText());
+        assertEquals(2, doc.get("header").get("version").asInt(), "nodes key their files by sessions");
+        assertEquals("HS256", doc.get("header").get("signature").get("alg").asText());
+        assertTrue(doc.get("header").get("signature").get("session").asBoolean());
+        assertEquals("A256KW", doc.get("header").get("encryption").get("keyAlg").asText());
+        assertEquals(doc.get("header").get("signature").get("kid").asText(),
+                doc.get("header").get("encryption").get("keyKid").asText(), "both under the session's id");
         JsonNode request = null;
         for (JsonNode message : doc.get("messages")) {
             if (message.get("kind").asText().equals("request")) {
@@ -135,7 +140,7 @@ class SpoolShowTest {
 
         assertEquals(0, result.exit(), result.toString());
         assertTrue(result.out().contains("header    verified"), result.out());
-        assertTrue(result.out().contains("content   not shown: encrypted for back"), result.out());
+        assertTrue(result.out().contains("content   not shown: a session file, readable with back's keys only"), result.out());
     }
 
     @Test
