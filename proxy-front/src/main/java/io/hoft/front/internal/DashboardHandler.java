@@ -239,7 +239,7 @@ final class DashboardHandler {
         series.add(new SvgChart.Series("responded", "#59a14f", doubles(hour.finished().get("responded"))));
         series.add(new SvgChart.Series("failed", "#e15759", doubles(hour.finished().get("failed"))));
         series.add(new SvgChart.Series("expired", "#f28e2b", doubles(hour.finished().get("expired"))));
-        return SvgChart.render("Calls per minute", series, SvgChart::count);
+        return SvgChart.render("Calls per minute", series, SvgChart::count, true);
     }
 
     private String latencyChart() {

@@ -31,6 +31,11 @@ final class SvgChart {
      * last one now); {@code format} writes a value for the axis and the tooltips.
      */
     static String render(String title, List<Series> series, DoubleFunction<String> format) {
+        return render(title, series, format, false);
+    }
+
+    /** As above; with {@code wholeSteps} the axis steps are whole numbers (counts). */
+    static String render(String title, List<Series> series, DoubleFunction<String> format, boolean wholeSteps) {
         int points = series.isEmpty() ? 0 : series.get(0).values().size();
         double max = 0;
         for (Series s : series) {
@@ -43,7 +48,9 @@ final class SvgChart {
                 }
             }
         }
-        double top = niceCeiling(max);
+        double step = niceStep(max / 4, wholeSteps);
+        int intervals = (int) Math.max(1, Math.ceil(max / step - 1e-9));
+        double top = step * intervals;
         double plotWidth = WIDTH - LEFT - RIGHT;
         double plotHeight = HEIGHT - TOP - BOTTOM;
         StringBuilder svg = new StringBuilder(4096);
@@ -61,9 +68,9 @@ final class SvgChart {
                     .append("</text>\n");
             legendX += 24 + s.name().length() * 6.5;
         }
-        for (int i = 0; i <= 4; i++) {
-            double value = top * i / 4;
-            double y = TOP + plotHeight - plotHeight * i / 4;
+        for (int i = 0; i <= intervals; i++) {
+            double value = step * i;
+            double y = TOP + plotHeight - plotHeight * i / intervals;
             svg.append("<line x1=\"").append(LEFT).append("\" x2=\"").append(WIDTH - RIGHT).append("\" y1=\"").append(num(y))
                     .append("\" y2=\"").append(num(y)).append("\" stroke=\"").append(i == 0 ? "#888" : "#e3e3e3").append("\"/>");
             svg.append("<text x=\"").append(LEFT - 6).append("\" y=\"").append(num(y + 4)).append("\" text-anchor=\"end\" fill=\"#555\">")
@@ -122,18 +129,23 @@ final class SvgChart {
         }
     }
 
-    /** The smallest of 1, 2, 2.5, 5 times a power of ten that is at least {@code max} (1 for nothing). */
-    static double niceCeiling(double max) {
-        if (!(max > 0)) {
+    /**
+     * The step between axis lines for about {@code rough}: the smallest of 1, 2, 2.5 and 5 times a
+     * power of ten that is at least {@code rough} (no 2.5, and at least 1, for whole steps); 1
+     * for nothing.
+     */
+    static double niceStep(double rough, boolean wholeSteps) {
+        if (!(rough > 0)) {
             return 1;
         }
-        double magnitude = Math.pow(10, Math.floor(Math.log10(max)));
-        for (double step : new double[] {1, 2, 2.5, 5, 10}) {
-            if (step * magnitude >= max) {
-                return step * magnitude;
+        double magnitude = Math.pow(10, Math.floor(Math.log10(rough)));
+        for (double multiple : wholeSteps ? new double[] {1, 2, 5, 10} : new double[] {1, 2, 2.5, 5, 10}) {
+            double step = multiple * magnitude;
+            if (step >= rough && (!wholeSteps || step >= 1)) {
+                return step;
             }
         }
-        return 10 * magnitude;
+        return wholeSteps ? 1 : 10 * magnitude;
     }
 
     /** A count as an axis label: whole numbers without decimals. */

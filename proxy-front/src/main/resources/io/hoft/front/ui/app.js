@@ -4,7 +4,8 @@
 'use strict';
 
 (function () {
-  const REFRESH_MS = 5000;
+  // ?refresh=N refreshes every N seconds (at least 1); every 5 by default.
+  const REFRESH_MS = Math.max(1, Number(new URLSearchParams(location.search).get('refresh')) || 5) * 1000;
   const TOKEN = 'hoft.dashboard.token';
   const $ = (id) => document.getElementById(id);
   let selected = null;
@@ -89,8 +90,33 @@
     return iso ? new Date(iso).toLocaleString() : '';
   }
 
-  function fill(tbody, rows) {
-    tbody.replaceChildren(...rows);
+  // Puts rows (or list items) in place. An existing one with the same data-key stays and only
+  // its changed cells are replaced, so a refresh neither flickers nor takes the focus away.
+  function fill(parent, rows) {
+    const old = new Map();
+    for (const node of parent.children) {
+      if (node.dataset.key) {
+        old.set(node.dataset.key, node);
+      }
+    }
+    const wanted = rows.map((fresh) => {
+      const kept = fresh.dataset.key && old.get(fresh.dataset.key);
+      if (!kept || kept.tagName !== 'TR' || kept.cells.length !== fresh.cells.length) {
+        return fresh;
+      }
+      kept.className = fresh.className;
+      Array.from(fresh.cells).forEach((cell, i) => {
+        const current = kept.cells[i];
+        if (current.innerHTML !== cell.innerHTML || current.className !== cell.className) {
+          kept.replaceChild(cell, current);
+        }
+      });
+      return kept;
+    });
+    const current = Array.from(parent.children);
+    if (current.length !== wanted.length || current.some((node, i) => node !== wanted[i])) {
+      parent.replaceChildren(...wanted);
+    }
   }
 
   function renderPeers(overview) {
@@ -104,6 +130,7 @@
       const link = peer.dialout ? (peer.dialout.connected ? ' (dialed in from ' + peer.dialout.remote + ')' : ' (not dialed in)') : '';
       const tr = row([peer.id, state, age(peer.lastHeard, overview.now) + link, out, back]);
       tr.dataset.peer = peer.id;
+      tr.dataset.key = peer.id;
       return tr;
     }));
   }
@@ -115,6 +142,7 @@
       const tr = row([el('code', call.id), call.method, el('code', call.target), el('td', call.status, 'status status-' + call.status),
         call.responseStatus === null ? '' : call.responseStatus, age(call.accepted, overview.now)]);
       tr.dataset.id = call.id;
+      tr.dataset.key = call.id;
       tr.className = 'call' + (call.id === selected ? ' selected' : '');
       tr.tabIndex = 0;
       tr.title = 'show the timeline of ' + call.id;
@@ -129,6 +157,7 @@
         el('td', job.state, 'status status-' + job.state), job.attempts, job.lastError || job.failure || '',
         job.nextAttempt ? time(job.nextAttempt) : '', el('code', job.url)]);
       tr.dataset.id = job.requestId;
+      tr.dataset.key = job.requestId + ' ' + job.kind + ' ' + job.event + ' ' + job.url;
       return tr;
     }));
   }
@@ -137,12 +166,14 @@
     const share = overview.share;
     $('share-off').hidden = share.enabled;
     $('files').hidden = !share.enabled;
-    $('share-count').textContent = share.enabled ? share.total + ' files' + (share.total > share.files.length
+    $('share-count').textContent = share.enabled ? share.total + (share.total === 1 ? ' file' : ' files') + (share.total > share.files.length
       ? ', the first ' + share.files.length + ' shown' : '') : '';
     fill($('files').tBodies[0], share.enabled ? share.files.map((file) => {
       const link = el('a', file.path);
       link.href = '/_hoft/files/' + file.path.split('/').map(encodeURIComponent).join('/');
-      return row([link, bytes(file.size), time(file.modified), file.peer]);
+      const tr = row([link, bytes(file.size), time(file.modified), file.peer]);
+      tr.dataset.key = file.peer + ' ' + file.path;
+      return tr;
     }) : []);
   }
 
@@ -167,6 +198,7 @@
       li.appendChild(el('span', step, 'step status-' + step));
       li.appendChild(document.createTextNode(' ' + time(at) + ' (+' + Math.max(0, Date.parse(at) - start) + ' ms)'));
       li.dataset.step = step;
+      li.dataset.key = step;
       return li;
     }));
     const callbacks = $('timeline-callbacks');

@@ -89,8 +89,10 @@ class MinuteHistoryTest {
         }
         assertEquals(List.of("3.0", "7.0"), seen, "a point for each minute with calls");
         assertEquals(1, svg.split("data-series=\"p99\"", -1).length - 1);
-        assertEquals(10, SvgChart.niceCeiling(7));
-        assertEquals(2.5, SvgChart.niceCeiling(2.1));
+        assertEquals(2, SvgChart.niceStep(5 / 4.0, true), "counts step by whole numbers");
+        assertEquals(1, SvgChart.niceStep(0.25, true));
+        assertEquals(2.5, SvgChart.niceStep(2.1, false));
+        assertEquals(0.25, SvgChart.niceStep(0.21, false));
         assertEquals("250 ms", SvgChart.seconds(0.25));
         assertEquals("1.5 s", SvgChart.seconds(1.5));
         assertEquals("3 min", SvgChart.seconds(180));
