@@ -55,11 +55,12 @@ final class DashboardHandler {
 
     private static final String CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
             + " connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
-    private static final Map<String, String[]> ASSETS = Map.of(
-            "", new String[] {"index.html", "text/html; charset=utf-8"},
-            "/", new String[] {"index.html", "text/html; charset=utf-8"},
-            "/app.js", new String[] {"app.js", "text/javascript; charset=utf-8"},
-            "/app.css", new String[] {"app.css", "text/css; charset=utf-8"});
+    /** The page's files by path under {@link #PREFIX}, read from the jar once. */
+    private static final Map<String, Asset> ASSETS = Map.of(
+            "", Asset.of("index.html", "text/html; charset=utf-8"),
+            "/", Asset.of("index.html", "text/html; charset=utf-8"),
+            "/app.js", Asset.of("app.js", "text/javascript; charset=utf-8"),
+            "/app.css", Asset.of("app.css", "text/css; charset=utf-8"));
     private static final String CALLS = "/api/calls/";
 
     private final String node;
@@ -102,10 +103,10 @@ final class DashboardHandler {
         exchange.getResponseHeaders().put(new HttpString("Content-Security-Policy"), CSP);
         exchange.getResponseHeaders().put(new HttpString("X-Content-Type-Options"), "nosniff");
         exchange.getResponseHeaders().put(new HttpString("Referrer-Policy"), "no-referrer");
-        String[] asset = ASSETS.get(rest);
+        Asset asset = ASSETS.get(rest);
         if (asset != null) {
             exchange.getResponseHeaders().put(Headers.CACHE_CONTROL, "no-cache");
-            send(exchange, asset[1], resource(asset[0]));
+            send(exchange, asset.contentType(), asset.bytes());
             return;
         }
         exchange.getResponseHeaders().put(Headers.CACHE_CONTROL, "no-store");
@@ -271,14 +272,16 @@ final class DashboardHandler {
         }
     }
 
-    private static byte[] resource(String name) {
-        try (InputStream in = DashboardHandler.class.getResourceAsStream("/io/hoft/front/ui/" + name)) {
-            if (in == null) {
-                throw new IllegalStateException("the dashboard's " + name + " is missing from the jar");
+    private record Asset(String contentType, byte[] bytes) {
+        static Asset of(String name, String contentType) {
+            try (InputStream in = DashboardHandler.class.getResourceAsStream("/io/hoft/front/ui/" + name)) {
+                if (in == null) {
+                    throw new IllegalStateException("the dashboard's " + name + " is missing from the jar");
+                }
+                return new Asset(contentType, in.readAllBytes());
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
             }
-            return in.readAllBytes();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
     }
 }
