@@ -5,6 +5,7 @@ import io.hoft.tools.node.BackCommand;
 import io.hoft.tools.node.DemoCommand;
 import io.hoft.tools.node.FrontCommand;
 import io.hoft.tools.node.InitCommand;
+import io.hoft.tools.node.PeerCommand;
 import io.hoft.tools.spool.SpoolCommand;
 import io.hoft.transport.config.ConfigException;
 import io.hoft.transport.keys.KeyException;
@@ -20,8 +21,8 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "HTTP over file transfer: carry HTTP API calls across links that only move files.",
-        subcommands = {InitCommand.class, FrontCommand.class, BackCommand.class, DemoCommand.class, MirrorCommand.class,
-            SpoolCommand.class, KeysCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {InitCommand.class, PeerCommand.class, FrontCommand.class, BackCommand.class, DemoCommand.class,
+            MirrorCommand.class, SpoolCommand.class, KeysCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
     public static final int OK = 0;
     public static final int FOUND_WRONG = 1;

@@ -11,7 +11,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class HelpTest {
     @ParameterizedTest
     @ValueSource(strings = {"spool ls", "spool show", "spool verify", "spool stats", "spool requests", "spool request",
-        "spool export", "spool replay", "spool gc", "keys gen", "keys show", "keys rotate"})
+        "spool export", "spool replay", "spool gc", "keys gen", "keys show", "keys rotate", "peer add", "peer card"})
     void everySubcommandHasHelpWithAnExampleAndItsExitCodes(String command) {
         String[] words = command.split(" ");
         Cli.Result result = Cli.run(words[0], words[1], "--help");
@@ -24,7 +24,7 @@ class HelpTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"spool", "keys"})
+    @ValueSource(strings = {"spool", "keys", "peer"})
     void aGroupWithoutASubcommandIsAUsageError(String group) {
         Cli.Result result = Cli.run(group);
 

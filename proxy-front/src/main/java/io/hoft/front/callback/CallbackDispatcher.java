@@ -242,6 +242,14 @@ public final class CallbackDispatcher implements CallbackScheduler, Closeable {
     }
 
     /**
+     * Callback jobs an operator should look at: those still pending (retrying ones first) and
+     * those that ended failed (latest first), up to {@code limit} of each, without attempts.
+     */
+    public static List<CallbackHistory> unfinished(NodeStore store, int limit) {
+        return store.inTransaction(tx -> CallbackJobs.unfinished(tx, limit));
+    }
+
+    /**
      * Counters since start, keyed in Prometheus form: {@code hoft_callback_scheduled_total{kind}},
      * {@code hoft_callback_attempts_total{kind,outcome}}, {@code hoft_callback_delivered_total{kind}},
      * {@code hoft_callback_failed_total{kind,reason}}, {@code hoft_callback_duplicates_ignored_total{kind}}.

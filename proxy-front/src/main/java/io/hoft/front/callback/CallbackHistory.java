@@ -12,10 +12,11 @@ import java.util.List;
  * @param state {@code pending}, {@code delivered} or {@code failed}
  * @param failure why a failed job ended: {@code expired}, {@code gone}, {@code forbidden}, {@code body-missing}
  * @param nextAttemptMs when a pending job is tried next, null once it ended
+ * @param requestId the call the job is about
  */
 public record CallbackHistory(long jobId, String webhookId, String kind, String url, String eventStatus, String state,
         String failure, int attemptCount, long createdMs, long expiresMs, Long nextAttemptMs, Long endedMs,
-        String lastError, List<Attempt> attempts) {
+        String lastError, List<Attempt> attempts, String requestId) {
 
     public CallbackHistory {
         attempts = List.copyOf(attempts);
@@ -23,7 +24,7 @@ public record CallbackHistory(long jobId, String webhookId, String kind, String 
 
     CallbackHistory withAttempts(List<Attempt> list) {
         return new CallbackHistory(jobId, webhookId, kind, url, eventStatus, state, failure, attemptCount, createdMs,
-                expiresMs, nextAttemptMs, endedMs, lastError, list);
+                expiresMs, nextAttemptMs, endedMs, lastError, list, requestId);
     }
 
     /**

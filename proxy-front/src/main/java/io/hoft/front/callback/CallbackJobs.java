@@ -179,7 +179,7 @@ final class CallbackJobs {
                     jobs.add(new CallbackHistory(row.getLong(1), row.getString(2), row.getString(3), row.getString(4),
                             row.getString(5), row.getString(6), row.getString(7), row.getInt(8), row.getLong(9),
                             row.getLong(10), row.getString(6).equals(PENDING) ? row.getLong(11) : null,
-                            nullableLong(row, 12), row.getString(13), List.of()));
+                            nullableLong(row, 12), row.getString(13), List.of(), requestId));
                     return null;
                 }, requestId);
         List<CallbackHistory> withAttempts = new ArrayList<>(jobs.size());
@@ -193,6 +193,26 @@ final class CallbackJobs {
             withAttempts.add(job.withAttempts(attempts));
         }
         return withAttempts;
+    }
+
+    /**
+     * Jobs still pending (the ones retrying first) and jobs that ended failed (the latest
+     * first), at most {@code limit} of each, without their attempts.
+     */
+    static List<CallbackHistory> unfinished(StoreTx tx, int limit) {
+        String columns = "SELECT id, webhook_id, kind, url, event_status, state, failure, attempts, created_ms, expires_ms,"
+                + " next_attempt_ms, ended_ms, last_error, request_id FROM callback_job";
+        List<CallbackHistory> jobs = new ArrayList<>(tx.query(columns + " WHERE state = 'pending'"
+                + " ORDER BY attempts DESC, next_attempt_ms LIMIT ?", CallbackJobs::summary, limit));
+        jobs.addAll(tx.query(columns + " WHERE state = 'failed' ORDER BY ended_ms DESC LIMIT ?", CallbackJobs::summary, limit));
+        return jobs;
+    }
+
+    private static CallbackHistory summary(ResultSet row) throws SQLException {
+        boolean pending = row.getString(6).equals(PENDING);
+        return new CallbackHistory(row.getLong(1), row.getString(2), row.getString(3), row.getString(4), row.getString(5),
+                row.getString(6), row.getString(7), row.getInt(8), row.getLong(9), row.getLong(10),
+                pending ? row.getLong(11) : null, nullableLong(row, 12), row.getString(13), List.of(), row.getString(14));
     }
 
     private static Long nullableLong(ResultSet row, int column) throws SQLException {

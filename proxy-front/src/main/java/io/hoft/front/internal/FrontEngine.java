@@ -3,6 +3,7 @@ package io.hoft.front.internal;
 import io.hoft.front.CallbackScheduler;
 import io.hoft.front.CallbackUrlGuard;
 import io.hoft.front.FrontConfig;
+import io.hoft.front.callback.CallbackDispatcher;
 import io.hoft.front.share.FrontShare;
 import io.hoft.transport.channel.ReceivedMessage;
 import io.hoft.transport.config.NodeRuntime;
@@ -91,7 +92,7 @@ public final class FrontEngine implements AutoCloseable {
             return merged;
         };
         this.ops = new OpsHandler(config.node().id(), runtime.store(), runtime.transport(), lifecycle, auth, writer, metrics, waiters,
-                allExtra);
+                allExtra, share, scheduler instanceof CallbackDispatcher, clock);
         this.admin = new AdminHandler(runtime.store(), runtime.transport().bodies(), lifecycle, scheduler, limits, writer, clock,
                 config.node().state());
         runtime.dialoutServer().ifPresent(link -> ops.dialoutState(peer -> DialoutHealth.of(link, peer)));

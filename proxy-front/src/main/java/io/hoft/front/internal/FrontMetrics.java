@@ -23,6 +23,8 @@ final class FrontMetrics {
     static final double[] LATENCY_BUCKETS = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600};
 
     final TransportMetrics counters = new TransportMetrics();
+    /** The last hour per minute, for the dashboard's charts. */
+    final MinuteHistory minutes = new MinuteHistory();
     private final AtomicLongArray buckets = new AtomicLongArray(LATENCY_BUCKETS.length);
     private final LongAdder latencyCount = new LongAdder();
     private final DoubleAdder latencySum = new DoubleAdder();

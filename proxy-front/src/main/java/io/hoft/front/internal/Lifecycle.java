@@ -282,6 +282,7 @@ final class Lifecycle {
             inFlight.decrementAndGet();
             metrics.observeLatency(nowMs - row.acceptedMs());
             metrics.counters.increment("hoft_front_finished_total", "state", state.wire);
+            metrics.minutes.finished(nowMs, state.wire, nowMs - row.acceptedMs());
             waiters.complete(id, new Waiters.Responded(response));
         });
     }
@@ -313,6 +314,7 @@ final class Lifecycle {
         tx.afterCommit(() -> {
             inFlight.decrementAndGet();
             metrics.counters.increment("hoft_front_finished_total", "state", State.EXPIRED.wire);
+            metrics.minutes.finished(nowMs, State.EXPIRED.wire, null);
             waiters.complete(id, new Waiters.Expired());
         });
     }

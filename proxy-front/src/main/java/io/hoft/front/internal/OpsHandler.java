@@ -2,6 +2,7 @@ package io.hoft.front.internal;
 
 import io.hoft.front.internal.RequestStore.Row;
 import io.hoft.front.internal.RequestStore.State;
+import io.hoft.front.share.FrontShare;
 import io.hoft.transport.channel.PeerHealth;
 import io.hoft.transport.channel.Transport;
 import io.hoft.transport.message.MessageId;
@@ -9,6 +10,7 @@ import io.hoft.transport.store.NodeStore;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Headers;
 import java.io.IOException;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -30,11 +32,13 @@ import java.util.function.Supplier;
  *   <li>{@code /_hoft/health}: {@code {"node", "inFlight", "peers": [{"id", "state",
  *       "lastHeard", "backlog": {...}}]}}, and for a peer that dials in, {@code "dialout":
  *       {"connected", "since", "remote", "lastHeard", "connections", "heldFiles"}};
- *   <li>{@code /_hoft/metrics}: Prometheus text format.
+ *   <li>{@code /_hoft/metrics}: Prometheus text format;
+ *   <li>{@code /_hoft/ui} and below: the dashboard ({@link DashboardHandler}).
  * </ul>
  *
  * With caller authentication on, a call can only be read with the credential of the caller
- * who sent it (anyone else gets 404). Health and metrics need no credential.
+ * who sent it (anyone else gets 404); the dashboard's data likewise. Health and metrics need no
+ * credential.
  */
 final class OpsHandler {
     private static final String REQUESTS = "/_hoft/requests/";
@@ -50,8 +54,14 @@ final class OpsHandler {
     private final Supplier<Map<String, Long>> extraMetrics;
     private volatile java.util.function.Function<String, Map<String, Object>> dialoutState = peer -> null;
 
+    private final DashboardHandler dashboard;
+
+    /** {@code share} is null when the file share is off; {@code callbacksKept} as for {@link DashboardHandler}. */
     OpsHandler(String node, NodeStore store, Transport transport, Lifecycle lifecycle, Authenticator auth, ReplyWriter writer,
-            FrontMetrics metrics, Waiters waiters, Supplier<Map<String, Long>> extraMetrics) {
+            FrontMetrics metrics, Waiters waiters, Supplier<Map<String, Long>> extraMetrics, FrontShare share,
+            boolean callbacksKept, Clock clock) {
+        this.dashboard = new DashboardHandler(node, store, lifecycle, auth, writer, metrics, this::peers, share, callbacksKept,
+                clock);
         this.node = node;
         this.store = store;
         this.transport = transport;
@@ -80,6 +90,8 @@ final class OpsHandler {
                 writer.json(exchange, 200, health());
             } else if (path.equals("/_hoft/metrics")) {
                 writer.text(exchange, 200, "text/plain; version=0.0.4; charset=utf-8", metrics());
+            } else if (DashboardHandler.serves(path)) {
+                dashboard.handle(exchange, path);
             } else if (path.startsWith(REQUESTS)) {
                 request(exchange, path.substring(REQUESTS.length()));
             } else {
@@ -153,6 +165,12 @@ final class OpsHandler {
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("node", node);
         json.put("inFlight", lifecycle.inFlight());
+        json.put("peers", peers());
+        return json;
+    }
+
+    /** Each peer: its link state, when it was last heard from, its backlog both ways, its dial-out connection. */
+    private List<Map<String, Object>> peers() {
         List<Map<String, Object>> peers = new ArrayList<>();
         for (PeerHealth peer : transport.health()) {
             Map<String, Object> p = new LinkedHashMap<>();
@@ -174,8 +192,7 @@ final class OpsHandler {
             }
             peers.add(p);
         }
-        json.put("peers", peers);
-        return json;
+        return peers;
     }
 
     private String metrics() {

@@ -131,6 +131,7 @@ final class ProxyHandler {
             throw e;
         }
         metrics.counters.increment("hoft_front_accepted_total", "mode", instructions.async() ? "async" : "sync");
+        metrics.minutes.accepted(nowMs);
         if (waiter == null) {
             writer.accepted(exchange, id.value(), RequestStore.State.QUEUED.wire);
         } else {

@@ -7,8 +7,11 @@ import io.hoft.transport.store.StoreTx;
 import java.net.URI;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The front's request table, {@code front_request} in the node database: one row per accepted
@@ -43,7 +46,10 @@ import java.util.Optional;
  * responses are matched to the row by the message id of its current attempt
  * ({@link #findByMessage}); those of an earlier attempt are ignored.
  *
- * A step's timestamp is recorded the first time it is seen, even out of order (an ack may be
+ * <p>Schema step 4 indexes calls by caller and id, for the latest calls of one caller
+ * ({@link #latest}, the dashboard) without a scan of every call.
+ *
+ * <p>A step's timestamp is recorded the first time it is seen, even out of order (an ack may be
  * applied after the response it travelled with); the state only moves forward, and a terminal
  * state never changes: a second response, or one after expiry, is ignored.
  */
@@ -85,7 +91,8 @@ final class RequestStore {
                     + "ALTER TABLE front_request ADD COLUMN replay_of TEXT",
             "ALTER TABLE front_request ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1;"
                     + "ALTER TABLE front_request ADD COLUMN message_id TEXT;"
-                    + "CREATE INDEX front_request_message ON front_request (message_id) WHERE message_id IS NOT NULL");
+                    + "CREATE INDEX front_request_message ON front_request (message_id) WHERE message_id IS NOT NULL",
+            "CREATE INDEX front_request_caller ON front_request (caller, id)");
 
     /** The states; the order is the order a call moves in. */
     enum State {
@@ -226,6 +233,39 @@ final class RequestStore {
 
     void delete(StoreTx tx, String id) {
         tx.update("DELETE FROM front_request WHERE id = ?", id);
+    }
+
+    /** A call as a list of calls shows it (the dashboard): no headers, no bodies. */
+    record Summary(String id, String method, String target, State state, long acceptedMs, Long finishedMs,
+            Integer responseStatus, int attempt) {}
+
+    /**
+     * The latest calls, newest first (ids sort by time of acceptance): those of {@code caller},
+     * or every call when {@code caller} is null (a front without caller authentication).
+     */
+    List<Summary> latest(StoreTx tx, String caller, int limit) {
+        String columns = "SELECT id, method, target, state, accepted_ms, COALESCE(responded_ms, expired_ms) AS finished_ms,"
+                + " response_status, attempt FROM front_request";
+        return caller == null
+                ? tx.query(columns + " ORDER BY id DESC LIMIT ?", RequestStore::summary, limit)
+                : tx.query(columns + " WHERE caller = ? ORDER BY id DESC LIMIT ?", RequestStore::summary, caller, limit);
+    }
+
+    /** Which of {@code ids} are calls of {@code caller}. */
+    Set<String> ownedBy(StoreTx tx, String caller, Collection<String> ids) {
+        Set<String> owned = new HashSet<>();
+        for (String id : ids) {
+            tx.queryOne("SELECT id FROM front_request WHERE id = ? AND caller = ?", rs -> rs.getString(1), id, caller)
+                    .ifPresent(owned::add);
+        }
+        return owned;
+    }
+
+    private static Summary summary(ResultSet rs) throws SQLException {
+        Long finishedMs = nullableLong(rs, "finished_ms");
+        Long status = nullableLong(rs, "response_status");
+        return new Summary(rs.getString("id"), rs.getString("method"), rs.getString("target"), State.of(rs.getString("state")),
+                rs.getLong("accepted_ms"), finishedMs, status == null ? null : status.intValue(), rs.getInt("attempt"));
     }
 
     /** Calls per state, for metrics. */

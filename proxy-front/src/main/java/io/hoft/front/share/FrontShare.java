@@ -15,6 +15,7 @@ import java.io.InputStream;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -106,6 +107,21 @@ public final class FrontShare implements AutoCloseable {
         if (catalog.apply(peer.value(), update)) {
             log.debug("share: catalog of {} at rev {} ({} files in all)", peer, update.rev(), catalog.size());
         }
+    }
+
+    /** A published file as the dashboard lists it. */
+    public record Published(String peer, String path, long size, long modifiedMs) {}
+
+    /** The first {@code limit} published files by path. */
+    public List<Published> catalog(int limit) {
+        return catalog.list().stream().limit(limit)
+                .map(item -> new Published(item.peer(), item.entry().path(), item.entry().size(), item.entry().modifiedMs()))
+                .toList();
+    }
+
+    /** How many files the peers publish. */
+    public int catalogSize() {
+        return catalog.size();
     }
 
     public void handle(HttpServerExchange exchange) throws IOException {

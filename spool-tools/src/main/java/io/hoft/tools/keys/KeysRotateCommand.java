@@ -115,6 +115,8 @@ final class KeysRotateCommand implements Callable<Integer> {
                 + " (node.peers[].keys), and restart them: they trust both keys and encrypt to the new one");
         out.println("  2. restart " + node + ": it signs with the new key from then on");
         out.println("  do both before " + Human.instant(retireAt) + "; a file sent in between is refused and sent again later");
+        out.println("  (a node set up with hoft init --role: hoft peer card --config CONFIG writes its card anew, and the"
+                + " other site's hoft peer add --config CONFIG " + node + ".card.json takes it in step 1)");
         return Main.OK;
     }
 

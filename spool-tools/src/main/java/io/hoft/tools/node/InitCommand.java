@@ -26,12 +26,16 @@ import picocli.CommandLine.Spec;
                 + " control, HTTP uploads and fetches for files) and listens on no port itself.",
             "With --separate-folders the four folders link/front-out, link/back-in, link/back-out and"
                 + " link/front-in are distinct and a mirror must carry files across (for example hoft mirror).",
+            "With --role front or --role back it writes ONE side of a two-site setup instead, for nodes on different"
+                + " machines: that node's config, its own keys, and DIR/ID.card.json, its public peer card. Each site"
+                + " gives its card to the other, which trusts it with hoft peer add; no private key or secret travels.",
             "Nothing is overwritten: a folder that already holds a setup is refused."},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:setup written", "2:usage error, or DIR already holds a setup"},
         footer = {"", "Example:",
             "  hoft init setup && hoft back --config setup/back.yaml & hoft front --config setup/front.yaml",
-            "  hoft init site --link dialout --front-port 8443"})
+            "  hoft init site --link dialout --front-port 8443",
+            "  hoft init front-site --role front   (and at the other site: hoft init back-site --role back)"})
 public final class InitCommand implements Callable<Integer> {
     @Parameters(paramLabel = "DIR", description = "folder to write the setup into (created if missing)")
     Path dir;
@@ -56,6 +60,19 @@ public final class InitCommand implements Callable<Integer> {
             description = "publish this local folder through the file share (/_hoft/files on the front); repeatable")
     List<Path> shares = List.of();
 
+    @Option(names = "--role", paramLabel = "ROLE",
+            description = "write ONE side of a two-site setup: front or back, with its own keys and its public peer card"
+                + " DIR/ID.card.json; the other side's card is added with hoft peer add")
+    String role;
+
+    @Option(names = "--id", paramLabel = "ID", description = "with --role: the node's id (default: the role)")
+    String id;
+
+    @Option(names = "--url", paramLabel = "URL",
+            description = "with --role front --link dialout: the base URL the back dials (default: https://127.0.0.1:PORT);"
+                + " an https URL gets a self-signed certificate that the front's card carries for the back to pin")
+    String url;
+
     @Option(names = "--json", description = "print what was written as JSON")
     boolean json;
 
@@ -64,6 +81,13 @@ public final class InitCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (role != null) {
+            return site();
+        }
+        if (id != null || url != null) {
+            throw new Main.UsageException((id != null ? "--id" : "--url") + " applies to one side of a two-site setup: add"
+                    + " --role front or --role back");
+        }
         if (!link.equals("folder") && !link.equals("dialout")) {
             throw new Main.UsageException("--link " + link + ": must be folder or dialout");
         }
@@ -106,6 +130,47 @@ public final class InitCommand implements Callable<Integer> {
         if (!shares.isEmpty()) {
             out.println("shared files: http://127.0.0.1:" + frontPort + "/_hoft/files");
         }
+        return Main.OK;
+    }
+
+    /** One side of a two-site setup ({@code --role}). */
+    private int site() throws Exception {
+        if (separateFolders) {
+            throw new Main.UsageException("--separate-folders is for a local pair; with --role the node's folders are"
+                    + " link/out and link/in");
+        }
+        SiteSetup site = new SiteSetup(dir, role, id, link, frontPort, url, upstream, shares);
+        List<Path> written = site.write();
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            ObjectNode result = Json.object();
+            result.put("dir", dir.toString());
+            result.put("role", role);
+            result.put("id", site.id().value());
+            result.put("config", site.config().toString());
+            result.put("card", site.card().toString());
+            if (site.url() != null) {
+                result.put("url", site.url().toString());
+            }
+            ArrayNode files = result.putArray("files");
+            written.forEach(file -> files.add(file.toString()));
+            Json.print(out, result);
+            return Main.OK;
+        }
+        String other = role.equals("front") ? "back" : "front";
+        out.println("wrote one side of a two-site setup in " + dir + ": the " + role + ", node " + site.id());
+        written.forEach(file -> out.println("  " + file));
+        if (link.equals("folder")) {
+            out.println("link folders: " + dir.resolve("link/out") + " (to the " + other + "), " + dir.resolve("link/in")
+                    + " (from it): the sites' transfer service carries each side's link/out to the other's link/in");
+        } else if (site.url() != null) {
+            out.println("the back will dial " + site.url() + " (its card says so)");
+        }
+        out.println("next:");
+        out.println("  1. give " + site.card() + " to the " + other + "'s site (it holds public keys only)");
+        out.println("  2. with the " + other + "'s card here: hoft peer add --config " + site.config() + " " + other.toUpperCase(
+                java.util.Locale.ROOT) + ".card.json");
+        out.println("  3. hoft " + role + " --config " + site.config());
         return Main.OK;
     }
 }

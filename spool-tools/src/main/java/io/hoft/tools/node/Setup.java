@@ -109,6 +109,15 @@ public final class Setup {
         return dialout;
     }
 
+    URI upstream() {
+        return upstream;
+    }
+
+    /** The published folders by the name the share gives them. */
+    Map<String, Path> shares() {
+        return shares;
+    }
+
     /** Extra YAML lines for {@code front.callbacks}. */
     Setup withCallbacks(String yamlLines) {
         this.callbacksExtra = yamlLines;
@@ -194,9 +203,19 @@ public final class Setup {
                       keys: keys/back.public.jwks
                       link: %s
                 %s
+                """.formatted(dialout ? DialoutYaml.frontLink() : folderLink(link.get(0), link.get(3)), channelSection())
+                + frontSection(frontPort, "", callbacksExtra, shares.isEmpty() ? "" : FRONT_SHARE);
+    }
+
+    /**
+     * The {@code front:} section of a front written by {@code hoft init}: listening on loopback
+     * without caller authentication; {@code tlsLine} and {@code shareLines} as written, or empty.
+     */
+    static String frontSection(int frontPort, String tlsLine, String callbacksExtra, String shareLines) {
+        return """
                 front:
                   listen: 127.0.0.1:%d  # loopback only: callers are not authenticated
-                  routes:
+                %s  routes:
                     - {prefix: /, upstream: default}  # every call goes to the back's upstream "default"
                   sync: {defaultWait: 30s, maxWait: 120s}
                   requestTtl: 1h
@@ -205,11 +224,10 @@ public final class Setup {
                   callbacks:
                     secretFile: keys/webhook.secret # Standard Webhooks secret; receivers verify with it
                     allowPrivateNetworks: true      # LOCAL: callbacks to loopback/private addresses allowed
-                %s%s""".formatted(dialout ? DialoutYaml.frontLink() : folderLink(link.get(0), link.get(3)), channelSection(),
-                frontPort, callbacksExtra, shares.isEmpty() ? "" : FRONT_SHARE);
+                %s%s""".formatted(frontPort, tlsLine, callbacksExtra, shareLines);
     }
 
-    private static final String FRONT_SHARE =
+    static final String FRONT_SHARE =
             "  share:\n    enabled: true                   # serve the back's published folders under /_hoft/files\n";
 
     String backYaml() {
@@ -229,26 +247,28 @@ public final class Setup {
                       keys: keys/front.public.jwks
                       link: %s
                 %s
+                """.formatted(dialout ? DialoutYaml.backLink(frontPort) : folderLink(link.get(2), link.get(1)), channelSection())
+                + backSection(upstream, shares);
+    }
+
+    /** The {@code back:} section: the upstream "default" and the folders published through the file share. */
+    static String backSection(URI upstream, Map<String, Path> shares) {
+        StringBuilder yaml = new StringBuilder("""
                 back:
                   upstreams:
                     default:
                       url: "%s"
                       responseTimeout: 60s
-                %s""".formatted(dialout ? DialoutYaml.backLink(frontPort) : folderLink(link.get(2), link.get(1)), channelSection(),
-                upstream, shareSection());
+                """.formatted(upstream));
+        if (!shares.isEmpty()) {
+            yaml.append("  share:                            # published through the front's /_hoft/files\n    folders:\n");
+            shares.forEach((name, folder) -> yaml.append("      ").append(name).append(": \"").append(folder).append("\"\n"));
+        }
+        return yaml.toString();
     }
 
     private String folderLink(Path outbox, Path inbox) {
         return "{type: folder, outbox: " + relative(outbox) + ", inbox: " + relative(inbox) + ", watch: both, poll: 1s}";
-    }
-
-    private String shareSection() {
-        if (shares.isEmpty()) {
-            return "";
-        }
-        StringBuilder yaml = new StringBuilder("  share:                            # published through the front's /_hoft/files\n    folders:\n");
-        shares.forEach((name, folder) -> yaml.append("      ").append(name).append(": \"").append(folder).append("\"\n"));
-        return yaml.toString();
     }
 
     private String channelSection() {

@@ -25,6 +25,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.UnaryOperator;
@@ -64,6 +65,7 @@ final class Chain implements AutoCloseable {
         private final Map<String, String> backEnv = new HashMap<>();
         private UnaryOperator<String> frontYaml = UnaryOperator.identity();
         private boolean startBack = true;
+        private List<Path> shares = List.of();
 
         private Builder(Path dir) {
             this.dir = dir;
@@ -90,6 +92,12 @@ final class Chain implements AutoCloseable {
         /** Rewrites the front.yaml that {@link Setup} wrote (for auth and routes). */
         Builder frontYaml(UnaryOperator<String> edit) {
             this.frontYaml = edit;
+            return this;
+        }
+
+        /** Folders the back publishes through the file share (what {@code hoft init --share} does). */
+        Builder share(Path... folders) {
+            this.shares = List.of(folders);
             return this;
         }
 
@@ -124,7 +132,7 @@ final class Chain implements AutoCloseable {
         this.calleeUri = URI.create(started != null ? "http://127.0.0.1:" + started.port() : b.upstream);
         FrontNode opened = null;
         try {
-            this.setup = Setup.of(dir, calleeUri.toString(), 0, false);
+            this.setup = Setup.of(dir, calleeUri.toString(), 0, false).withShares(b.shares);
             setup.write();
             Files.writeString(setup.frontConfig(), b.frontYaml.apply(Files.readString(setup.frontConfig())));
             if (b.startBack) {

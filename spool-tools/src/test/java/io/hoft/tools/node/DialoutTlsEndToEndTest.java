@@ -86,7 +86,8 @@ class DialoutTlsEndToEndTest {
         }
     }
 
-    private static SSLContext trusting(Path pem) throws Exception {
+    /** A client context that trusts exactly the certificate in {@code pem}. */
+    static SSLContext trusting(Path pem) throws Exception {
         KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
         store.load(null, null);
         try (InputStream in = Files.newInputStream(pem)) {
