@@ -1,5 +1,6 @@
 package io.hoft.transport.channel;
 
+import io.hoft.transport.fs.NotRegularFileException;
 import io.hoft.transport.keys.NodeId;
 import io.hoft.transport.link.Link;
 import io.hoft.transport.message.Body;
@@ -60,14 +61,19 @@ final class InboundProcessor {
     private final Map<String, Long> retryAtMs = new ConcurrentHashMap<>();
     /** Names that could not be removed from a read-only inbox, with the size seen. */
     private final Map<String, Long> leftAlone = new ConcurrentHashMap<>();
+    private final StrayEntries strays;
 
     InboundProcessor(ChannelContext ctx, Transport transport) {
         this.ctx = ctx;
         this.transport = transport;
+        this.strays = new StrayEntries(ctx.metrics());
     }
 
     /** True if an offered file should be queued now. */
     boolean wanted(Link.IncomingFile file, long nowMs) {
+        if (strays.skip(file)) {
+            return false;
+        }
         Long retryAt = retryAtMs.get(file.name().toString());
         if (retryAt != null && retryAt > nowMs) {
             return false;
@@ -95,6 +101,9 @@ final class InboundProcessor {
             spoolFile = ctx.reader().open(file.path(), ctx.config().settle());
         } catch (NoSuchFileException e) {
             return; // taken by someone else, or already processed
+        } catch (NotRegularFileException e) {
+            strays.report(file, e.kind()); // put in place after it was offered as a regular file
+            return;
         } catch (SpoolFileException e) {
             onFailure(file, e, nowMs);
             return;

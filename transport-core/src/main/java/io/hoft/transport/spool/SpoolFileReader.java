@@ -1,6 +1,7 @@
 package io.hoft.transport.spool;
 
 import com.nimbusds.jose.JWEDecrypter;
+import io.hoft.transport.fs.RegularFile;
 import io.hoft.transport.keys.Keyring;
 import io.hoft.transport.keys.NodeId;
 import io.hoft.transport.spool.internal.CodecException;
@@ -12,8 +13,10 @@ import io.hoft.transport.spool.internal.SegmentCipher;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.channels.Channels;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Clock;
@@ -54,7 +57,8 @@ public final class SpoolFileReader {
     /**
      * Opens a file on disk. A file shorter than it declares is {@link IncompleteFileException}
      * if it was modified within {@code settle} (a mirror may still be copying it in) and
-     * {@link TruncatedFileException} otherwise.
+     * {@link TruncatedFileException} otherwise. Only a regular file is read, never through a
+     * symbolic link: anything else is {@link io.hoft.transport.fs.NotRegularFileException}.
      */
     public SpoolFile open(Path file, Duration settle) throws IOException {
         return open(file, settle, true);
@@ -62,14 +66,15 @@ public final class SpoolFileReader {
 
     /** Opens a file on disk; {@code unwrapKey} false skips the content key (the header is all the caller wants). */
     private SpoolFile open(Path file, Duration settle, boolean unwrapKey) throws IOException {
-        BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
+        // Not followed: an inbox entry is a regular file or nothing hoft reads (RegularFile).
+        BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
         long size = attributes.size();
         Instant modified = attributes.lastModifiedTime().toInstant();
         boolean young = Duration.between(modified, Instant.ofEpochMilli(clock.millis())).compareTo(settle) < 0;
         if (size > limits.maxFileBytes()) {
             throw new TooLargeException("file of " + size + " bytes is over the cap of " + limits.maxFileBytes());
         }
-        InputStream in = new BufferedInputStream(Files.newInputStream(file), BUFFER);
+        InputStream in = new BufferedInputStream(Channels.newInputStream(RegularFile.openForReading(file)), BUFFER);
         boolean opened = false;
         try {
             Shortness shortness = (what, header) -> young
@@ -134,7 +139,7 @@ public final class SpoolFileReader {
 
     /** Reads a file's header without verifying it; see {@link UnverifiedHeader}. */
     public UnverifiedHeader readUnverifiedHeader(Path file) throws IOException {
-        try (InputStream in = new BufferedInputStream(Files.newInputStream(file), BUFFER)) {
+        try (InputStream in = new BufferedInputStream(Channels.newInputStream(RegularFile.openForReading(file)), BUFFER)) {
             HeaderAndOffset parsed = readHeader(in, (what, header) -> new TruncatedFileException(what, header), false);
             return new UnverifiedHeader(parsed.header, parsed.payloadOffset);
         }

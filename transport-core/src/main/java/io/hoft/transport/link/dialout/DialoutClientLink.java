@@ -1,6 +1,7 @@
 package io.hoft.transport.link.dialout;
 
 import io.hoft.transport.fs.Disk;
+import io.hoft.transport.fs.RegularFile;
 import io.hoft.transport.keys.Keyring;
 import io.hoft.transport.keys.NodeId;
 import io.hoft.transport.link.Link;
@@ -472,6 +473,10 @@ public final class DialoutClientLink implements Link {
         HttpRequest.BodyPublisher file;
         long size;
         try {
+            if (RegularFile.irregularKind(path).isPresent()) {
+                log.warn("{} is not a regular file; not uploading it", path);
+                return true;
+            }
             size = Files.size(path);
             file = HttpRequest.BodyPublishers.ofFile(path);
         } catch (FileNotFoundException | java.nio.file.NoSuchFileException e) {

@@ -1,6 +1,8 @@
 package io.hoft.transport.link.dialout;
 
 import io.hoft.transport.fs.Disk;
+import io.hoft.transport.fs.NotRegularFileException;
+import io.hoft.transport.fs.RegularFile;
 import io.hoft.transport.keys.Keyring;
 import io.hoft.transport.keys.NodeId;
 import io.hoft.transport.link.Link;
@@ -297,9 +299,9 @@ public final class DialoutServerLink implements Link {
         FileChannel channel;
         long size;
         try {
-            channel = FileChannel.open(path, StandardOpenOption.READ);
+            channel = RegularFile.openForReading(path);
             size = channel.size();
-        } catch (NoSuchFileException e) {
+        } catch (NoSuchFileException | NotRegularFileException e) {
             refuse(exchange, 404, "not held (acknowledged, or never sent)");
             return;
         } catch (IOException e) {

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -115,11 +116,16 @@ final class SpoolFolder {
         }
     }
 
-    /** The spool files in the folder, by name order (which is sequence order per channel). */
+    /**
+     * The spool files in the folder, by name order (which is sequence order per channel). Only
+     * regular files count: a folder, link or pipe under a spool name is never listed, so it is
+     * never announced, uploaded or opened.
+     */
     List<SpoolFileName> list() {
         List<SpoolFileName> names = new ArrayList<>();
         try (Stream<Path> entries = Files.list(dir)) {
-            entries.map(p -> SpoolFileName.parse(p.getFileName().toString())).flatMap(Optional::stream).forEach(names::add);
+            entries.filter(p -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS))
+                    .map(p -> SpoolFileName.parse(p.getFileName().toString())).flatMap(Optional::stream).forEach(names::add);
         } catch (IOException e) {
             return List.of();
         }
