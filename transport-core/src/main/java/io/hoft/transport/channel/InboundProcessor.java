@@ -1,5 +1,6 @@
 package io.hoft.transport.channel;
 
+import io.hoft.transport.fs.OwnerOnly;
 import io.hoft.transport.fs.NotRegularFileException;
 import io.hoft.transport.keys.NodeId;
 import io.hoft.transport.link.Link;
@@ -28,7 +29,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -202,7 +202,7 @@ final class InboundProcessor {
             } else {
                 Path body = ctx.bodies().newPath();
                 spilled.add(body);
-                try (OutputStream out = Files.newOutputStream(body, StandardOpenOption.CREATE_NEW)) {
+                try (OutputStream out = OwnerOnly.newOutputStream(body)) {
                     frame.body().transferTo(out);
                 }
                 decoded.wholes.add(new Whole(descriptor, frame.envelope(), null, body));
@@ -223,7 +223,7 @@ final class InboundProcessor {
     }
 
     private static void writeAt(Path file, long position, InputStream in) throws IOException {
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+        try (FileChannel channel = OwnerOnly.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
             byte[] buffer = new byte[128 * 1024];
             int n;
             while ((n = in.read(buffer)) != -1) {
@@ -415,11 +415,7 @@ final class InboundProcessor {
         log.warn("quarantined {}: {} ({})", name, reason, detail);
         ctx.metrics().increment("hoft_files_quarantined_total", "reason", reason);
         try {
-            Files.createDirectories(ctx.quarantineDir());
-            Path target = ctx.quarantineDir().resolve(nowMs + "-" + name);
-            Files.writeString(ctx.quarantineDir().resolve(target.getFileName() + ".reason"),
-                    reason + ": " + detail + "\n", StandardCharsets.UTF_8);
-            Files.move(file.path(), target, StandardCopyOption.REPLACE_EXISTING);
+            transport.quarantine().put(file.path(), name, reason, detail, nowMs);
         } catch (NoSuchFileException e) {
             // gone meanwhile
         } catch (IOException e) {

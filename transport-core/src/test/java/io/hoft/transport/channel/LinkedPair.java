@@ -101,6 +101,8 @@ final class LinkedPair implements Closeable {
         /** Seams for commit-point tests: the disk the transport writes with, and the one its link publishes with. */
         io.hoft.transport.fs.Disk transportDisk = io.hoft.transport.fs.Disk.REAL;
         io.hoft.transport.fs.Disk linkDisk = io.hoft.transport.fs.Disk.REAL;
+        Duration quarantineMaxAge = Duration.ofDays(7);
+        long quarantineMaxBytes = 1L << 30;
 
         Node(Keyring keyring, NodeId peer, Path stateDir, Path outbox, Path inbox) {
             this.keyring = keyring;
@@ -115,7 +117,8 @@ final class LinkedPair implements Closeable {
             store.migrate("ledger", LEDGER);
             FolderLink link = new FolderLink(outbox, inbox, stateDir.resolve("tmp"), watchMode, pollInterval, linkDisk);
             transport = Transport.builder().keyring(keyring).store(store).stateDir(stateDir).config(config)
-                    .disk(transportDisk).listener(new Ledger(this)).link(peer, link).build();
+                    .disk(transportDisk).listener(new Ledger(this)).link(peer, link)
+                    .quarantine(quarantineMaxAge, quarantineMaxBytes).build();
             transport.start();
         }
 

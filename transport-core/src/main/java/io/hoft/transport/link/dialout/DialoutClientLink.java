@@ -1,5 +1,6 @@
 package io.hoft.transport.link.dialout;
 
+import io.hoft.transport.fs.OwnerOnly;
 import io.hoft.transport.fs.Disk;
 import io.hoft.transport.fs.RegularFile;
 import io.hoft.transport.keys.Keyring;
@@ -143,6 +144,11 @@ public final class DialoutClientLink implements Link {
         }
         long periodMs = Math.max(50, Math.min(1000, settings.heartbeat().toMillis() / 4));
         timer.scheduleWithFixedDelay(this::heartbeat, periodMs, periodMs, TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public int removeStaleTemporaryFiles() {
+        return outbox.removeStaleTemps() + inbox.removeStaleTemps();
     }
 
     @Override
@@ -514,6 +520,7 @@ public final class DialoutClientLink implements Link {
         }
         Path temp = inbox.newTemp(name);
         try {
+            OwnerOnly.createFileIfMissing(temp); // the client's own creation would follow the umask
             HttpRequest request = HttpRequest.newBuilder(settings.fileUri(name.toString()))
                     .header("Authorization", "Bearer " + token())
                     .timeout(transferTimeout(transfer.size()))

@@ -1,5 +1,6 @@
 package io.hoft.transport.link.dialout;
 
+import io.hoft.transport.fs.OwnerOnly;
 import io.hoft.transport.fs.Disk;
 import io.hoft.transport.link.Link.IncomingFile;
 import io.hoft.transport.spool.SpoolFileName;
@@ -13,6 +14,8 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 
@@ -28,27 +31,51 @@ final class SpoolFolder {
     private final Path dir;
     private final Path tmp;
     private final Disk disk;
+    /** Temporary files a transfer is writing or publishing now: never stale. */
+    private final Set<Path> inUse = ConcurrentHashMap.newKeySet();
 
     SpoolFolder(Path dir, Path tmp, Disk disk) throws IOException {
-        this.dir = Files.createDirectories(dir);
-        this.tmp = Files.createDirectories(tmp);
+        this.dir = OwnerOnly.createDirectories(dir);
+        this.tmp = OwnerOnly.createDirectories(tmp);
         this.disk = disk;
-        try (Stream<Path> leftovers = Files.list(tmp)) {
-            for (Path leftover : (Iterable<Path>) leftovers::iterator) {
-                if (leftover.getFileName().toString().startsWith("." + dir.getFileName() + "-")) {
-                    disk.deleteIfExists(leftover); // an interrupted write or transfer
-                }
-            }
-        }
+        // Leftovers of interrupted writes and transfers go at start and later, counted, by removeStaleTemps.
     }
 
     Path dir() {
         return dir;
     }
 
-    /** A fresh temporary path for a file that will become {@code name}; not a spool name. */
+    /**
+     * A fresh temporary path for a file that will become {@code name}; not a spool name. It
+     * counts as in use until {@link #publish}, {@link #deleteQuietly} or {@link #put} is done with it.
+     */
     Path newTemp(SpoolFileName name) {
-        return tmp.resolve("." + dir.getFileName() + "-" + COUNTER.incrementAndGet() + "-" + name + ".tmp");
+        Path temp = tmp.resolve(tempPrefix() + COUNTER.incrementAndGet() + "-" + name + ".tmp");
+        inUse.add(temp);
+        return temp;
+    }
+
+    private String tempPrefix() {
+        return "." + dir.getFileName() + "-";
+    }
+
+    /**
+     * Deletes this folder's temporary files that no transfer uses (a transfer cut off after its
+     * HTTP client created the file, or a crash); returns how many.
+     */
+    int removeStaleTemps() {
+        int removed = 0;
+        try (Stream<Path> entries = Files.list(tmp)) {
+            for (Path entry : (Iterable<Path>) entries::iterator) {
+                if (entry.getFileName().toString().startsWith(tempPrefix()) && !inUse.contains(entry)) {
+                    disk.deleteIfExists(entry);
+                    removed++;
+                }
+            }
+        } catch (IOException e) {
+            // the next sweep tries again
+        }
+        return removed;
     }
 
     Path path(SpoolFileName name) {
@@ -85,6 +112,8 @@ final class SpoolFolder {
         } catch (IOException | RuntimeException e) {
             disk.deleteIfExists(temp);
             throw e;
+        } finally {
+            inUse.remove(temp);
         }
     }
 
@@ -94,6 +123,7 @@ final class SpoolFolder {
             channel.force(true);
         }
         disk.publish(temp, path(name));
+        inUse.remove(temp);
     }
 
     void remove(SpoolFileName name) throws IOException {
@@ -104,8 +134,9 @@ final class SpoolFolder {
         try {
             disk.deleteIfExists(temp);
         } catch (IOException e) {
-            // a leftover the next start removes
+            // a leftover the next sweep removes
         }
+        inUse.remove(temp);
     }
 
     Optional<Long> size(SpoolFileName name) {
