@@ -4,6 +4,7 @@ import com.nimbusds.jose.JWEDecrypter;
 import io.hoft.transport.fs.RegularFile;
 import io.hoft.transport.keys.Keyring;
 import io.hoft.transport.keys.NodeId;
+import io.hoft.transport.spool.internal.CanonicalBase64Url;
 import io.hoft.transport.spool.internal.CodecException;
 import io.hoft.transport.spool.internal.Digests;
 import io.hoft.transport.spool.internal.HeaderClaimsCodec;
@@ -271,7 +272,10 @@ public final class SpoolFileReader {
             }
         }
         try {
-            return JoseHeader.parse(new String(headerBytes, StandardCharsets.US_ASCII));
+            String compact = new String(headerBytes, StandardCharsets.US_ASCII);
+            JoseHeader.Parsed parsed = JoseHeader.parse(compact);
+            CanonicalBase64Url.check(compact, "header");
+            return parsed;
         } catch (CodecException e) {
             throw new MalformedFileException(e.getMessage());
         }
@@ -295,6 +299,7 @@ public final class SpoolFileReader {
         JoseHeader.WrappedKey wrapped;
         try {
             wrapped = JoseHeader.parseContentKey(header.contentKey());
+            CanonicalBase64Url.check(header.contentKey(), "claims.encryption.key");
         } catch (CodecException e) {
             throw new MalformedFileException(e.getMessage(), header);
         }

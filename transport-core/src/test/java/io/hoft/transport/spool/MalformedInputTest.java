@@ -183,6 +183,45 @@ class MalformedInputTest {
     }
 
     @Test
+    void nonCanonicalBase64urlInTheSignatureIsMalformedThoughItDecodesToTheSameBytes() throws IOException {
+        // 64 signature bytes are 86 characters; the last one's low 4 bits encode nothing.
+        byte[] header = FileForge.of(plainFile).header();
+        header[header.length - 1] = (byte) withUnusedBitsSet((char) header[header.length - 1]);
+        assertRejected(MalformedFileException.class, "header part 3 is not canonical base64url: the unused bits of its last"
+                + " character are not zero", FileForge.of(plainFile).header(header));
+    }
+
+    @Test
+    void contentKeyInNonCanonicalBase64urlIsMalformed() throws IOException {
+        String jwe = FileForge.of(encryptedFile).claims().get("encryption").get("key").asText();
+        String spelled = jwe.substring(0, jwe.length() - 1) + withUnusedBitsSet(jwe.charAt(jwe.length() - 1));
+        SpoolFileException e = assertRejected(MalformedFileException.class,
+                "claims.encryption.key part 5 is not canonical base64url",
+                FileForge.of(encryptedFile).claims(c -> encryption(c).put("key", spelled)));
+        assertEquals(Disposition.NACK, e.disposition());
+    }
+
+    @Test
+    void claimsStartingWithAByteOrderMarkAreMalformed() throws IOException {
+        assertRejected(MalformedFileException.class, "header claims starts with a byte order mark",
+                FileForge.of(plainFile).claimsText(json -> "\uFEFF" + json));
+    }
+
+    @Test
+    void metaInUtf16IsMalformed() throws IOException {
+        byte[] meta = requestMeta("[]").getBytes(StandardCharsets.UTF_16LE);
+        byte[] body = "hello".getBytes(StandardCharsets.US_ASCII);
+        assertRejected(MalformedFileException.class, "frame meta is not UTF-8 JSON: a NUL byte at 1",
+                FileForge.of(plainFile).plainPayload(FileForge.concat(meta, body)).claims(c -> describeFrame0(c, meta, body)));
+    }
+
+    /** The base64url character with the same high bits as {@code c} and its lowest bit set. */
+    private static char withUnusedBitsSet(char c) {
+        String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        return alphabet.charAt(alphabet.indexOf(c) | 1);
+    }
+
+    @Test
     void unknownKidIsSpoofedAndQuarantined() throws IOException {
         SpoolFileException e = assertRejected(SpoofedFileException.class,
                 "signed with kid front-sig-19700101-000000, which is not a valid trusted key",
