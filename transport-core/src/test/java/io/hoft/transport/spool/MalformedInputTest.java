@@ -25,6 +25,7 @@ import io.hoft.transport.spool.internal.Preamble;
 import io.hoft.transport.spool.internal.StrictJson;
 import io.hoft.transport.testing.Codec;
 import io.hoft.transport.testing.FileForge;
+import io.hoft.transport.testing.FuzzSeeds;
 import io.hoft.transport.testing.MutableClock;
 import io.hoft.transport.testing.TestNodes;
 import java.io.ByteArrayInputStream;
@@ -705,6 +706,7 @@ class MalformedInputTest {
     private <T extends SpoolFileException> T assertRejected(Class<T> type, String fragment, SpoolFileReader reader, FileForge forge)
             throws IOException {
         byte[] bytes = forge.bytes();
+        FuzzSeeds.keep("malformed", bytes);
         Path file = Files.write(dir.resolve("forged-" + forged++ + ".hoft"), bytes);
         T fromPath = assertThrowsExactly(type, () -> decode(reader, file));
         assertContains(fragment, fromPath);
