@@ -110,10 +110,16 @@ def too_large(message):
 
 # --- §1 encodings and §5.1 strict JSON --------------------------------------------------------
 
+B64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
 def b64url_decode(text, what):
-    """Unpadded base64url (RFC 4648 §5), strictly: no '=', no other alphabet, valid length."""
+    """Unpadded base64url (RFC 4648 §5), strictly: no '=', no other alphabet, valid length,
+    and canonical: the bits of the last character that encode nothing are zero (§1)."""
     if not BASE64URL.match(text) or len(text) % 4 == 1:
         raise malformed("%s is not unpadded base64url" % what)
+    if len(text) % 4 and B64URL_ALPHABET.index(text[-1]) & (0x0F if len(text) % 4 == 2 else 0x03):
+        raise malformed("%s is not canonical base64url: the unused bits of its last character are not zero" % what)
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 

@@ -1,5 +1,6 @@
 package io.hoft.back;
 
+import io.hoft.transport.fs.OwnerOnly;
 import io.hoft.transport.message.HeaderField;
 import io.hoft.transport.store.BodyFiles;
 import java.io.ByteArrayOutputStream;
@@ -175,7 +176,7 @@ final class Exchange {
                         }
                         if (file == null && length > RecordedResponse.INLINE_MAX) {
                             file = bodies.newPath();
-                            sink = Files.newOutputStream(file);
+                            sink = OwnerOnly.newOutputStream(file);
                             small.writeTo(sink);
                             small = null;
                         }

@@ -1,5 +1,6 @@
 package io.hoft.back.share;
 
+import io.hoft.transport.fs.OwnerOnly;
 import io.hoft.transport.channel.ChannelFullException;
 import io.hoft.transport.channel.Transport;
 import io.hoft.transport.channel.TransportMetrics;
@@ -193,7 +194,7 @@ final class ShareUploader implements Closeable {
     }
 
     private void copy(FileChannel in, long offset, long length, Path slice) throws IOException {
-        try (OutputStream out = Files.newOutputStream(slice, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+        try (OutputStream out = OwnerOnly.newOutputStream(slice)) {
             ByteBuffer buffer = ByteBuffer.allocate((int) Math.min(length, 256 * 1024));
             long done = 0;
             while (done < length) {

@@ -1,5 +1,6 @@
 package io.hoft.front.internal;
 
+import io.hoft.transport.fs.OwnerOnly;
 import io.hoft.transport.message.Body;
 import io.hoft.transport.store.BodyFiles;
 import io.undertow.server.HttpServerExchange;
@@ -10,7 +11,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import org.xnio.channels.ReadTimeoutException;
 
 /**
@@ -85,7 +85,7 @@ final class BodyReceiver {
                 }
                 if (file == null && total > INLINE_MAX) {
                     file = bodies.newPath();
-                    out = Files.newOutputStream(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                    out = OwnerOnly.newOutputStream(file);
                     memory.writeTo(out);
                     memory = null;
                 }

@@ -1,5 +1,6 @@
 package io.hoft.front.share;
 
+import io.hoft.transport.fs.OwnerOnly;
 import io.hoft.transport.share.CatalogEntry;
 import io.hoft.transport.share.CatalogUpdate;
 import java.io.IOException;
@@ -104,6 +105,8 @@ final class FrontCatalog {
         Path file = dir.resolve("catalog-" + peer + ".json");
         Path temp = dir.resolve("catalog-" + peer + ".json.tmp");
         try {
+            Files.deleteIfExists(temp);
+            OwnerOnly.createFileIfMissing(temp);
             Files.write(temp, CatalogUpdate.full(Math.max(catalog.rev, 0), new ArrayList<>(catalog.files.values())).encode());
             try {
                 Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

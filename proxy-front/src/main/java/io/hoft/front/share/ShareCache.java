@@ -1,5 +1,6 @@
 package io.hoft.front.share;
 
+import io.hoft.transport.fs.OwnerOnly;
 import io.hoft.transport.share.CatalogEntry;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -45,7 +46,7 @@ final class ShareCache {
     private long totalBytes;
 
     ShareCache(Path dir, long maxBytes) throws IOException {
-        this.dir = Files.createDirectories(dir);
+        this.dir = OwnerOnly.createDirectories(dir);
         this.maxBytes = maxBytes;
         recover();
     }

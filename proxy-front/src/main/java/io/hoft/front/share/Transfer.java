@@ -1,5 +1,6 @@
 package io.hoft.front.share;
 
+import io.hoft.transport.fs.OwnerOnly;
 import io.hoft.transport.message.MessageId;
 import java.io.IOException;
 import java.io.InputStream;
@@ -40,7 +41,7 @@ final class Transfer {
         this.requestId = requestId;
         this.size = item.entry().size();
         this.path = part;
-        this.out = FileChannel.open(part, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.READ);
+        this.out = OwnerOnly.open(part, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.READ);
         this.lastProgressMs = nowMs;
     }
 

@@ -10,6 +10,7 @@ import io.hoft.tools.Table;
 import io.hoft.tools.spool.SpoolContext.Perspective;
 import io.hoft.transport.channel.NodeLock;
 import io.hoft.transport.config.NodeConfig;
+import io.hoft.transport.config.QuarantineSettings;
 import io.hoft.transport.keys.NodeId;
 import io.hoft.transport.spool.SpoolFileName;
 import io.hoft.transport.store.NodeStore;
@@ -21,6 +22,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -61,7 +63,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "gc",
         mixinStandardHelpOptions = true,
         description = {
-            "Remove what the node no longer needs: quarantined files older than the age (with their .reason files),"
+            "Remove what the node no longer needs: quarantined files older than the age or beyond the node's quarantine"
+                + " caps (node.quarantine.maxAge, .maxSize; oldest first, with their .reason files),"
                 + " inbox copies of files already received, expired files in the inbox, sent-store and outbox copies of"
                 + " acknowledged files, stale temporary files, and settled database rows older than the age.",
             "Never anything unacknowledged, unless --force: then unacknowledged messages and files older than the age"
@@ -182,14 +185,25 @@ final class GcCommand implements Callable<Integer> {
     private void planQuarantine(SpoolContext context, long cutoffMs, List<Removal> removals) throws IOException {
         Path dir = context.quarantineDir();
         Set<Path> spoken = new LinkedHashSet<>();
-        for (SpoolEntry entry : SpoolEntry.scanQuarantine(dir)) {
+        // The node's own caps (node.quarantine) apply too: age, and beyond the size cap the oldest first.
+        QuarantineSettings caps = context.config().orElseThrow().quarantine();
+        long capCutoffMs = context.now().minus(caps.maxAge()).toEpochMilli();
+        List<SpoolEntry> entries = new ArrayList<>(SpoolEntry.scanQuarantine(dir));
+        entries.sort(Comparator.comparing(SpoolEntry::quarantinedAt).reversed());
+        long kept = 0;
+        for (SpoolEntry entry : entries) {
             spoken.add(entry.reasonFile());
-            if (!forPeer(entry.name()) || entry.quarantinedAt().toEpochMilli() >= cutoffMs) {
+            Path reason = entry.reasonFile();
+            long bytes = size(entry.path()) + size(reason);
+            boolean overSize = kept + bytes > caps.maxSize().bytes();
+            long at = entry.quarantinedAt().toEpochMilli();
+            if (!forPeer(entry.name()) || (at >= cutoffMs && at >= capCutoffMs && !overSize)) {
+                kept += bytes;
                 continue;
             }
-            Path reason = entry.reasonFile();
+            String why = at < cutoffMs || at < capCutoffMs ? "" : " (beyond node.quarantine.maxSize " + Human.size(caps.maxSize().bytes()) + ")";
             removals.add(new Removal("quarantined", entry.path(), Files.exists(reason) ? List.of(reason) : List.of(),
-                    size(entry.path()) + size(reason), "quarantined " + Human.relative(entry.quarantinedAt(), context.now()) + ": "
+                    bytes, "quarantined " + Human.relative(entry.quarantinedAt(), context.now()) + why + ": "
                             + Optional.ofNullable(entry.quarantineReason()).orElse("no reason recorded")));
         }
         if (!Files.isDirectory(dir) || peer != null) {
@@ -283,6 +297,13 @@ final class GcCommand implements Callable<Integer> {
         NodeConfig config = context.config().orElseThrow();
         Set<Path> dirs = new LinkedHashSet<>();
         dirs.add(config.state().resolve("tmp"));
+        // the dial-out link's temporary folders: {state}/dialout/{peer or dialed}/tmp
+        Path dialout = config.state().resolve("dialout");
+        if (Files.isDirectory(dialout)) {
+            try (DirectoryStream<Path> links = Files.newDirectoryStream(dialout, Files::isDirectory)) {
+                links.forEach(link -> dirs.add(link.resolve("tmp")));
+            }
+        }
         for (NodeConfig.PeerConfig p : config.peers()) {
             if (p.link().isFolder()) {
                 dirs.add(p.link().tempOrDefault(config.nodeId()));

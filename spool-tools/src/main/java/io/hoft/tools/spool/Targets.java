@@ -37,8 +37,10 @@ final class Targets {
                     boolean quarantine = folder.role() == Role.QUARANTINE || path.toAbsolutePath().normalize().endsWith("quarantine");
                     groups.add(new Group(folder, SpoolEntry.scan(path, quarantine)));
                 } else if (Files.isRegularFile(path)) {
-                    Path parent = path.toAbsolutePath().getParent();
-                    groups.add(new Group(context.folderOf(parent), List.of(SpoolEntry.of(path))));
+                    // A link named on the command line is followed (the node itself never follows one in an inbox).
+                    Path file = Files.isSymbolicLink(path) ? path.toRealPath() : path;
+                    Path parent = file.toAbsolutePath().getParent();
+                    groups.add(new Group(context.folderOf(parent), List.of(SpoolEntry.of(file))));
                 } else {
                     throw new Main.UsageException(path + " does not exist");
                 }

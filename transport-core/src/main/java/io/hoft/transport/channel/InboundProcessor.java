@@ -1,5 +1,7 @@
 package io.hoft.transport.channel;
 
+import io.hoft.transport.fs.OwnerOnly;
+import io.hoft.transport.fs.NotRegularFileException;
 import io.hoft.transport.keys.NodeId;
 import io.hoft.transport.link.Link;
 import io.hoft.transport.message.Body;
@@ -27,7 +29,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -62,14 +63,19 @@ final class InboundProcessor {
     private final Map<String, Long> retryAtMs = new ConcurrentHashMap<>();
     /** Names that could not be removed from a read-only inbox, with the size seen. */
     private final Map<String, Long> leftAlone = new ConcurrentHashMap<>();
+    private final StrayEntries strays;
 
     InboundProcessor(ChannelContext ctx, Transport transport) {
         this.ctx = ctx;
         this.transport = transport;
+        this.strays = new StrayEntries(ctx.metrics());
     }
 
     /** True if an offered file should be queued now. */
     boolean wanted(Link.IncomingFile file, long nowMs) {
+        if (strays.skip(file)) {
+            return false;
+        }
         Long retryAt = retryAtMs.get(file.name().toString());
         if (retryAt != null && retryAt > nowMs) {
             return false;
@@ -97,6 +103,9 @@ final class InboundProcessor {
             spoolFile = ctx.reader().open(file.path(), ctx.config().settle());
         } catch (NoSuchFileException e) {
             return; // taken by someone else, or already processed
+        } catch (NotRegularFileException e) {
+            strays.report(file, e.kind()); // put in place after it was offered as a regular file
+            return;
         } catch (SpoolFileException e) {
             onFailure(file, e, nowMs);
             return;
@@ -198,7 +207,7 @@ final class InboundProcessor {
             } else {
                 Path body = ctx.bodies().newPath();
                 spilled.add(body);
-                try (OutputStream out = Files.newOutputStream(body, StandardOpenOption.CREATE_NEW)) {
+                try (OutputStream out = OwnerOnly.newOutputStream(body)) {
                     frame.body().transferTo(out);
                 }
                 decoded.wholes.add(new Whole(descriptor, frame.envelope(), null, body));
@@ -219,7 +228,7 @@ final class InboundProcessor {
     }
 
     private static void writeAt(Path file, long position, InputStream in) throws IOException {
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+        try (FileChannel channel = OwnerOnly.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
             byte[] buffer = new byte[128 * 1024];
             int n;
             while ((n = in.read(buffer)) != -1) {
@@ -411,11 +420,7 @@ final class InboundProcessor {
         log.warn("quarantined {}: {} ({})", name, reason, detail);
         ctx.metrics().increment("hoft_files_quarantined_total", "reason", reason);
         try {
-            Files.createDirectories(ctx.quarantineDir());
-            Path target = ctx.quarantineDir().resolve(nowMs + "-" + name);
-            Files.writeString(ctx.quarantineDir().resolve(target.getFileName() + ".reason"),
-                    reason + ": " + detail + "\n", StandardCharsets.UTF_8);
-            Files.move(file.path(), target, StandardCopyOption.REPLACE_EXISTING);
+            transport.quarantine().put(file.path(), name, reason, detail, nowMs);
         } catch (NoSuchFileException e) {
             // gone meanwhile
         } catch (IOException e) {

@@ -1,5 +1,6 @@
 package io.hoft.transport.channel;
 
+import io.hoft.transport.fs.OwnerOnly;
 import io.hoft.transport.keys.NodeId;
 import java.io.Closeable;
 import java.io.IOException;
@@ -29,7 +30,7 @@ public final class NodeLock implements Closeable {
 
     /** Takes the lock, or fails at once if another process holds it. */
     public static NodeLock acquire(Path stateDir, NodeId node) throws IOException {
-        FileChannel channel = FileChannel.open(stateDir.resolve(FILE_NAME), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        FileChannel channel = OwnerOnly.open(stateDir.resolve(FILE_NAME), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         FileLock lock;
         try {
             lock = channel.tryLock();

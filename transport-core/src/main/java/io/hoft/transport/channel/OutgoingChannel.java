@@ -1,5 +1,6 @@
 package io.hoft.transport.channel;
 
+import io.hoft.transport.fs.OwnerOnly;
 import io.hoft.transport.keys.NodeId;
 import io.hoft.transport.link.Link;
 import io.hoft.transport.message.Body;
@@ -80,7 +81,7 @@ final class OutgoingChannel {
         this.link = link;
         this.incoming = incoming;
         this.sentDir = ctx.sentDir().resolve(peer.value());
-        Files.createDirectories(sentDir);
+        OwnerOnly.createDirectories(sentDir);
     }
 
     NodeId peer() {

@@ -1,6 +1,8 @@
 package io.hoft.transport.channel;
 
 import io.hoft.transport.fs.BootId;
+import java.io.OutputStream;
+import io.hoft.transport.fs.OwnerOnly;
 import io.hoft.transport.fs.Disk;
 import io.hoft.transport.keys.Keyring;
 import io.hoft.transport.keys.NodeId;
@@ -49,7 +51,8 @@ import org.slf4j.LoggerFactory;
  * <p>Threads: per peer a small-message lane and a bulk lane; two receivers (fragment files
  * and everything else, so a large body never delays small calls on the way in either); the
  * links' watchers; and a maintenance task that prunes what the rules allow (received ids a
- * grace period after they expired, settled rows after an hour, partial messages that expired).
+ * grace period after they expired, settled rows after an hour, partial messages that expired,
+ * the quarantine beyond its age and size caps, link temporary files no transfer uses).
  *
  * <p>On {@link #start} it recovers first: temporary files go, body files no row owns go, files
  * in the sender's store that no row names go, half-written files are rebuilt, every
@@ -57,7 +60,8 @@ import org.slf4j.LoggerFactory;
  * processed again and deduped).
  *
  * <p>The state directory holds {@code node.db}'s companions: {@code tmp/}, {@code bodies/},
- * {@code sent/PEER/} and {@code quarantine/}. The temporary folder must be on the outboxes'
+ * {@code sent/PEER/} and {@code quarantine/}, all owner-only ({@link OwnerOnly}: a warning at start
+ * names any that others may reach). The temporary folder must be on the outboxes'
  * filesystem for publishing to be one rename.
  */
 public final class Transport implements Closeable {
@@ -79,12 +83,13 @@ public final class Transport implements Closeable {
     private final long spoolQuotaBytes;
     private final Path stateDir;
     private final Supplier<Optional<String>> bootId;
+    private final Quarantine quarantine;
     private NodeLock lock;
     private volatile boolean running;
 
     private Transport(Builder b) throws IOException {
         Path stateDir = b.stateDir;
-        Files.createDirectories(stateDir);
+        OwnerOnly.createDirectories(stateDir);
         BodyFiles bodies = new BodyFiles(stateDir.resolve("bodies"), b.disk);
         SpoolFileReader reader = new SpoolFileReader(b.keyring, b.modePolicy, b.limits, b.clock);
         this.ctx = new ChannelContext(b.keyring, b.config, b.store, bodies, reader, b.clock, b.disk, b.metrics, b.listener,
@@ -94,9 +99,10 @@ public final class Transport implements Closeable {
         this.spoolQuotaBytes = b.spoolQuotaBytes;
         this.stateDir = stateDir;
         this.bootId = b.bootId;
+        this.quarantine = new Quarantine(ctx.quarantineDir(), b.quarantineMaxAge, b.quarantineMaxBytes, b.metrics);
         this.inbound = new InboundProcessor(ctx, this);
-        Files.createDirectories(ctx.tmpDir());
-        Files.createDirectories(ctx.sentDir());
+        OwnerOnly.createDirectories(ctx.tmpDir());
+        OwnerOnly.createDirectories(ctx.sentDir());
         b.store.migrate("bodies", BodyFiles.SCHEMA);
         b.store.migrate(ChannelSchema.MODULE, ChannelSchema.STEPS);
         for (Map.Entry<NodeId, Link> entry : links.entrySet()) {
@@ -140,8 +146,10 @@ public final class Transport implements Closeable {
             throw new IllegalStateException("already started");
         }
         lock = NodeLock.acquire(stateDir, node());
+        OwnerOnly.warnIfLoosened(stateDir);
         long nowMs = ctx.now();
         deleteContents(ctx.tmpDir());
+        quarantine.prune(nowMs);
         ctx.bodies().recover(ctx.store());
         Optional<String> boot = bootId.get();
         boolean afterReboot = ctx.store().inTransaction(tx -> {
@@ -174,6 +182,7 @@ public final class Transport implements Closeable {
             link.start(node(), this::offer);
         }
         maintenance.scheduleWithFixedDelay(this::maintain, 1, 60, TimeUnit.SECONDS);
+        maintenance.execute(this::removeStaleTemporaryFiles);
         log.info("node {} started with peers {}", node(), links.keySet());
     }
 
@@ -198,8 +207,8 @@ public final class Transport implements Closeable {
             Path file = message.body().file().filter(ctx.bodies()::holds).orElse(null);
             if (file == null) {
                 file = ctx.bodies().newPath();
-                try (InputStream in = message.body().open()) {
-                    Files.copy(in, file);
+                try (InputStream in = message.body().open(); OutputStream copy = OwnerOnly.newOutputStream(file)) {
+                    in.transferTo(copy);
                 }
                 ctx.bodies().force(file); // if the transaction rolls back, recovery deletes this unowned file
             }
@@ -233,6 +242,10 @@ public final class Transport implements Closeable {
                     backlog[2], backlog[3] == 0 ? null : Instant.ofEpochMilli(backlog[3]), out.resends(), pending, backlog[4]));
         }
         return result;
+    }
+
+    Quarantine quarantine() {
+        return quarantine;
     }
 
     IncomingChannel incoming(NodeId peer) {
@@ -309,6 +322,17 @@ public final class Transport implements Closeable {
         }
     }
 
+    private void removeStaleTemporaryFiles() {
+        Set<Link> distinct = Collections.newSetFromMap(new IdentityHashMap<>());
+        distinct.addAll(links.values());
+        for (Link link : distinct) {
+            int removed = link.removeStaleTemporaryFiles();
+            if (removed > 0) {
+                ctx.metrics().add("hoft_temp_files_removed_total", removed);
+            }
+        }
+    }
+
     /** Prunes by rule; see the class comment. */
     private void maintain() {
         long nowMs = ctx.now();
@@ -336,9 +360,11 @@ public final class Transport implements Closeable {
         } catch (RuntimeException e) {
             log.warn("maintenance failed: {}", e.toString());
         }
+        quarantine.prune(nowMs);
         for (Link link : links.values()) {
             link.rescan();
         }
+        removeStaleTemporaryFiles();
     }
 
     private void startThread(String name, Runnable loop) {
@@ -414,6 +440,8 @@ public final class Transport implements Closeable {
         private ChannelListener listener;
         private long spoolQuotaBytes = 64L * 1024 * 1024 * 1024;
         private Supplier<Optional<String>> bootId = BootId::current;
+        private Duration quarantineMaxAge = Duration.ofDays(7);
+        private long quarantineMaxBytes = 1L << 30;
         private final Map<NodeId, Link> links = new LinkedHashMap<>();
 
         public Builder keyring(Keyring keyring) {
@@ -476,6 +504,13 @@ public final class Transport implements Closeable {
         /** Where the machine's boot id comes from (tests simulate a reboot with it). */
         public Builder bootId(Supplier<Optional<String>> bootId) {
             this.bootId = Objects.requireNonNull(bootId, "bootId");
+            return this;
+        }
+
+        /** Quarantined files older than {@code maxAge}, or beyond {@code maxBytes} in all (oldest first), are deleted. */
+        public Builder quarantine(Duration maxAge, long maxBytes) {
+            this.quarantineMaxAge = maxAge;
+            this.quarantineMaxBytes = maxBytes;
             return this;
         }
 

@@ -3,15 +3,18 @@ package io.hoft.transport.channel;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Counters of what the channel did since start, keyed by a metric name and labels in
- * Prometheus form ({@code hoft_files_sent_total{peer="back",kind="data"}}). Cheap to update
- * from any thread; {@link #snapshot} reads them all, sorted by key.
+ * Prometheus form ({@code hoft_files_sent_total{peer="back",kind="data"}}), and a few gauges
+ * (values set as they are now, named without {@code _total}). Cheap to update from any thread;
+ * {@link #snapshot} reads them all, sorted by key.
  */
 public final class TransportMetrics {
     private final Map<String, LongAdder> counters = new ConcurrentHashMap<>();
+    private final Map<String, AtomicLong> gauges = new ConcurrentHashMap<>();
 
     /** Adds {@code amount} to the counter; labels are name/value pairs. */
     public void add(String name, long amount, String... labels) {
@@ -22,8 +25,18 @@ public final class TransportMetrics {
         add(name, 1, labels);
     }
 
+    /** Sets a gauge to its current value. */
+    public void set(String name, long value, String... labels) {
+        gauges.computeIfAbsent(key(name, labels), k -> new AtomicLong()).set(value);
+    }
+
     public long get(String name, String... labels) {
-        LongAdder adder = counters.get(key(name, labels));
+        String key = key(name, labels);
+        AtomicLong gauge = gauges.get(key);
+        if (gauge != null) {
+            return gauge.get();
+        }
+        LongAdder adder = counters.get(key);
         return adder == null ? 0 : adder.sum();
     }
 
@@ -42,6 +55,7 @@ public final class TransportMetrics {
     public Map<String, Long> snapshot() {
         Map<String, Long> copy = new TreeMap<>();
         counters.forEach((key, adder) -> copy.put(key, adder.sum()));
+        gauges.forEach((key, gauge) -> copy.put(key, gauge.get()));
         return copy;
     }
 

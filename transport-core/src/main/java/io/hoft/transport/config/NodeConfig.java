@@ -22,6 +22,7 @@ import java.util.Objects;
  *       keys: keys/back.public.jwks
  *       link: {type: folder, outbox: link/front-out, inbox: link/front-in, watch: both, poll: 1s}
  *   channel: {heartbeat: 30s}      # optional, see ChannelSettings
+ *   quarantine: {maxAge: 7d, maxSize: 1GiB}   # optional, see QuarantineSettings
  * </pre>
  */
 public record NodeConfig(
@@ -31,7 +32,8 @@ public record NodeConfig(
         String mode,
         DataSize spoolQuota,
         List<PeerConfig> peers,
-        ChannelSettings channel) {
+        ChannelSettings channel,
+        QuarantineSettings quarantine) {
 
     public NodeConfig {
         require(id, "id");
@@ -50,6 +52,7 @@ public record NodeConfig(
         }
         peers = List.copyOf(peers);
         channel = channel == null ? ChannelSettings.DEFAULTS : channel;
+        quarantine = quarantine == null ? QuarantineSettings.DEFAULTS : quarantine;
     }
 
     public NodeId nodeId() {

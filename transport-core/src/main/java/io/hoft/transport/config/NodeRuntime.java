@@ -63,6 +63,7 @@ public final class NodeRuntime implements Closeable {
                     .modePolicy(policy)
                     .clock(clock)
                     .spoolQuotaBytes(config.spoolQuota().bytes())
+                    .quarantine(config.quarantine().maxAge(), config.quarantine().maxSize().bytes())
                     .listener(listener);
             Map<List<Path>, Link> links = new HashMap<>();
             DialoutLinks dialout = DialoutLinks.build(config, keyring, clock);

@@ -1,6 +1,7 @@
 package io.hoft.transport.link;
 
 import io.hoft.transport.fs.Disk;
+import io.hoft.transport.fs.OwnerOnly;
 import io.hoft.transport.keys.NodeId;
 import io.hoft.transport.spool.SpoolFileName;
 import java.io.IOException;
@@ -50,7 +51,7 @@ public final class FolderLink implements Link {
         this.disk = Objects.requireNonNull(disk, "disk");
         Files.createDirectories(outbox);
         Files.createDirectories(inbox);
-        Files.createDirectories(tempDir);
+        OwnerOnly.createDirectories(tempDir); // the node's own: the outbox and inbox are the shared folders
         if (tempDir.toAbsolutePath().normalize().startsWith(outbox.toAbsolutePath().normalize())) {
             throw new IllegalArgumentException("the temporary folder " + tempDir + " must be outside the outbox " + outbox);
         }

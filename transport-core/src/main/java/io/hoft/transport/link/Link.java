@@ -32,6 +32,14 @@ public interface Link extends Closeable {
     /** Asks for every incoming file still present to be offered again (after a restart, or periodically). */
     void rescan();
 
+    /**
+     * Deletes the link's temporary files that no transfer uses any more (left by a broken
+     * connection or a crash); returns how many. Called at start and periodically.
+     */
+    default int removeStaleTemporaryFiles() {
+        return 0;
+    }
+
     /** Where incoming files are handed over. Called from the link's threads. */
     @FunctionalInterface
     interface IncomingSink {

@@ -4,6 +4,7 @@ import com.nimbusds.jose.JWEAlgorithm;
 import com.nimbusds.jose.JWEDecrypter;
 import io.hoft.transport.keys.Keyring;
 import io.hoft.transport.keys.SessionSecret;
+import io.hoft.transport.spool.internal.CanonicalBase64Url;
 import io.hoft.transport.spool.internal.CodecException;
 import io.hoft.transport.spool.internal.JoseHeader;
 import io.hoft.transport.spool.internal.SessionTicket;
@@ -95,6 +96,7 @@ final class ReceivedSessions {
         JoseHeader.Parsed jose;
         try {
             jose = JoseHeader.parseTicket(ticket);
+            CanonicalBase64Url.check(ticket, "session ticket");
         } catch (CodecException e) {
             throw new MalformedFileException(e.getMessage());
         }
@@ -134,6 +136,7 @@ final class ReceivedSessions {
         JoseHeader.WrappedKey wrapped;
         try {
             wrapped = JoseHeader.parseContentKey(claims.key());
+            CanonicalBase64Url.check(claims.key(), "ticket.key");
         } catch (CodecException e) {
             throw new MalformedFileException(e.getMessage().replace("claims.encryption.key", "ticket.key"));
         }

@@ -2,8 +2,10 @@ package io.hoft.transport.spool;
 
 import com.nimbusds.jose.JWEAlgorithm;
 import com.nimbusds.jose.JWEDecrypter;
+import io.hoft.transport.fs.RegularFile;
 import io.hoft.transport.keys.Keyring;
 import io.hoft.transport.keys.NodeId;
+import io.hoft.transport.spool.internal.CanonicalBase64Url;
 import io.hoft.transport.spool.internal.CodecException;
 import io.hoft.transport.spool.internal.Digests;
 import io.hoft.transport.spool.internal.HeaderClaimsCodec;
@@ -14,8 +16,10 @@ import io.hoft.transport.spool.internal.SessionTicket;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.channels.Channels;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Clock;
@@ -61,7 +65,8 @@ public final class SpoolFileReader {
     /**
      * Opens a file on disk. A file shorter than it declares is {@link IncompleteFileException}
      * if it was modified within {@code settle} (a mirror may still be copying it in) and
-     * {@link TruncatedFileException} otherwise.
+     * {@link TruncatedFileException} otherwise. Only a regular file is read, never through a
+     * symbolic link: anything else is {@link io.hoft.transport.fs.NotRegularFileException}.
      */
     public SpoolFile open(Path file, Duration settle) throws IOException {
         return open(file, settle, true, true);
@@ -73,14 +78,15 @@ public final class SpoolFileReader {
      * can check (see {@link #verifyHeaderAsSender}).
      */
     private SpoolFile open(Path file, Duration settle, boolean unwrapKey, boolean asRecipient) throws IOException {
-        BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
+        // Not followed: an inbox entry is a regular file or nothing hoft reads (RegularFile).
+        BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
         long size = attributes.size();
         Instant modified = attributes.lastModifiedTime().toInstant();
         boolean young = Duration.between(modified, Instant.ofEpochMilli(clock.millis())).compareTo(settle) < 0;
         if (size > limits.maxFileBytes()) {
             throw new TooLargeException("file of " + size + " bytes is over the cap of " + limits.maxFileBytes());
         }
-        InputStream in = new BufferedInputStream(Files.newInputStream(file), BUFFER);
+        InputStream in = new BufferedInputStream(Channels.newInputStream(RegularFile.openForReading(file)), BUFFER);
         boolean opened = false;
         try {
             Shortness shortness = (what, header) -> young
@@ -161,7 +167,7 @@ public final class SpoolFileReader {
 
     /** Reads a file's header without verifying it; see {@link UnverifiedHeader}. */
     public UnverifiedHeader readUnverifiedHeader(Path file) throws IOException {
-        try (InputStream in = new BufferedInputStream(Files.newInputStream(file), BUFFER)) {
+        try (InputStream in = new BufferedInputStream(Channels.newInputStream(RegularFile.openForReading(file)), BUFFER)) {
             HeaderAndOffset parsed = readHeader(in, (what, header) -> new TruncatedFileException(what, header), false, false);
             return new UnverifiedHeader(parsed.header, parsed.payloadOffset);
         }
@@ -318,7 +324,9 @@ public final class SpoolFileReader {
         }
         JoseHeader.Parsed jose;
         try {
-            jose = JoseHeader.parse(new String(headerBytes, StandardCharsets.US_ASCII));
+            String compact = new String(headerBytes, StandardCharsets.US_ASCII);
+            jose = JoseHeader.parse(compact);
+            CanonicalBase64Url.check(compact, "header");
         } catch (CodecException e) {
             throw new MalformedFileException(e.getMessage());
         }
@@ -351,6 +359,7 @@ public final class SpoolFileReader {
         JoseHeader.WrappedKey wrapped;
         try {
             wrapped = JoseHeader.parseContentKey(header.contentKey());
+            CanonicalBase64Url.check(header.contentKey(), "claims.encryption.key");
         } catch (CodecException e) {
             throw new MalformedFileException(e.getMessage(), header);
         }

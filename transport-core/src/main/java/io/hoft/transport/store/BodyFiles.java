@@ -1,5 +1,6 @@
 package io.hoft.transport.store;
 
+import io.hoft.transport.fs.OwnerOnly;
 import io.hoft.transport.fs.Disk;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -41,7 +42,7 @@ public final class BodyFiles {
     public BodyFiles(Path dir, Disk disk) throws IOException {
         this.dir = Objects.requireNonNull(dir, "dir");
         this.disk = Objects.requireNonNull(disk, "disk");
-        Files.createDirectories(dir);
+        OwnerOnly.createDirectories(dir);
     }
 
     public Path dir() {

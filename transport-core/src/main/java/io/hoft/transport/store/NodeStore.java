@@ -1,5 +1,6 @@
 package io.hoft.transport.store;
 
+import io.hoft.transport.fs.OwnerOnly;
 import io.hoft.transport.fs.Disk;
 import java.io.Closeable;
 import java.io.IOException;
@@ -91,8 +92,10 @@ public final class NodeStore implements Closeable {
 
     /** Opens (creating if needed) {@code dir/node.db}. */
     public static NodeStore open(Path dir) throws IOException {
-        Files.createDirectories(dir);
+        OwnerOnly.createDirectories(dir);
         Path file = dir.resolve(FILE_NAME);
+        // 600 before SQLite opens it: SQLite creates the -wal and -shm files with the database's mode.
+        OwnerOnly.createFileIfMissing(file);
         try {
             SQLiteConfig sqlite = new SQLiteConfig();
             sqlite.setBusyTimeout(10_000);

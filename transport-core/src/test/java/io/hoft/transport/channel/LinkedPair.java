@@ -103,6 +103,8 @@ final class LinkedPair implements Closeable {
         io.hoft.transport.fs.Disk linkDisk = io.hoft.transport.fs.Disk.REAL;
         /** The machine's boot id as the node sees it at start (a test changes it to simulate a reboot). */
         java.util.function.Supplier<java.util.Optional<String>> bootId = io.hoft.transport.fs.BootId::current;
+        Duration quarantineMaxAge = Duration.ofDays(7);
+        long quarantineMaxBytes = 1L << 30;
 
         Node(Keyring keyring, NodeId peer, Path stateDir, Path outbox, Path inbox) {
             this.keyring = keyring;
@@ -117,7 +119,8 @@ final class LinkedPair implements Closeable {
             store.migrate("ledger", LEDGER);
             FolderLink link = new FolderLink(outbox, inbox, stateDir.resolve("tmp"), watchMode, pollInterval, linkDisk);
             transport = Transport.builder().keyring(keyring).store(store).stateDir(stateDir).config(config)
-                    .disk(transportDisk).bootId(bootId).listener(new Ledger(this)).link(peer, link).build();
+                    .disk(transportDisk).bootId(bootId).listener(new Ledger(this)).link(peer, link)
+                    .quarantine(quarantineMaxAge, quarantineMaxBytes).build();
             transport.start();
         }
 

@@ -25,6 +25,7 @@ import io.hoft.transport.spool.internal.Preamble;
 import io.hoft.transport.spool.internal.StrictJson;
 import io.hoft.transport.testing.Codec;
 import io.hoft.transport.testing.FileForge;
+import io.hoft.transport.testing.FuzzSeeds;
 import io.hoft.transport.testing.MutableClock;
 import io.hoft.transport.testing.TestNodes;
 import java.io.ByteArrayInputStream;
@@ -186,6 +187,45 @@ class MalformedInputTest {
     void jwsHeaderWithoutAlgIsMalformed() throws IOException {
         assertRejected(MalformedFileException.class, "header is not a compact JWS",
                 FileForge.of(plainFile).jose(j -> j.remove("alg")));
+    }
+
+    @Test
+    void nonCanonicalBase64urlInTheSignatureIsMalformedThoughItDecodesToTheSameBytes() throws IOException {
+        // 64 signature bytes are 86 characters; the last one's low 4 bits encode nothing.
+        byte[] header = FileForge.of(plainFile).header();
+        header[header.length - 1] = (byte) withUnusedBitsSet((char) header[header.length - 1]);
+        assertRejected(MalformedFileException.class, "header part 3 is not canonical base64url: the unused bits of its last"
+                + " character are not zero", FileForge.of(plainFile).header(header));
+    }
+
+    @Test
+    void contentKeyInNonCanonicalBase64urlIsMalformed() throws IOException {
+        String jwe = FileForge.of(encryptedFile).claims().get("encryption").get("key").asText();
+        String spelled = jwe.substring(0, jwe.length() - 1) + withUnusedBitsSet(jwe.charAt(jwe.length() - 1));
+        SpoolFileException e = assertRejected(MalformedFileException.class,
+                "claims.encryption.key part 5 is not canonical base64url",
+                FileForge.of(encryptedFile).claims(c -> encryption(c).put("key", spelled)));
+        assertEquals(Disposition.NACK, e.disposition());
+    }
+
+    @Test
+    void claimsStartingWithAByteOrderMarkAreMalformed() throws IOException {
+        assertRejected(MalformedFileException.class, "header claims starts with a byte order mark",
+                FileForge.of(plainFile).claimsText(json -> "\uFEFF" + json));
+    }
+
+    @Test
+    void metaInUtf16IsMalformed() throws IOException {
+        byte[] meta = requestMeta("[]").getBytes(StandardCharsets.UTF_16LE);
+        byte[] body = "hello".getBytes(StandardCharsets.US_ASCII);
+        assertRejected(MalformedFileException.class, "frame meta is not UTF-8 JSON: a NUL byte at 1",
+                FileForge.of(plainFile).plainPayload(FileForge.concat(meta, body)).claims(c -> describeFrame0(c, meta, body)));
+    }
+
+    /** The base64url character with the same high bits as {@code c} and its lowest bit set. */
+    private static char withUnusedBitsSet(char c) {
+        String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        return alphabet.charAt(alphabet.indexOf(c) | 1);
     }
 
     @Test
@@ -672,6 +712,7 @@ class MalformedInputTest {
     private <T extends SpoolFileException> T assertRejected(Class<T> type, String fragment, SpoolFileReader reader, FileForge forge)
             throws IOException {
         byte[] bytes = forge.bytes();
+        FuzzSeeds.keep("malformed", bytes);
         Path file = Files.write(dir.resolve("forged-" + forged++ + ".hoft"), bytes);
         T fromPath = assertThrowsExactly(type, () -> decode(reader, file));
         assertContains(fragment, fromPath);

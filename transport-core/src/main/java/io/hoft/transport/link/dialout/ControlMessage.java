@@ -113,7 +113,7 @@ public record ControlMessage(String type, String name, Long size, Long at, Integ
         }
         String type = text(tree, "type", true);
         ControlMessage message = new ControlMessage(type, text(tree, "name", false), number(tree, "size"), number(tree, "at"),
-                tree.has("version") ? Math.toIntExact(number(tree, "version")) : null, text(tree, "node", false),
+                tree.has("version") ? version(number(tree, "version")) : null, text(tree, "node", false),
                 number(tree, "heartbeatMs"));
         switch (type) {
             case HELLO, WELCOME -> {
@@ -136,6 +136,13 @@ public record ControlMessage(String type, String name, Long size, Long at, Integ
             }
         }
         return message;
+    }
+
+    private static Integer version(Long value) {
+        if (value != null && (value < 0 || value > Integer.MAX_VALUE)) {
+            throw new IllegalArgumentException("version " + value + " is out of range");
+        }
+        return value == null ? null : value.intValue();
     }
 
     private static String text(JsonNode tree, String member, boolean required) {

@@ -1,6 +1,8 @@
 package io.hoft.transport.link.dialout;
 
+import io.hoft.transport.fs.OwnerOnly;
 import io.hoft.transport.fs.Disk;
+import io.hoft.transport.fs.RegularFile;
 import io.hoft.transport.keys.Keyring;
 import io.hoft.transport.keys.NodeId;
 import io.hoft.transport.link.Link;
@@ -142,6 +144,11 @@ public final class DialoutClientLink implements Link {
         }
         long periodMs = Math.max(50, Math.min(1000, settings.heartbeat().toMillis() / 4));
         timer.scheduleWithFixedDelay(this::heartbeat, periodMs, periodMs, TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public int removeStaleTemporaryFiles() {
+        return outbox.removeStaleTemps() + inbox.removeStaleTemps();
     }
 
     @Override
@@ -472,6 +479,10 @@ public final class DialoutClientLink implements Link {
         HttpRequest.BodyPublisher file;
         long size;
         try {
+            if (RegularFile.irregularKind(path).isPresent()) {
+                log.warn("{} is not a regular file; not uploading it", path);
+                return true;
+            }
             size = Files.size(path);
             file = HttpRequest.BodyPublishers.ofFile(path);
         } catch (FileNotFoundException | java.nio.file.NoSuchFileException e) {
@@ -509,6 +520,7 @@ public final class DialoutClientLink implements Link {
         }
         Path temp = inbox.newTemp(name);
         try {
+            OwnerOnly.createFileIfMissing(temp); // the client's own creation would follow the umask
             HttpRequest request = HttpRequest.newBuilder(settings.fileUri(name.toString()))
                     .header("Authorization", "Bearer " + token())
                     .timeout(transferTimeout(transfer.size()))

@@ -1,6 +1,9 @@
 package io.hoft.transport.link.dialout;
 
+import io.hoft.transport.fs.OwnerOnly;
 import io.hoft.transport.fs.Disk;
+import io.hoft.transport.fs.NotRegularFileException;
+import io.hoft.transport.fs.RegularFile;
 import io.hoft.transport.keys.Keyring;
 import io.hoft.transport.keys.NodeId;
 import io.hoft.transport.link.Link;
@@ -23,10 +26,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.SocketAddress;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -158,6 +159,11 @@ public final class DialoutServerLink implements Link {
         long periodMs = Math.max(50, Math.min(1000, heartbeat.toMillis() / 4));
         timer.scheduleWithFixedDelay(this::checkSessions, periodMs, periodMs, TimeUnit.MILLISECONDS);
         rescan();
+    }
+
+    @Override
+    public int removeStaleTemporaryFiles() {
+        return held.removeStaleTemps() + inbox.removeStaleTemps();
     }
 
     @Override
@@ -297,9 +303,9 @@ public final class DialoutServerLink implements Link {
         FileChannel channel;
         long size;
         try {
-            channel = FileChannel.open(path, StandardOpenOption.READ);
+            channel = RegularFile.openForReading(path);
             size = channel.size();
-        } catch (NoSuchFileException e) {
+        } catch (NoSuchFileException | NotRegularFileException e) {
             refuse(exchange, 404, "not held (acknowledged, or never sent)");
             return;
         } catch (IOException e) {
@@ -338,12 +344,12 @@ public final class DialoutServerLink implements Link {
             String type = exchange.getRequestHeaders().getFirst(Headers.CONTENT_TYPE);
             String boundary = MultipartFileReader.boundary(type);
             if (type != null && type.toLowerCase(java.util.Locale.ROOT).startsWith("multipart/") && boundary == null) {
+                inbox.deleteQuietly(temp);
                 refuse(exchange, 400, "a multipart upload needs multipart/form-data with a boundary");
                 return;
             }
             try (InputStream in = exchange.getInputStream();
-                    java.io.OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(temp,
-                            StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), 256 * 1024)) {
+                    java.io.OutputStream out = new java.io.BufferedOutputStream(OwnerOnly.newOutputStream(temp), 256 * 1024)) {
                 if (boundary != null) {
                     MultipartFileReader.copyFile(in, boundary, out, maxUploadBytes);
                 } else {

@@ -1,15 +1,19 @@
 package io.hoft.transport.link.dialout;
 
+import io.hoft.transport.fs.OwnerOnly;
 import io.hoft.transport.fs.Disk;
 import io.hoft.transport.link.Link.IncomingFile;
 import io.hoft.transport.spool.SpoolFileName;
 import java.io.IOException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 
@@ -27,27 +31,51 @@ final class SpoolFolder {
     private final Path dir;
     private final Path tmp;
     private final Disk disk;
+    /** Temporary files a transfer is writing or publishing now: never stale. */
+    private final Set<Path> inUse = ConcurrentHashMap.newKeySet();
 
     SpoolFolder(Path dir, Path tmp, Disk disk) throws IOException {
-        this.dir = Files.createDirectories(dir);
-        this.tmp = Files.createDirectories(tmp);
+        this.dir = OwnerOnly.createDirectories(dir);
+        this.tmp = OwnerOnly.createDirectories(tmp);
         this.disk = disk;
-        try (Stream<Path> leftovers = Files.list(tmp)) {
-            for (Path leftover : (Iterable<Path>) leftovers::iterator) {
-                if (leftover.getFileName().toString().startsWith("." + dir.getFileName() + "-")) {
-                    disk.deleteIfExists(leftover); // an interrupted write or transfer
-                }
-            }
-        }
+        // Leftovers of interrupted writes and transfers go at start and later, counted, by removeStaleTemps.
     }
 
     Path dir() {
         return dir;
     }
 
-    /** A fresh temporary path for a file that will become {@code name}; not a spool name. */
+    /**
+     * A fresh temporary path for a file that will become {@code name}; not a spool name. It
+     * counts as in use until {@link #publish}, {@link #deleteQuietly} or {@link #put} is done with it.
+     */
     Path newTemp(SpoolFileName name) {
-        return tmp.resolve("." + dir.getFileName() + "-" + COUNTER.incrementAndGet() + "-" + name + ".tmp");
+        Path temp = tmp.resolve(tempPrefix() + COUNTER.incrementAndGet() + "-" + name + ".tmp");
+        inUse.add(temp);
+        return temp;
+    }
+
+    private String tempPrefix() {
+        return "." + dir.getFileName() + "-";
+    }
+
+    /**
+     * Deletes this folder's temporary files that no transfer uses (a transfer cut off after its
+     * HTTP client created the file, or a crash); returns how many.
+     */
+    int removeStaleTemps() {
+        int removed = 0;
+        try (Stream<Path> entries = Files.list(tmp)) {
+            for (Path entry : (Iterable<Path>) entries::iterator) {
+                if (entry.getFileName().toString().startsWith(tempPrefix()) && !inUse.contains(entry)) {
+                    disk.deleteIfExists(entry);
+                    removed++;
+                }
+            }
+        } catch (IOException e) {
+            // the next sweep tries again
+        }
+        return removed;
     }
 
     Path path(SpoolFileName name) {
@@ -84,12 +112,15 @@ final class SpoolFolder {
         } catch (IOException | RuntimeException e) {
             disk.deleteIfExists(temp);
             throw e;
+        } finally {
+            inUse.remove(temp);
         }
     }
 
     /** Renames a complete temporary file to {@code name}. */
     void publish(Path temp, SpoolFileName name) throws IOException {
         disk.moveAtomically(temp, path(name));
+        inUse.remove(temp);
     }
 
     void remove(SpoolFileName name) throws IOException {
@@ -100,8 +131,9 @@ final class SpoolFolder {
         try {
             disk.deleteIfExists(temp);
         } catch (IOException e) {
-            // a leftover the next start removes
+            // a leftover the next sweep removes
         }
+        inUse.remove(temp);
     }
 
     Optional<Long> size(SpoolFileName name) {
@@ -112,11 +144,16 @@ final class SpoolFolder {
         }
     }
 
-    /** The spool files in the folder, by name order (which is sequence order per channel). */
+    /**
+     * The spool files in the folder, by name order (which is sequence order per channel). Only
+     * regular files count: a folder, link or pipe under a spool name is never listed, so it is
+     * never announced, uploaded or opened.
+     */
     List<SpoolFileName> list() {
         List<SpoolFileName> names = new ArrayList<>();
         try (Stream<Path> entries = Files.list(dir)) {
-            entries.map(p -> SpoolFileName.parse(p.getFileName().toString())).flatMap(Optional::stream).forEach(names::add);
+            entries.filter(p -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS))
+                    .map(p -> SpoolFileName.parse(p.getFileName().toString())).flatMap(Optional::stream).forEach(names::add);
         } catch (IOException e) {
             return List.of();
         }

@@ -13,9 +13,9 @@ import java.util.Iterator;
 import java.util.Set;
 
 /**
- * Reading the format's JSON without leniency: duplicate keys, unknown keys, missing keys,
- * wrong types, fractions, out-of-range numbers and anything after the document are all errors
- * that name the field.
+ * Reading the format's JSON without leniency: a byte order mark or an encoding other than
+ * UTF-8, duplicate keys, unknown keys, missing keys, wrong types, fractions, out-of-range
+ * numbers and anything after the document are all errors that name the field.
  */
 public final class StrictJson {
     public static final ObjectMapper MAPPER = JsonMapper.builder()
@@ -34,6 +34,15 @@ public final class StrictJson {
     private StrictJson() {}
 
     public static JsonNode parse(byte[] json, String what) throws CodecException {
+        // Jackson would skip a byte order mark and take NULs among the first bytes for UTF-16 or UTF-32.
+        if (json.length >= 3 && (json[0] & 0xff) == 0xef && (json[1] & 0xff) == 0xbb && (json[2] & 0xff) == 0xbf) {
+            throw CodecException.malformed(what + " starts with a byte order mark");
+        }
+        for (int i = 0; i < Math.min(4, json.length); i++) {
+            if (json[i] == 0) {
+                throw CodecException.malformed(what + " is not UTF-8 JSON: a NUL byte at " + i);
+            }
+        }
         try {
             JsonNode node = MAPPER.readTree(json);
             if (node == null || node.isMissingNode()) {
