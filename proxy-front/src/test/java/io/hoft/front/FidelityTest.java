@@ -169,7 +169,7 @@ class FidelityTest {
                 + "TE: trailers\r\n"
                 + "Proxy-Authorization: Basic eA==\r\n"
                 + "Hoft-Ttl: 60\r\n"
-                + "Prefer: wait=10\r\n"
+                + "Prefer: wait=10, handling=lenient\r\n"
                 + "Transfer-Encoding: chunked\r\n"
                 + "X-Kept: yes\r\n\r\n"
                 + "2\r\nhi\r\n0\r\n\r\n";
@@ -183,8 +183,23 @@ class FidelityTest {
                 assertFalse(names.contains(gone), gone + " must not be forwarded: " + names);
             }
             assertTrue(names.contains("x-kept"));
-            assertTrue(names.contains("prefer"), "Prefer is end to end");
+            assertEquals(List.of("handling=lenient"), values(call.request().headers(), "Prefer"), "wait stays with the front");
             assertArrayEquals("hi".getBytes(), call.body());
+        }
+    }
+
+    @Test
+    void thePreferencesTheFrontActsOnStayWithItAndTheOthersGoOn() throws Exception {
+        try (RawHttp http = f.raw()) {
+            RawHttp.Response r = http.send("GET /prefer HTTP/1.1\r\nHost: h\r\n"
+                    + "Prefer: wait=10, handling=lenient, foo=\"a, respond-async\"; p=1, respond-async\r\n"
+                    + "Prefer: respond-async\r\n"
+                    + "Prefer: WAIT=3, return=minimal\r\n\r\n").read(false);
+            assertEquals(202, r.status(), "respond-async was acted on");
+            TestBack.Call call = org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+                    .until(() -> lastCall(r), java.util.Objects::nonNull);
+            assertEquals(List.of("handling=lenient, foo=\"a, respond-async\"; p=1", "return=minimal"),
+                    values(call.request().headers(), "Prefer"));
         }
     }
 

@@ -52,6 +52,7 @@ import org.xnio.Options;
  */
 public final class FrontEngine implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(FrontEngine.class);
+    private static final String OWN_API = "/_hoft/";
 
     private final FrontConfig config;
     private final NodeRuntime runtime;
@@ -82,7 +83,7 @@ public final class FrontEngine implements AutoCloseable {
         this.auth = Authenticator.create(front.auth());
         this.writer = new ReplyWriter(runtime.transport().bodies(), metrics);
         BodyReceiver receiver = new BodyReceiver(runtime.transport().bodies(), limits.maxBody().bytes(),
-                limits.readTimeout().toMillis(), limits.minBodyRate().bytes());
+                limits.readTimeout().toMillis(), limits.minBodyRate().bytes(), limits.retryAfter());
         this.proxy = new ProxyHandler(front, auth, guard, receiver, lifecycle, waiters, writer, metrics, runtime.store(), clock);
         this.share = openShare(front, config.node().state(), runtime, clock);
         Supplier<Map<String, Long>> allExtra = share == null ? extraMetrics : () -> {
@@ -122,6 +123,45 @@ public final class FrontEngine implements AutoCloseable {
         });
     }
 
+    /**
+     * Sends a request to its handler by the path of its target, in origin or absolute form: the
+     * front's own API ({@code /_hoft/...}) is served here and never proxied; a target that names
+     * it only once decoded ({@code /%5Fhoft/...}) is refused.
+     */
+    private void route(HttpServerExchange exchange) {
+        String path = exchange.getRequestPath();
+        String decoded;
+        try {
+            decoded = Router.normalize(Router.pathOf(exchange.getRequestURI(), exchange.isHostIncludedInRequestURI()));
+        } catch (HttpError e) {
+            writer.guarded(exchange, true, () -> {
+                throw e;
+            });
+            return;
+        }
+        if (!ownApi(decoded)) {
+            proxy.handle(exchange); // reads the body without blocking
+            return;
+        }
+        exchange.startBlocking();
+        if (!ownApi(path)) {
+            writer.guarded(exchange, true, () -> {
+                throw HttpError.early(400, "bad-request", "the front's own API (" + OWN_API + ") is not addressed in"
+                        + " percent-encoded form");
+            });
+        } else if (path.startsWith(AdminHandler.PREFIX)) {
+            admin.handle(exchange);
+        } else if (FrontShare.serves(path)) {
+            share(exchange);
+        } else {
+            ops.handle(exchange);
+        }
+    }
+
+    private static boolean ownApi(String path) {
+        return path.startsWith(OWN_API);
+    }
+
     /** Starts the sweeper and the HTTP server. */
     public void start() {
         FrontConfig.Front front = config.front();
@@ -130,24 +170,23 @@ public final class FrontEngine implements AutoCloseable {
         HttpHandler root = new HttpHandler() {
             @Override
             public void handleRequest(HttpServerExchange exchange) throws Exception {
-                if (dialout != null && DialoutServerLink.handles(exchange)) {
-                    dialout.handleRequest(exchange); // before any byte of the body is read
-                    return;
-                }
                 if (exchange.isInIoThread()) {
+                    try {
+                        RequestFraming.check(exchange);
+                    } catch (HttpError e) {
+                        exchange.dispatch(() -> writer.guarded(exchange, false, () -> {
+                            throw e;
+                        }));
+                        return;
+                    }
+                    if (dialout != null && DialoutServerLink.handles(exchange)) {
+                        dialout.handleRequest(exchange); // before any byte of the body is read
+                        return;
+                    }
                     exchange.dispatch(this);
                     return;
                 }
-                exchange.startBlocking();
-                if (!exchange.isHostIncludedInRequestURI() && exchange.getRequestURI().startsWith(AdminHandler.PREFIX)) {
-                    admin.handle(exchange);
-                } else if (!exchange.isHostIncludedInRequestURI() && FrontShare.serves(exchange.getRequestURI())) {
-                    share(exchange);
-                } else if (!exchange.isHostIncludedInRequestURI() && exchange.getRequestURI().startsWith("/_hoft/")) {
-                    ops.handle(exchange);
-                } else {
-                    proxy.handle(exchange);
-                }
+                route(exchange);
             }
         };
         graceful = Handlers.gracefulShutdown(new HttpContinueReadHandler(root));
