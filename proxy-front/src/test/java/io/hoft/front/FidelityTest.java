@@ -152,6 +152,27 @@ class FidelityTest {
     }
 
     @Test
+    void fieldsOfDifferentNamesReachTheBackInTheOrderTheyArrived() throws Exception {
+        List<String> sent = List.of("Zeta", "alpha", "X-Mid", "Beta", "x-mid", "Accept", "Omega", "Cookie", "A");
+        StringBuilder head = new StringBuilder("GET /order HTTP/1.1\r\nHost: h\r\n");
+        for (int i = 0; i < sent.size(); i++) {
+            head.append(sent.get(i)).append(": v").append(i).append("\r\n");
+        }
+        for (int round = 0; round < 2; round++) { // the second request on the connection too
+            try (RawHttp http = f.raw()) {
+                RawHttp.Response r = http.send(head + "\r\n").read(false);
+                List<HeaderField> got = lastCall(r).request().headers();
+                List<String> names = got.stream().map(HeaderField::name).filter(n -> !n.equals("Host")).collect(Collectors.toList());
+                assertEquals(sent, names, "names in their order and case");
+                assertEquals(List.of("v2", "v4"), values(got, "X-Mid"));
+                r = http.send(head + "\r\n").read(false);
+                assertEquals(sent, lastCall(r).request().headers().stream().map(HeaderField::name).filter(n -> !n.equals("Host"))
+                        .collect(Collectors.toList()));
+            }
+        }
+    }
+
+    @Test
     void aRunOfSpacesInsideAValueBecomesOneThatIsUndertowsKnownChange() throws Exception {
         try (RawHttp http = f.raw()) {
             RawHttp.Response r = http.send("GET /echo HTTP/1.1\r\nHost: h\r\nX-Run: a  \t b\r\n\r\n").read(false);

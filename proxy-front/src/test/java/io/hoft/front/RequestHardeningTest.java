@@ -167,6 +167,23 @@ class RequestHardeningTest {
     }
 
     @Test
+    void aRequestInAnHttpVersionTheFrontDoesNotSpeakIs505AndNeverForwarded() throws Exception {
+        start();
+        for (String version : List.of("HTTP/9.9", "HTTP/3.0")) {
+            RawHttp.Response r = refusedAndClosed("GET /v HTTP/" + version.substring(5) + "\r\nHost: h\r\n\r\n");
+            assertEquals(505, r.status(), version);
+            assertEquals("http-version-not-supported", r.header("Hoft-Error"));
+        }
+        assertEquals(0, f.back.calls.size());
+        try (RawHttp http = f.raw()) {
+            RawHttp.Response minor = http.send("GET /minor HTTP/1.7\r\nHost: h\r\n\r\n").read(false);
+            assertEquals(200, minor.status(), "a later 1.x is taken as 1.1 (RFC 9110 section 2.5)");
+            RawHttp.Response next = http.send("GET /next HTTP/9.9\r\nHost: h\r\n\r\n").read(false);
+            assertEquals(505, next.status(), "also for the second request on a connection");
+        }
+    }
+
+    @Test
     void theFrontsOwnApiIsServedInAbsoluteFormAndNeverCarriedAcross() throws Exception {
         start();
         int port = f.address().getPort();

@@ -21,7 +21,9 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,10 +37,10 @@ import org.xnio.IoUtils;
  *
  * <p>What goes to the back: the method, the target byte for byte (path and query as the
  * caller wrote them, absolute form included), the route's upstream, and the header fields in
- * the order Undertow gives them (same-name fields in their order, repeats kept, values byte
- * for byte) without {@code Hoft-*} fields, hop-by-hop fields (also those {@code Connection}
- * names), {@code Expect} (the front answered it), {@code Authorization} when it carried the
- * front's own credential, and the preferences of {@code Prefer} the front acts on ({@link Preferences}).
+ * the order they arrived ({@link RequestHeads}; repeats kept, values byte for byte) without
+ * {@code Hoft-*} fields, hop-by-hop fields (also those {@code Connection} names),
+ * {@code Expect} (the front answered it), {@code Authorization} when it carried the front's
+ * own credential, and the preferences of {@code Prefer} the front acts on ({@link Preferences}).
  */
 final class ProxyHandler {
     private static final Logger log = LoggerFactory.getLogger(ProxyHandler.class);
@@ -222,19 +224,42 @@ final class ProxyHandler {
 
     private static List<HeaderField> forwarded(HttpServerExchange exchange, Authenticator.Caller caller) {
         List<HeaderField> fields = new ArrayList<>();
-        for (HeaderValues values : exchange.getRequestHeaders()) {
-            String name = values.getHeaderName().toString();
+        for (HeaderField field : received(exchange)) {
+            String name = field.name();
             if (name.equalsIgnoreCase("Expect")
                     || (caller.credentialHeader() != null && name.equalsIgnoreCase(caller.credentialHeader()))) {
                 continue;
             }
-            for (String value : values) {
-                String kept = name.equalsIgnoreCase("Prefer") ? Preferences.forwarded(value) : value;
-                if (kept != null) {
-                    fields.add(new HeaderField(name, kept));
-                }
+            String kept = name.equalsIgnoreCase("Prefer") ? Preferences.forwarded(field.value()) : field.value();
+            if (kept != null) {
+                fields.add(new HeaderField(name, kept));
             }
         }
         return HttpFields.withoutHopByHop(HttpFields.withoutPrefix(fields, "Hoft-"));
+    }
+
+    /**
+     * The request's header fields in the order they arrived, each name as the caller wrote it,
+     * the values as Undertow parsed them; in the order of Undertow's header map when the raw
+     * head is not known ({@link RequestHeads}).
+     */
+    private static List<HeaderField> received(HttpServerExchange exchange) {
+        HeaderMap headers = exchange.getRequestHeaders();
+        RequestHeads.Head head = exchange.getAttachment(RequestHeads.HEAD);
+        List<HeaderField> fields = new ArrayList<>();
+        if (head == null) {
+            for (HeaderValues values : headers) {
+                for (String value : values) {
+                    fields.add(new HeaderField(values.getHeaderName().toString(), value));
+                }
+            }
+            return fields;
+        }
+        Map<String, Integer> seen = new HashMap<>();
+        for (String name : head.names()) {
+            int index = seen.merge(name.toLowerCase(Locale.ROOT), 1, Integer::sum) - 1;
+            fields.add(new HeaderField(name, headers.get(name).get(index)));
+        }
+        return fields;
     }
 }

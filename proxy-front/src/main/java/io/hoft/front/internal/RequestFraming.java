@@ -15,7 +15,8 @@ import java.util.Locale;
  * Content-Length fields and a length that is not digits.
  *
  * <ul>
- *   <li>HTTP/1.0 and HTTP/1.x (taken as 1.1) only; any other version is 505 and the connection closes;
+ *   <li>HTTP/1.0 and HTTP/1.x (taken as 1.1) only, as the request head says ({@link RequestHeads});
+ *       any other version is 505 and the connection closes;
  *   <li>a Content-Length too large for any body: 413 (not a number overflow);
  *   <li>Transfer-Encoding: in an HTTP/1.0 request, beside a Content-Length, with a final coding
  *       other than {@code chunked} (the body's end cannot be found) or with {@code chunked}
@@ -36,7 +37,9 @@ final class RequestFraming {
      * @throws HttpError when the request must be refused before its body is read
      */
     static void check(HttpServerExchange exchange) {
-        String protocol = exchange.getProtocol().toString();
+        RequestHeads.Head head = exchange.getAttachment(RequestHeads.HEAD);
+        // Undertow reads a version it does not know as HTTP/1.1; the head as sent tells.
+        String protocol = head != null ? head.version() : exchange.getProtocol().toString();
         boolean http10 = exchange.getProtocol().equals(Protocols.HTTP_1_0);
         if (!http10 && !protocol.matches("HTTP/1\\.[0-9]")) {
             exchange.setPersistent(false);

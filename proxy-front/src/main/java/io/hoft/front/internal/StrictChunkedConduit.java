@@ -9,11 +9,6 @@ import io.undertow.util.ImmediatePooledByteBuffer;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import org.xnio.IoUtils;
-import org.xnio.channels.StreamSinkChannel;
-import org.xnio.conduits.AbstractStreamSourceConduit;
-import org.xnio.conduits.ConduitReadableByteChannel;
 import org.xnio.conduits.StreamSourceConduit;
 
 /**
@@ -25,7 +20,7 @@ import org.xnio.conduits.StreamSourceConduit;
  * the caller still gets its 400. Bytes read past the end of the body go back to the connection
  * for the next request, and the request is then complete, as with Undertow's decoder.
  */
-final class StrictChunkedConduit extends AbstractStreamSourceConduit<StreamSourceConduit> {
+final class StrictChunkedConduit extends ReadThroughConduit {
     private final HttpServerExchange exchange;
     private final HttpServerConnection connection;
     private final ChunkedDecoder decoder = new ChunkedDecoder();
@@ -127,15 +122,7 @@ final class StrictChunkedConduit extends AbstractStreamSourceConduit<StreamSourc
         return 0;
     }
 
-    @Override
-    public long transferTo(long position, long count, FileChannel target) throws IOException {
-        return target.transferFrom(new ConduitReadableByteChannel(this), position, count);
-    }
 
-    @Override
-    public long transferTo(long count, ByteBuffer throughBuffer, StreamSinkChannel target) throws IOException {
-        return IoUtils.transfer(new ConduitReadableByteChannel(this), count, throughBuffer, target);
-    }
 
     @Override
     public void terminateReads() throws IOException {
