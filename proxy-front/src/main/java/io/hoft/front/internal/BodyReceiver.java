@@ -111,7 +111,7 @@ final class BodyReceiver {
             this.received = received;
             this.failed = failed;
             this.worker = exchange.getConnection().getWorker();
-            long declared = exchange.getRequestContentLength();
+            long declared = exchange.isRequestComplete() ? 0 : exchange.getRequestContentLength();
             this.buffer = ByteBuffer.allocate((int) Math.min(INLINE_MAX + 1, declared >= 0 ? declared + 1 : 16 * 1024));
         }
 
