@@ -95,6 +95,15 @@ final class CalleeConnection extends DefaultManagedHttpClientConnection {
         return (buffer == null ? 0 : buffer.length()) + (socket == null ? 0 : socket.getInputStream().available());
     }
 
+    /** True if the callee left nothing unread on the connection after its response (no wait). */
+    boolean clean() {
+        try {
+            return unreadBytes() == 0;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     /**
      * Checks the connection before a request is written on it again.
      *

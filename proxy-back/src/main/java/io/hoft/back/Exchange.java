@@ -220,7 +220,7 @@ final class Exchange {
             // Bytes after the response are never read as the next one (RFC 9112 section 6.3): the connection goes.
             keepAlive = keepAliveFor(response);
             reusable = DefaultConnectionReuseStrategy.INSTANCE.keepAlive(http, response, context) && !bodyAfterNoBodyStatus(response)
-                    && connection != null && connection.unreadBytes() == 0;
+                    && connection != null && connection.clean();
             return new RecordedResponse(response.getCode(), reason, headers, null, inline,
                     file == null ? null : file.getFileName().toString(), length);
         } catch (Failure e) {
