@@ -5,7 +5,6 @@ import java.net.URI;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.cert.X509Certificate;
-import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.concurrent.Semaphore;
 import javax.net.ssl.SSLContext;
@@ -13,12 +12,10 @@ import javax.net.ssl.TrustManagerFactory;
 import org.apache.hc.client5.http.HttpRoute;
 import org.apache.hc.client5.http.config.ConnectionConfig;
 import org.apache.hc.client5.http.config.TlsConfig;
-import org.apache.hc.client5.http.impl.io.ManagedHttpClientConnectionFactory;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManager;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
 import org.apache.hc.client5.http.ssl.DefaultClientTlsStrategy;
 import org.apache.hc.core5.http.HttpHost;
-import org.apache.hc.core5.http.config.CharCodingConfig;
 import org.apache.hc.core5.http.config.Http1Config;
 import org.apache.hc.core5.http.io.SocketConfig;
 import org.apache.hc.core5.http2.HttpVersionPolicy;
@@ -30,14 +27,13 @@ import org.apache.hc.core5.util.Timeout;
  * A configured upstream at run time: where it is, its permits (at most {@code maxConcurrent}
  * calls in flight) and its own HttpClient connection pool of the same size.
  *
- * <p>The connections speak HTTP/1.1 only and code header bytes as ISO-8859-1 in both
- * directions ({@link CharCodingConfig}): without that, HttpClient writes every character from
- * U+0080 to U+009F of a request line or header value as {@code ?} (checked on the wire by
- * {@code HttpFidelityTest}).
+ * <p>The connections ({@link CalleeConnection}) speak HTTP/1.1 only and code header bytes as
+ * ISO-8859-1 in both directions: without that, HttpClient writes every character from U+0080 to
+ * U+009F of a request line or header value as {@code ?} (checked on the wire by
+ * {@code HttpFidelityTest}). A pooled connection is checked just before a request is written on
+ * it, not when it is leased ({@link Exchange}), and kept no longer than the callee announced.
  */
 final class Callee implements AutoCloseable {
-    /** Connections idle longer than this are checked before reuse (a closed one is dropped). */
-    private static final TimeValue VALIDATE_AFTER_IDLE = TimeValue.ofMilliseconds(500);
     static final Http1Config HTTP1 = Http1Config.custom()
             .setMaxLineLength(64 * 1024)
             .setMaxHeaderCount(1000)
@@ -72,17 +68,14 @@ final class Callee implements AutoCloseable {
         this.permits = new Semaphore(config.maxConcurrent());
         Timeout responseTimeout = Timeout.of(config.responseTimeout());
         this.connections = PoolingHttpClientConnectionManagerBuilder.create()
-                .setConnectionFactory(ManagedHttpClientConnectionFactory.builder()
-                        .http1Config(HTTP1)
-                        .charCodingConfig(CharCodingConfig.custom().setCharset(StandardCharsets.ISO_8859_1).build())
-                        .build())
+                .setConnectionFactory(CalleeConnection.FACTORY)
                 .setTlsSocketStrategy(tls(config))
                 .setDefaultTlsConfig(TlsConfig.custom().setVersionPolicy(HttpVersionPolicy.FORCE_HTTP_1).build())
                 .setDefaultSocketConfig(SocketConfig.custom().setSoTimeout(responseTimeout).setTcpNoDelay(true).build())
                 .setDefaultConnectionConfig(ConnectionConfig.custom()
                         .setConnectTimeout(Timeout.of(config.connectTimeout()))
                         .setSocketTimeout(responseTimeout)
-                        .setValidateAfterInactivity(VALIDATE_AFTER_IDLE)
+                        .setValidateAfterInactivity(TimeValue.NEG_ONE_MILLISECOND) // the exchange checks, just before it writes
                         .build())
                 .setMaxConnPerRoute(config.maxConcurrent())
                 .setMaxConnTotal(config.maxConcurrent())

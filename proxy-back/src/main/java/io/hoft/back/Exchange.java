@@ -15,7 +15,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
+import org.apache.hc.client5.http.impl.DefaultConnectionKeepAliveStrategy;
 import org.apache.hc.client5.http.io.ConnectionEndpoint;
+import org.apache.hc.client5.http.protocol.HttpClientContext;
 import org.apache.hc.core5.http.ClassicHttpRequest;
 import org.apache.hc.core5.http.ClassicHttpResponse;
 import org.apache.hc.core5.http.Header;
@@ -23,13 +25,18 @@ import org.apache.hc.core5.http.HttpEntity;
 import org.apache.hc.core5.http.HttpException;
 import org.apache.hc.core5.http.impl.DefaultConnectionReuseStrategy;
 import org.apache.hc.core5.http.impl.io.HttpRequestExecutor;
+import org.apache.hc.core5.http.io.HttpClientConnection;
+import org.apache.hc.core5.http.io.HttpResponseInformationCallback;
 import org.apache.hc.core5.http.io.entity.AbstractHttpEntity;
 import org.apache.hc.core5.http.message.BasicClassicHttpRequest;
 import org.apache.hc.core5.http.message.BasicHeader;
+import org.apache.hc.core5.http.protocol.HttpContext;
 import org.apache.hc.core5.http.protocol.HttpCoreContext;
 import org.apache.hc.core5.io.CloseMode;
 import org.apache.hc.core5.util.TimeValue;
 import org.apache.hc.core5.util.Timeout;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One attempt at one call: a connection leased from the callee's pool and connected, then one
@@ -40,6 +47,14 @@ import org.apache.hc.core5.util.Timeout;
  * retries, no Upgrade, no Expect of its own; the request line and header fields are exactly those of
  * {@link ReplayRules}.
  *
+ * <p>A pooled connection is checked just before the first byte of the request is written
+ * ({@link CalleeConnection#checkBeforeReuse}): one the callee closed, reset or sent stray bytes on
+ * is replaced by a new connection on the same lease and the request goes there, which is safe
+ * because nothing of it was written. A request once written is never written again (SPEC.md
+ * 9.1.2). After a response, the connection goes back to the pool only if the callee left nothing
+ * unread on it, for at most the upstream's {@code keepAlive} and three quarters of the callee's
+ * {@code Keep-Alive: timeout}.
+ *
  * <p>Bodies stream: the request body from its stored file (with its exact Content-Length), the
  * response body into memory up to 64 KiB and past that into a new body file, which is forced
  * before the exchange returns. A watchdog may {@link #abort} an exchange that made no progress
@@ -48,8 +63,7 @@ import org.apache.hc.core5.util.Timeout;
  */
 final class Exchange {
     private static final int BUFFER = 64 * 1024;
-    private static final HttpRequestExecutor EXECUTOR =
-            new HttpRequestExecutor(Callee.HTTP1, DefaultConnectionReuseStrategy.INSTANCE, null);
+    private static final Logger log = LoggerFactory.getLogger(Exchange.class);
 
     /** Why an attempt produced no response. */
     static final class Failure extends Exception {
@@ -81,12 +95,17 @@ final class Exchange {
     private final long timeoutNanos;
     private volatile long lastProgressNanos = System.nanoTime();
     private volatile BackError abortedAs;
+    /** True while the connection is one an earlier exchange used (from the pool): it is checked before the first byte. */
+    private boolean reused;
+    private CalleeConnection connection;
     private boolean reusable;
+    private TimeValue keepAlive;
 
-    private Exchange(Callee callee, String id, ConnectionEndpoint endpoint) {
+    private Exchange(Callee callee, String id, ConnectionEndpoint endpoint, boolean reused) {
         this.callee = callee;
         this.id = id;
         this.endpoint = endpoint;
+        this.reused = reused;
         this.timeoutNanos = callee.config().responseTimeout().toNanos();
     }
 
@@ -99,7 +118,8 @@ final class Exchange {
         } catch (ExecutionException | TimeoutException e) {
             throw new NotConnected("no connection to " + callee.name() + " could be leased: " + e, e);
         }
-        if (!endpoint.isConnected()) {
+        boolean reused = endpoint.isConnected();
+        if (!reused) {
             try {
                 callee.connections().connect(endpoint, connectTimeout, HttpCoreContext.create());
             } catch (IOException e) {
@@ -111,7 +131,7 @@ final class Exchange {
                 throw new NotConnected("cannot connect to " + callee.name() + " (" + callee.route().getTargetHost() + "): " + e, e);
             }
         }
-        return new Exchange(callee, id, endpoint);
+        return new Exchange(callee, id, endpoint, reused);
     }
 
     /** True if no byte moved for longer than the response timeout. */
@@ -147,7 +167,15 @@ final class Exchange {
         try {
             endpoint.setSocketTimeout(Timeout.of(callee.config().responseTimeout()));
             progress();
-            ClassicHttpResponse response = endpoint.execute(id, http, EXECUTOR, context);
+            ClassicHttpResponse response;
+            try {
+                response = endpoint.execute(id, http, new CheckingExecutor(), context);
+            } catch (CalleeConnection.Unusable e) {
+                // Nothing of the request was written: it goes on a new connection (SPEC.md 9.1.2).
+                log.debug("call {}: {}; sending it on a new connection", id, e.getMessage());
+                reconnect(e);
+                response = endpoint.execute(id, http, new CheckingExecutor(), context);
+            }
             progress();
             List<HeaderField> headers = new ArrayList<>();
             for (Header header : response.getHeaders()) {
@@ -190,7 +218,10 @@ final class Exchange {
                     }
                 }
             }
-            reusable = DefaultConnectionReuseStrategy.INSTANCE.keepAlive(http, response, context) && !bodyAfterNoBodyStatus(response);
+            // Bytes after the response are never read as the next one (RFC 9112 section 6.3): the connection goes.
+            keepAlive = keepAliveFor(response);
+            reusable = DefaultConnectionReuseStrategy.INSTANCE.keepAlive(http, response, context) && !bodyAfterNoBodyStatus(response)
+                    && connection != null && connection.clean();
             return new RecordedResponse(response.getCode(), reason, headers, null, inline,
                     file == null ? null : file.getFileName().toString(), length);
         } catch (Failure e) {
@@ -214,6 +245,34 @@ final class Exchange {
         }
     }
 
+    /**
+     * Replaces a pooled connection the callee has left by a new one on the same lease.
+     *
+     * @throws Failure {@code upstream-unreachable} if no new connection can be made (nothing was sent)
+     */
+    private void reconnect(CalleeConnection.Unusable why) throws Failure {
+        endpoint.close(CloseMode.IMMEDIATE);
+        reused = false;
+        try {
+            callee.connections().connect(endpoint, Timeout.of(callee.config().connectTimeout()), HttpCoreContext.create());
+        } catch (IOException e) {
+            throw new Failure(BackError.UPSTREAM_UNREACHABLE, why.getMessage() + " and a new connection to " + callee.name()
+                    + " failed: " + e + "; the request was not sent", e);
+        }
+    }
+
+    /**
+     * How long the connection may wait in the pool: the upstream's {@code keepAlive}, and no more
+     * than three quarters of what the callee announced ({@code Keep-Alive: timeout=N}), so the
+     * back drops it before the callee does.
+     */
+    private TimeValue keepAliveFor(ClassicHttpResponse response) {
+        long configured = callee.config().keepAlive().toMillis();
+        long announced = DefaultConnectionKeepAliveStrategy.INSTANCE.getKeepAliveDuration(response, HttpClientContext.create())
+                .toMilliseconds();
+        return TimeValue.ofMilliseconds(announced < 0 ? configured : Math.min(configured, announced * 3 / 4));
+    }
+
     /** A 204 or 304 that announces a body may leave bytes on the connection: never reuse it. */
     private static boolean bodyAfterNoBodyStatus(ClassicHttpResponse response) {
         int code = response.getCode();
@@ -226,8 +285,8 @@ final class Exchange {
 
     /** Returns the connection to the pool if it can carry another exchange, else closes it. */
     void release() {
-        if (reusable && abortedAs == null && !callee.config().keepAlive().isZero()) {
-            callee.connections().release(endpoint, null, TimeValue.of(callee.config().keepAlive()));
+        if (reusable && abortedAs == null && keepAlive.getDuration() > 0) {
+            callee.connections().release(endpoint, null, keepAlive);
         } else {
             endpoint.close(CloseMode.IMMEDIATE);
             callee.connections().release(endpoint, null, TimeValue.ZERO_MILLISECONDS);
@@ -241,6 +300,23 @@ final class Exchange {
             } catch (IOException ignored) {
                 // an unowned body file is deleted at the next start anyway
             }
+        }
+    }
+
+    /** HttpCore's executor, which checks a reused connection before it writes the first byte of the request. */
+    private final class CheckingExecutor extends HttpRequestExecutor {
+        CheckingExecutor() {
+            super(Callee.HTTP1, DefaultConnectionReuseStrategy.INSTANCE, null);
+        }
+
+        @Override
+        public ClassicHttpResponse execute(ClassicHttpRequest request, HttpClientConnection conn,
+                HttpResponseInformationCallback informationCallback, HttpContext context) throws IOException, HttpException {
+            connection = (CalleeConnection) conn;
+            if (reused) {
+                connection.checkBeforeReuse();
+            }
+            return super.execute(request, conn, informationCallback, context);
         }
     }
 

@@ -20,7 +20,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A test callee on a real loopback socket that records the exact bytes of every request and
  * answers with scripted raw bytes, including on purpose misbehaviour (in the manner of OkHttp's
  * MockWebServer socket policies): disconnect after the request, a response cut off in the body,
- * no response at all.
+ * no response at all, bytes after a response, kept connections closed when idle.
  */
 final class RawCallee implements AutoCloseable {
 
@@ -48,8 +48,10 @@ final class RawCallee implements AutoCloseable {
     private final AtomicInteger active = new AtomicInteger();
     private final AtomicInteger maxActive = new AtomicInteger();
     private final CountDownLatch closed = new CountDownLatch(1);
+    private final AtomicInteger idleCloses = new AtomicInteger();
     private volatile Script script;
     private volatile boolean readBodies = true;
+    private volatile int idleTimeoutMs;
 
     private RawCallee(Script script) throws IOException {
         this.script = script;
@@ -111,6 +113,16 @@ final class RawCallee implements AutoCloseable {
         this.readBodies = read;
     }
 
+    /** Closes a kept connection on which no request starts within {@code millis} (0: never), as Node.js does after 5 s. */
+    void idleTimeout(int millis) {
+        this.idleTimeoutMs = millis;
+    }
+
+    /** How many kept connections the callee closed for being idle. */
+    int idleCloses() {
+        return idleCloses.get();
+    }
+
     int port() {
         return server.getLocalPort();
     }
@@ -129,6 +141,7 @@ final class RawCallee implements AutoCloseable {
         requests.clear();
         connections.set(0);
         maxActive.set(0);
+        idleCloses.set(0);
     }
 
     int connections() {
@@ -159,7 +172,15 @@ final class RawCallee implements AutoCloseable {
             InputStream in = socket.getInputStream();
             OutputStream out = socket.getOutputStream();
             while (true) {
-                Recorded request = read(in, readBodies);
+                socket.setSoTimeout(idleTimeoutMs);
+                Recorded request;
+                try {
+                    request = read(in, readBodies);
+                } catch (java.net.SocketTimeoutException e) {
+                    idleCloses.incrementAndGet();
+                    return;
+                }
+                socket.setSoTimeout(0);
                 if (request == null) {
                     return;
                 }

@@ -152,6 +152,27 @@ class FidelityTest {
     }
 
     @Test
+    void fieldsOfDifferentNamesReachTheBackInTheOrderTheyArrived() throws Exception {
+        List<String> sent = List.of("Zeta", "alpha", "X-Mid", "Beta", "x-mid", "Accept", "Omega", "Cookie", "A");
+        StringBuilder head = new StringBuilder("GET /order HTTP/1.1\r\nHost: h\r\n");
+        for (int i = 0; i < sent.size(); i++) {
+            head.append(sent.get(i)).append(": v").append(i).append("\r\n");
+        }
+        for (int round = 0; round < 2; round++) { // the second request on the connection too
+            try (RawHttp http = f.raw()) {
+                RawHttp.Response r = http.send(head + "\r\n").read(false);
+                List<HeaderField> got = lastCall(r).request().headers();
+                List<String> names = got.stream().map(HeaderField::name).filter(n -> !n.equals("Host")).collect(Collectors.toList());
+                assertEquals(sent, names, "names in their order and case");
+                assertEquals(List.of("v2", "v4"), values(got, "X-Mid"));
+                r = http.send(head + "\r\n").read(false);
+                assertEquals(sent, lastCall(r).request().headers().stream().map(HeaderField::name).filter(n -> !n.equals("Host"))
+                        .collect(Collectors.toList()));
+            }
+        }
+    }
+
+    @Test
     void aRunOfSpacesInsideAValueBecomesOneThatIsUndertowsKnownChange() throws Exception {
         try (RawHttp http = f.raw()) {
             RawHttp.Response r = http.send("GET /echo HTTP/1.1\r\nHost: h\r\nX-Run: a  \t b\r\n\r\n").read(false);
@@ -169,7 +190,7 @@ class FidelityTest {
                 + "TE: trailers\r\n"
                 + "Proxy-Authorization: Basic eA==\r\n"
                 + "Hoft-Ttl: 60\r\n"
-                + "Prefer: wait=10\r\n"
+                + "Prefer: wait=10, handling=lenient\r\n"
                 + "Transfer-Encoding: chunked\r\n"
                 + "X-Kept: yes\r\n\r\n"
                 + "2\r\nhi\r\n0\r\n\r\n";
@@ -183,8 +204,23 @@ class FidelityTest {
                 assertFalse(names.contains(gone), gone + " must not be forwarded: " + names);
             }
             assertTrue(names.contains("x-kept"));
-            assertTrue(names.contains("prefer"), "Prefer is end to end");
+            assertEquals(List.of("handling=lenient"), values(call.request().headers(), "Prefer"), "wait stays with the front");
             assertArrayEquals("hi".getBytes(), call.body());
+        }
+    }
+
+    @Test
+    void thePreferencesTheFrontActsOnStayWithItAndTheOthersGoOn() throws Exception {
+        try (RawHttp http = f.raw()) {
+            RawHttp.Response r = http.send("GET /prefer HTTP/1.1\r\nHost: h\r\n"
+                    + "Prefer: wait=10, handling=lenient, foo=\"a, respond-async\"; p=1, respond-async\r\n"
+                    + "Prefer: respond-async\r\n"
+                    + "Prefer: WAIT=3, return=minimal\r\n\r\n").read(false);
+            assertEquals(202, r.status(), "respond-async was acted on");
+            TestBack.Call call = org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+                    .until(() -> lastCall(r), java.util.Objects::nonNull);
+            assertEquals(List.of("handling=lenient, foo=\"a, respond-async\"; p=1", "return=minimal"),
+                    values(call.request().headers(), "Prefer"));
         }
     }
 

@@ -134,7 +134,7 @@ final class AdminHandler {
             if (!exchange.getRequestMethod().toString().equals("POST")) {
                 throw new HttpError(405, "method-not-allowed", "the admin endpoints answer POST", null, Map.of("Allow", "POST"), true);
             }
-            String path = exchange.getRequestURI();
+            String path = exchange.getRequestPath();
             String rest = path.startsWith(REQUESTS) ? path.substring(REQUESTS.length()) : "";
             int slash = rest.indexOf('/');
             String id = slash < 0 ? "" : rest.substring(0, slash);

@@ -14,7 +14,6 @@ import io.hoft.transport.message.MessageId;
 import io.hoft.transport.message.MessageKind;
 import io.hoft.transport.store.StoreTx;
 import io.undertow.Handlers;
-import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
@@ -32,11 +31,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.xnio.OptionMap;
 import org.xnio.Options;
 
 /**
- * Everything of a front but the node runtime: the Undertow server, the handlers, the request
- * lifecycle, the sweeper. {@link io.hoft.front.FrontNode} is its public face.
+ * Everything of a front but the node runtime: the HTTP server ({@link FrontServer}), the
+ * handlers, the request lifecycle, the sweeper. {@link io.hoft.front.FrontNode} is its public face.
  *
  * <p>Undertow settings that matter for faithful proxying (each checked by a test):
  * {@code DECODE_URL=false} and {@code ALLOW_UNESCAPED_CHARACTERS_IN_URL=false}, so
@@ -46,13 +46,17 @@ import org.xnio.Options;
  * {@code ALWAYS_SET_KEEP_ALIVE=false}, so a reply carries no field the callee did not send but
  * those the front owns; {@code MAX_ENTITY_SIZE} (Undertow's default is 2 MiB) set to 1 MiB
  * over the body limit, so the front's own count answers 413 first (Undertow's check only
- * drops the connection). Requests under {@code /_hoft/admin/} go to the {@link AdminHandler}
- * (loopback and a token only), the dial-out link's endpoints ({@code /_hoft/link}) to the
- * node's {@link DialoutServerLink} when peers dial in, other {@code /_hoft/} requests to the {@link OpsHandler}. Header limits are checked by the front (431); Undertow's own limits sit at twice
- * the front's, as a backstop that answers 400.
+ * drops the connection). Every request first passes {@link RequestFraming} (version, body
+ * framing). Requests under {@code /_hoft/admin/} go to the {@link AdminHandler} (loopback and a
+ * token only), the dial-out link's endpoints ({@code /_hoft/link}) to the node's
+ * {@link DialoutServerLink} when peers dial in, other {@code /_hoft/} requests, in origin or
+ * absolute form, to the {@link OpsHandler}; nothing under {@code /_hoft/} is proxied. Header
+ * limits are checked by the front (431); Undertow's own limits sit at twice the front's, as a
+ * backstop that answers 400.
  */
 public final class FrontEngine implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(FrontEngine.class);
+    private static final String OWN_API = "/_hoft/";
 
     private final FrontConfig config;
     private final NodeRuntime runtime;
@@ -70,8 +74,9 @@ public final class FrontEngine implements AutoCloseable {
         t.setDaemon(true);
         return t;
     });
+    private final RequestHeads heads;
     private GracefulShutdownHandler graceful;
-    private Undertow server;
+    private FrontServer server;
 
     public FrontEngine(FrontConfig config, NodeRuntime runtime, CallbackScheduler scheduler, CallbackUrlGuard guard, Clock clock,
             Supplier<Map<String, Long>> extraMetrics) {
@@ -81,9 +86,10 @@ public final class FrontEngine implements AutoCloseable {
         FrontConfig.Limits limits = front.limits();
         this.lifecycle = new Lifecycle(runtime.store(), runtime.transport(), scheduler, waiters, metrics, clock, front.retention());
         this.auth = Authenticator.create(front.auth());
+        this.heads = new RequestHeads((int) Math.min(1 << 30, limits.maxHeaderBytes().bytes() * 2 + 80 * 1024));
         this.writer = new ReplyWriter(runtime.transport().bodies(), metrics);
         BodyReceiver receiver = new BodyReceiver(runtime.transport().bodies(), limits.maxBody().bytes(),
-                limits.readTimeout().toMillis(), limits.minBodyRate().bytes());
+                limits.readTimeout().toMillis(), limits.minBodyRate().bytes(), limits.retryAfter());
         this.proxy = new ProxyHandler(front, auth, guard, receiver, lifecycle, waiters, writer, metrics, runtime.store(), clock);
         this.share = openShare(front, config.node().state(), runtime, clock);
         Supplier<Map<String, Long>> allExtra = share == null ? extraMetrics : () -> {
@@ -123,6 +129,45 @@ public final class FrontEngine implements AutoCloseable {
         });
     }
 
+    /**
+     * Sends a request to its handler by the path of its target, in origin or absolute form: the
+     * front's own API ({@code /_hoft/...}) is served here and never proxied; a target that names
+     * it only once decoded ({@code /%5Fhoft/...}) is refused.
+     */
+    private void route(HttpServerExchange exchange) {
+        String path = exchange.getRequestPath();
+        String decoded;
+        try {
+            decoded = Router.normalize(Router.pathOf(exchange.getRequestURI(), exchange.isHostIncludedInRequestURI()));
+        } catch (HttpError e) {
+            writer.guarded(exchange, true, () -> {
+                throw e;
+            });
+            return;
+        }
+        if (!ownApi(decoded)) {
+            proxy.handle(exchange); // reads the body without blocking
+            return;
+        }
+        exchange.startBlocking();
+        if (!ownApi(path)) {
+            writer.guarded(exchange, true, () -> {
+                throw HttpError.early(400, "bad-request", "the front's own API (" + OWN_API + ") is not addressed in"
+                        + " percent-encoded form");
+            });
+        } else if (path.startsWith(AdminHandler.PREFIX)) {
+            admin.handle(exchange);
+        } else if (FrontShare.serves(path)) {
+            share(exchange);
+        } else {
+            ops.handle(exchange);
+        }
+    }
+
+    private static boolean ownApi(String path) {
+        return path.startsWith(OWN_API);
+    }
+
     /** Starts the sweeper and the HTTP server. */
     public void start() {
         FrontConfig.Front front = config.front();
@@ -131,54 +176,54 @@ public final class FrontEngine implements AutoCloseable {
         HttpHandler root = new HttpHandler() {
             @Override
             public void handleRequest(HttpServerExchange exchange) throws Exception {
-                if (dialout != null && DialoutServerLink.handles(exchange)) {
-                    dialout.handleRequest(exchange); // before any byte of the body is read
-                    return;
-                }
                 if (exchange.isInIoThread()) {
+                    heads.attach(exchange);
+                    try {
+                        RequestFraming.check(exchange);
+                    } catch (HttpError e) {
+                        exchange.dispatch(() -> writer.guarded(exchange, false, () -> {
+                            throw e;
+                        }));
+                        return;
+                    }
+                    if (dialout != null && DialoutServerLink.handles(exchange)) {
+                        dialout.handleRequest(exchange); // before any byte of the body is read
+                        return;
+                    }
                     exchange.dispatch(this);
                     return;
                 }
-                exchange.startBlocking();
-                if (!exchange.isHostIncludedInRequestURI() && exchange.getRequestURI().startsWith(AdminHandler.PREFIX)) {
-                    admin.handle(exchange);
-                } else if (!exchange.isHostIncludedInRequestURI() && FrontShare.serves(exchange.getRequestURI())) {
-                    share(exchange);
-                } else if (!exchange.isHostIncludedInRequestURI() && exchange.getRequestURI().startsWith("/_hoft/")) {
-                    ops.handle(exchange);
-                } else {
-                    proxy.handle(exchange);
-                }
+                route(exchange);
             }
         };
         graceful = Handlers.gracefulShutdown(new HttpContinueReadHandler(root));
-        Undertow.Builder builder = Undertow.builder();
-        if (front.tls() != null) {
-            builder.addHttpsListener(front.listenPort(), front.listenHost(), TlsFiles.serverContext(front.tls()));
-        } else {
-            builder.addHttpListener(front.listenPort(), front.listenHost());
+        int maxHeaderSize = (int) Math.min(Integer.MAX_VALUE - (1 << 16), limits.maxHeaderBytes().bytes() * 2 + 16 * 1024);
+        OptionMap serverOptions = OptionMap.builder()
+                .set(UndertowOptions.DECODE_URL, false)
+                .set(UndertowOptions.ALLOW_UNESCAPED_CHARACTERS_IN_URL, false)
+                .set(UndertowOptions.ALWAYS_SET_DATE, false)
+                .set(UndertowOptions.ALWAYS_SET_KEEP_ALIVE, false)
+                .set(UndertowOptions.ENABLE_HTTP2, false)
+                .set(UndertowOptions.MAX_ENTITY_SIZE, saturatedAdd(limits.maxBody().bytes(), 1 << 20))
+                .set(UndertowOptions.MAX_HEADERS, limits.maxHeaders() * 2)
+                .set(UndertowOptions.MAX_HEADER_SIZE, maxHeaderSize)
+                .set(UndertowOptions.MAX_PARAMETERS, 10_000)
+                .set(UndertowOptions.REQUEST_PARSE_TIMEOUT, (int) limits.headerTimeout().toMillis())
+                .set(UndertowOptions.NO_REQUEST_TIMEOUT, (int) limits.idleTimeout().toMillis())
+                .getMap();
+        OptionMap socketOptions = OptionMap.builder()
+                .set(Options.READ_TIMEOUT, (int) limits.readTimeout().toMillis())
+                .set(Options.WRITE_TIMEOUT, (int) limits.writeTimeout().toMillis())
+                .getMap();
+        try {
+            server = FrontServer.start(front.listenHost(), front.listenPort(), front.tls() == null ? null
+                    : TlsFiles.serverContext(front.tls()), front.ioThreads(), front.workerThreads(), serverOptions, socketOptions,
+                    heads, graceful);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("the front cannot listen on " + front.listenHost() + ":" + front.listenPort()
+                    + ": " + e.getMessage(), e);
         }
-        server = builder
-                .setIoThreads(front.ioThreads())
-                .setWorkerThreads(front.workerThreads())
-                .setServerOption(UndertowOptions.DECODE_URL, false)
-                .setServerOption(UndertowOptions.ALLOW_UNESCAPED_CHARACTERS_IN_URL, false)
-                .setServerOption(UndertowOptions.ALWAYS_SET_DATE, false)
-                .setServerOption(UndertowOptions.ALWAYS_SET_KEEP_ALIVE, false)
-                .setServerOption(UndertowOptions.ENABLE_HTTP2, false)
-                .setServerOption(UndertowOptions.MAX_ENTITY_SIZE, saturatedAdd(limits.maxBody().bytes(), 1 << 20))
-                .setServerOption(UndertowOptions.MAX_HEADERS, limits.maxHeaders() * 2)
-                .setServerOption(UndertowOptions.MAX_HEADER_SIZE,
-                        (int) Math.min(Integer.MAX_VALUE, limits.maxHeaderBytes().bytes() * 2 + 16 * 1024))
-                .setServerOption(UndertowOptions.MAX_PARAMETERS, 10_000)
-                .setServerOption(UndertowOptions.REQUEST_PARSE_TIMEOUT, (int) limits.headerTimeout().toMillis())
-                .setServerOption(UndertowOptions.NO_REQUEST_TIMEOUT, (int) limits.idleTimeout().toMillis())
-                .setSocketOption(Options.READ_TIMEOUT, (int) limits.readTimeout().toMillis())
-                .setSocketOption(Options.WRITE_TIMEOUT, (int) limits.writeTimeout().toMillis())
-                .setHandler(graceful)
-                .build();
         sweeper.scheduleWithFixedDelay(this::sweep, 1, 1, TimeUnit.SECONDS);
-        server.start();
         if (share != null) {
             share.start();
         }
@@ -206,7 +251,7 @@ public final class FrontEngine implements AutoCloseable {
 
     /** The address the server listens on (with the real port when the config said 0). */
     public InetSocketAddress address() {
-        return (InetSocketAddress) server.getListenerInfo().get(0).getAddress();
+        return server.address();
     }
 
     public void onMessage(StoreTx tx, NodeId peer, ReceivedMessage received) throws IOException {

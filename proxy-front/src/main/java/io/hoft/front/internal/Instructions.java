@@ -13,7 +13,8 @@ import java.util.Set;
 
 /**
  * What a caller asks of the front, from the request's {@code Hoft-*} fields and its
- * {@code Prefer} field (RFC 7240; {@code Prefer} is still forwarded, it is end to end):
+ * {@code Prefer} field (RFC 7240; the preferences acted on here are not forwarded, the others are:
+ * {@link Preferences}):
  *
  * <ul>
  *   <li>{@code Hoft-Callback: URL}: answer 202 at once, POST the response there;
@@ -81,17 +82,13 @@ record Instructions(URI callback, CallbackFormat format, URI statusCallback, boo
         HeaderValues prefer = headers.get("Prefer");
         if (prefer != null) {
             for (String value : prefer) {
-                for (String preference : value.split(",")) {
-                    String token = preference.split(";", 2)[0].trim();
-                    String[] nameValue = token.split("=", 2);
-                    String name = nameValue[0].trim().toLowerCase(Locale.ROOT);
+                for (String preference : Preferences.split(value)) {
+                    String name = Preferences.name(preference);
+                    String seconds = Preferences.value(preference);
                     if (name.equals("respond-async")) {
                         respondAsync = true;
-                    } else if (name.equals("wait") && nameValue.length == 2 && waitSeconds == null) {
-                        String seconds = nameValue[1].trim().replace("\"", "");
-                        if (seconds.matches("\\d{1,9}")) {
-                            waitSeconds = Long.parseLong(seconds); // RFC 7240: a preference not understood is ignored
-                        }
+                    } else if (name.equals("wait") && seconds != null && waitSeconds == null && seconds.matches("\\d{1,9}")) {
+                        waitSeconds = Long.parseLong(seconds); // RFC 7240: a preference not understood is ignored
                     }
                 }
             }

@@ -85,7 +85,7 @@ final class OpsHandler {
                 throw new HttpError(405, "method-not-allowed", "the front's endpoints answer GET and HEAD", null,
                         Map.of("Allow", "GET, HEAD"), true);
             }
-            String path = exchange.getRequestURI();
+            String path = exchange.getRequestPath();
             if (path.equals("/_hoft/health")) {
                 writer.json(exchange, 200, health());
             } else if (path.equals("/_hoft/metrics")) {

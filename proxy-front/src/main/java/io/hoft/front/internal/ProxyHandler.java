@@ -21,24 +21,26 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xnio.IoUtils;
 
 /**
- * A proxied call, on a worker thread of a blocking exchange: checks (header limits, caller,
- * route, instructions, callback URLs, declared size, in-flight count) before a byte of the
- * body is read, then the body, then one transaction that stores the call and sends it; only
- * after the commit the 202 or the sync wait.
+ * A proxied call: checks (header limits, caller, route, instructions, callback URLs, declared
+ * size, in-flight count) on a worker thread before a byte of the body is read, then the body,
+ * read without holding a thread ({@link BodyReceiver}), then on a worker one transaction that
+ * stores the call and sends it; only after the commit the 202 or the sync wait.
  *
  * <p>What goes to the back: the method, the target byte for byte (path and query as the
  * caller wrote them, absolute form included), the route's upstream, and the header fields in
- * the order Undertow gives them (same-name fields in their order, repeats kept, values byte
- * for byte) without {@code Hoft-*} fields, hop-by-hop fields (also those {@code Connection}
- * names), {@code Expect} (the front answered it), and {@code Authorization} when it carried the
- * front's own credential.
+ * the order they arrived ({@link RequestHeads}; repeats kept, values byte for byte) without
+ * {@code Hoft-*} fields, hop-by-hop fields (also those {@code Connection} names),
+ * {@code Expect} (the front answered it), {@code Authorization} when it carried the front's
+ * own credential, and the preferences of {@code Prefer} the front acts on ({@link Preferences}).
  */
 final class ProxyHandler {
     private static final Logger log = LoggerFactory.getLogger(ProxyHandler.class);
@@ -70,11 +72,33 @@ final class ProxyHandler {
         this.clock = clock;
     }
 
+    /**
+     * Takes a proxied call on a worker thread: the checks, then the body read asynchronously
+     * (no thread waits for it), then on a worker the commit and the answer.
+     */
     void handle(HttpServerExchange exchange) {
-        writer.guarded(exchange, true, () -> proxy(exchange));
+        writer.guarded(exchange, true, () -> {
+            Prepared call = prepare(exchange);
+            receiver.receive(exchange,
+                    body -> writer.guarded(exchange, true, () -> {
+                        exchange.startBlocking();
+                        accept(exchange, call, body);
+                    }),
+                    error -> writer.guarded(exchange, true, () -> {
+                        if (error instanceof IOException) {
+                            throw (IOException) error;
+                        }
+                        throw (RuntimeException) error;
+                    }));
+        });
     }
 
-    private void proxy(HttpServerExchange exchange) throws IOException {
+    /** A call that passed every check made before its body is read. */
+    private record Prepared(FrontConfig.Route route, Authenticator.Caller caller, Instructions instructions, String method,
+            String target, List<HeaderField> fields) {
+    }
+
+    private Prepared prepare(HttpServerExchange exchange) {
         FrontConfig.Limits limits = config.limits();
         if (exchange.getRequestMethod().equalToString("CONNECT")) {
             throw HttpError.early(405, "bad-request", "CONNECT is not proxied");
@@ -102,20 +126,31 @@ final class ProxyHandler {
         }
         String query = exchange.getQueryString();
         String target = exchange.getRequestURI() + (query == null || query.isEmpty() ? "" : "?" + query);
-        List<HeaderField> fields = forwarded(headers, caller);
-        String method = exchange.getRequestMethod().toString();
+        return new Prepared(route, caller, instructions, exchange.getRequestMethod().toString(), target,
+                forwarded(exchange, caller));
+    }
 
-        BodyReceiver.Received body = receiver.receive(exchange);
+    /** Stores the call with its received body and answers: 202, or the sync wait. */
+    private void accept(HttpServerExchange exchange, Prepared prepared, BodyReceiver.Received body) throws IOException {
+        FrontConfig.Limits limits = config.limits();
+        Instructions instructions = prepared.instructions();
+        FrontConfig.Route route = prepared.route();
         MessageId id = MessageId.generate(clock);
         long nowMs = clock.millis();
         long expiresMs = nowMs + instructions.ttlMs();
         Message request = new Message(id, Instant.ofEpochMilli(nowMs), Instant.ofEpochMilli(expiresMs),
-                new Envelope.Request(method, target, route.upstream(), fields), body.body());
-        NewRequest call = new NewRequest(id.value(), route.peer(), route.name(), route.upstream(), method, target, caller.id(),
-                body.length(), nowMs, expiresMs, instructions.callback(), instructions.format(), instructions.statusCallback(),
-                fields, body.inline(), null);
+                new Envelope.Request(prepared.method(), prepared.target(), route.upstream(), prepared.fields()), body.body());
+        NewRequest call = new NewRequest(id.value(), route.peer(), route.name(), route.upstream(), prepared.method(),
+                prepared.target(), prepared.caller().id(), body.length(), nowMs, expiresMs, instructions.callback(),
+                instructions.format(), instructions.statusCallback(), prepared.fields(), body.inline(), null);
         // The call keeps its own copy of a large body (for replay and export; see RequestStore).
-        Path keptBody = body.file() == null ? null : lifecycle.keepBody(body.file());
+        Path keptBody;
+        try {
+            keptBody = body.file() == null ? null : lifecycle.keepBody(body.file());
+        } catch (IOException e) {
+            body.discard();
+            throw receiver.storageFailure(e);
+        }
         Waiters.Waiter waiter = instructions.async() ? null
                 : waiters.register(id.value(), outcome -> exchange.dispatch(() -> finish(exchange, id.value(), outcome)));
         try {
@@ -188,18 +223,44 @@ final class ProxyHandler {
         }
     }
 
-    private static List<HeaderField> forwarded(HeaderMap headers, Authenticator.Caller caller) {
+    private static List<HeaderField> forwarded(HttpServerExchange exchange, Authenticator.Caller caller) {
         List<HeaderField> fields = new ArrayList<>();
-        for (HeaderValues values : headers) {
-            String name = values.getHeaderName().toString();
+        for (HeaderField field : received(exchange)) {
+            String name = field.name();
             if (name.equalsIgnoreCase("Expect")
                     || (caller.credentialHeader() != null && name.equalsIgnoreCase(caller.credentialHeader()))) {
                 continue;
             }
-            for (String value : values) {
-                fields.add(new HeaderField(name, value));
+            String kept = name.equalsIgnoreCase("Prefer") ? Preferences.forwarded(field.value()) : field.value();
+            if (kept != null) {
+                fields.add(new HeaderField(name, kept));
             }
         }
         return HttpFields.withoutHopByHop(HttpFields.withoutPrefix(fields, "Hoft-"));
+    }
+
+    /**
+     * The request's header fields in the order they arrived, each name as the caller wrote it,
+     * the values as Undertow parsed them; in the order of Undertow's header map when the raw
+     * head is not known ({@link RequestHeads}).
+     */
+    private static List<HeaderField> received(HttpServerExchange exchange) {
+        HeaderMap headers = exchange.getRequestHeaders();
+        RequestHeads.Head head = exchange.getAttachment(RequestHeads.HEAD);
+        List<HeaderField> fields = new ArrayList<>();
+        if (head == null) {
+            for (HeaderValues values : headers) {
+                for (String value : values) {
+                    fields.add(new HeaderField(values.getHeaderName().toString(), value));
+                }
+            }
+            return fields;
+        }
+        Map<String, Integer> seen = new HashMap<>();
+        for (String name : head.names()) {
+            int index = seen.merge(name.toLowerCase(Locale.ROOT), 1, Integer::sum) - 1;
+            fields.add(new HeaderField(name, headers.get(name).get(index)));
+        }
+        return fields;
     }
 }

@@ -66,7 +66,7 @@ final class ShareHandler {
             error(exchange, 405, "method-not-allowed", "the file share answers GET and HEAD");
             return;
         }
-        String uri = exchange.getRequestURI();
+        String uri = exchange.getRequestPath(); // the path also of an absolute-form target
         if (uri.equals(PREFIX) || uri.equals(PREFIX + "/")) {
             listing(exchange);
             return;
