@@ -635,8 +635,8 @@ final class OutgoingChannel {
     /** Queued messages that expired before being written are settled as expired. */
     private void expireQueued(long nowMs) {
         ctx.store().inTransactionDurableLater(tx -> {
-            List<String> ids = tx.query("SELECT id FROM out_message WHERE peer = ? AND state IN ('queued', 'sending')"
-                    + " AND expires_ms < ?", row -> row.getString(1), peer.value(), nowMs);
+            List<String> ids = tx.query("SELECT id FROM out_message WHERE peer = ? AND lane IN (0, 1)"
+                    + " AND state IN ('queued', 'sending') AND expires_ms < ?", row -> row.getString(1), peer.value(), nowMs);
             settleMessages(tx, ids, "expired", nowMs);
             return null;
         });
@@ -706,7 +706,7 @@ final class OutgoingChannel {
             return; // an ack of an older epoch of ours: nothing it names exists any more
         }
         ReceiveState acked = new ReceiveState(ack.upTo(), ack.ranges());
-        List<Object[]> files = tx.query("SELECT seq, name FROM out_file WHERE peer = ? AND epoch = ?"
+        List<Object[]> files = tx.query("SELECT seq, name FROM out_file WHERE peer = ? AND epoch = ? AND lane IN (0, 1)"
                 + " AND state IN ('sent', 'writing') AND seq <= ?", row -> new Object[] {row.getLong(1), row.getString(2)},
                 peer.value(), epoch, acked.highest());
         List<String> completed = new ArrayList<>();
@@ -782,7 +782,7 @@ final class OutgoingChannel {
         if (heartbeat) {
             long[] sendState = ctx.store().inTransactionDurableLater(tx -> {
                 long next = tx.queryLong("SELECT out_next_seq FROM channel WHERE peer = ?", peer.value());
-                long floor = tx.queryOne("SELECT MIN(seq) FROM out_file WHERE peer = ? AND epoch = ?"
+                long floor = tx.queryOne("SELECT MIN(seq) FROM out_file WHERE peer = ? AND epoch = ? AND lane IN (0, 1)"
                                 + " AND state IN ('sent', 'writing', 'open')",
                         row -> row.getObject(1) == null ? next : row.getLong(1), peer.value(), epoch).orElse(next);
                 return new long[] {next - 1, floor};

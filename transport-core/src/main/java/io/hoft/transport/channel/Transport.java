@@ -231,7 +231,8 @@ public final class Transport implements Closeable {
                     : silence <= config.lateAfter().toMillis() ? LinkState.UP
                     : silence <= config.downAfter().toMillis() ? LinkState.LATE : LinkState.DOWN;
             long[] backlog = ctx.store().inTransaction(tx -> new long[] {
-                tx.queryLong("SELECT COUNT(*) FROM out_message WHERE peer = ? AND state IN ('queued', 'sending')", peer.value()),
+                tx.queryLong("SELECT COUNT(*) FROM out_message WHERE peer = ? AND lane IN (0, 1) AND state IN ('queued', 'sending')",
+                        peer.value()),
                 tx.queryLong("SELECT COUNT(*) FROM out_file WHERE peer = ? AND state = 'sent'", peer.value()),
                 tx.queryLong("SELECT COALESCE(SUM(size), 0) FROM out_file WHERE peer = ? AND state = 'sent'", peer.value()),
                 tx.queryLong("SELECT COALESCE(MIN(first_sent_ms), 0) FROM out_file WHERE peer = ? AND state = 'sent'", peer.value()),
