@@ -42,13 +42,20 @@ import org.slf4j.LoggerFactory;
  * Each lane has its own window of unacknowledged files.
  *
  * <p>A data file is written in three steps: (1) a transaction reserves its sequence number
- * and records which messages it holds ({@code writing}); (2) the file is written to the
- * sender's store ({@code sent/PEER/}); (3) a transaction marks it {@code sent} with a resend
- * time, then it is handed to the link. A crash after (1) rebuilds the file from its messages
- * with the same number; a crash after (3) resends it. Resends reuse the stored bytes, with
- * capped exponential backoff and jitter, and at once on a nack. An acknowledged file is
- * deleted from the store and taken back from the link; a file whose messages all expired is
- * abandoned, and heartbeats tell the peer the floor moved so it stops waiting for it.
+ * and records which messages it holds: for a small message the caller's own transaction, which
+ * puts it into the newest {@code open} file or opens one, so one force makes the call and its
+ * file's number durable together; for queued messages and bulk files the lane's ({@code
+ * writing}); (2) the file is written to the sender's store ({@code sent/PEER/}) without a force
+ * of its own, and the log is forced up to the reservation and the acks the file carries (free
+ * when the caller's force already covered it); (3) it is handed to the link and marked
+ * {@code sent} with a resend time, a mark that needs no force. A crash before (3), or power loss
+ * that takes the mark back, rebuilds the file from its messages with the same number; after a
+ * reboot every unacknowledged file is rebuilt, since its unforced copy may be damaged (SPEC.md
+ * section 15.12). Resends reuse the stored bytes, with capped exponential backoff and jitter,
+ * and at once on a nack; a file whose session ends before a resend could arrive is rebuilt
+ * under the current one. An acknowledged file is deleted from the store and taken back from
+ * the link; a file whose messages all expired is abandoned, and heartbeats tell the peer the
+ * floor moved so it stops waiting for it.
  *
  * <p>Control files (acks, nacks, heartbeats) are not sequenced, stored or resent: the next
  * one carries newer state anyway.
