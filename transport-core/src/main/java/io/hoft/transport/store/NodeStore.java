@@ -48,6 +48,12 @@ import org.slf4j.LoggerFactory;
  * began is on disk, so no caller is ever shown state that power loss could take back. A failed
  * force leaves the store refusing every further transaction: the node must restart (and SQLite
  * then recovers what reached the disk).
+ *
+ * <p><b>Durable later.</b> Work that nothing outside the node sees before a later force (a read
+ * for the node's own use, a received file whose acknowledgement waits for a force) commits with
+ * {@link #inTransactionDurableLater} and costs no force of its own; whoever then acts outside the
+ * node on it calls {@link #sync} first, or commits its own next step with a force, which covers
+ * it (the log is forced in commit order).
  */
 public final class NodeStore implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(NodeStore.class);
