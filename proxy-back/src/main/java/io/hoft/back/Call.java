@@ -13,8 +13,9 @@ import org.slf4j.LoggerFactory;
  * connect (retrying, per the retry policy, only while the connection cannot be established:
  * nothing has been sent, so the callee cannot have seen the request); commit the
  * {@code calling} mark (the {@code delivered} status follows if the call is still running
- * after {@code deliveredStatusDelay}); only then send the first byte; stream the response into the store; commit the answer together with the RESPONSE
- * message. A request found expired, or answered meanwhile, when the mark is due is not called.
+ * after {@code deliveredStatusDelay}); only then send the first byte; stream the response into
+ * the store; commit the answer together with the RESPONSE message. A request found expired, or
+ * answered meanwhile, when the mark is due is not called.
  */
 final class Call implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(Call.class);

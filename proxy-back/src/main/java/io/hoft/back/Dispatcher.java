@@ -5,6 +5,7 @@ import io.hoft.transport.channel.TransportMetrics;
 import io.hoft.transport.keys.NodeId;
 import io.hoft.transport.message.MessageId;
 import io.hoft.transport.store.NodeStore;
+import io.hoft.transport.store.StoreTx;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.time.Clock;
@@ -15,6 +16,7 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -240,13 +242,13 @@ final class Dispatcher implements AutoCloseable {
         };
         try {
             watchdog.schedule(send, config.deliveredStatusDelay().toMillis(), TimeUnit.MILLISECONDS);
-        } catch (java.util.concurrent.RejectedExecutionException e) {
+        } catch (RejectedExecutionException e) {
             log.debug("shutting down: no delivered status for {}", request.id()); // its response says it
         }
     }
 
     /** Hands the {@code delivered} status of a call to the channel inside {@code tx}. */
-    void delivered(io.hoft.transport.store.StoreTx tx, StoredRequest request, String callee, long callingMs) throws IOException {
+    void delivered(StoreTx tx, StoredRequest request, String callee, long callingMs) throws IOException {
         try {
             replies.status(tx, request.peer(), requests.replyTo(tx, request.id()), request.expiresMs(), "delivered", callingMs,
                     "calling upstream " + callee);
