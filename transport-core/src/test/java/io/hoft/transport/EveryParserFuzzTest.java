@@ -30,10 +30,10 @@ import org.slf4j.LoggerFactory;
  * outside, because Jazzer fuzzes a single test per JVM and starting it costs more than the run
  * itself. An input's first byte picks the parser (its value modulo the number of parsers, in the
  * order of {@link Parser}), the rest goes to that parser's own fuzz test, which says what may be
- * thrown. The seeds are every parser's committed seeds and regressions
- * with its byte in front; Jazzer runs them first, then fuzzes for {@link #RUNS} inputs or
- * {@link #DURATION}, whichever ends first. The pom runs this class alone, in a JVM of its own
- * with {@code JAZZER_FUZZ=1}; a crash fails the build and is saved under
+ * thrown. The seeds are every parser's committed seeds and regressions with its byte in front;
+ * Jazzer runs them first, then fuzzes for {@link #RUNS} inputs or {@link #DURATION}, whichever
+ * ends first. The pom runs this class alone, in a JVM of its own with {@code JAZZER_FUZZ=1}; a
+ * crash, or an input running over 30 s, fails the build and is saved under
  * {@code src/test/resources/io/hoft/transport/EveryParserFuzzTestInputs/}, to be moved beside its
  * parser's seeds once fixed (README, "Fuzzing").
  */
