@@ -191,11 +191,12 @@ final class GcCommand implements Callable<Integer> {
         List<SpoolEntry> entries = new ArrayList<>(SpoolEntry.scanQuarantine(dir));
         entries.sort(Comparator.comparing(SpoolEntry::quarantinedAt).reversed());
         long kept = 0;
+        boolean overSize = false; // from the first file that does not fit on, every older one goes too
         for (SpoolEntry entry : entries) {
             spoken.add(entry.reasonFile());
             Path reason = entry.reasonFile();
             long bytes = size(entry.path()) + size(reason);
-            boolean overSize = kept + bytes > caps.maxSize().bytes();
+            overSize = overSize || kept + bytes > caps.maxSize().bytes();
             long at = entry.quarantinedAt().toEpochMilli();
             if (!forPeer(entry.name()) || (at >= cutoffMs && at >= capCutoffMs && !overSize)) {
                 kept += bytes;

@@ -152,6 +152,49 @@ class SpoolGcTest {
     }
 
     @Test
+    void theNodesQuarantineCapsApplyTooTheOldestGoingFirst() throws Exception {
+        Path quarantine = recentQuarantined.getParent();
+        Path big = quarantined(Duration.ofDays(1), new byte[20_000], "spoofed: a big one");
+        Path small = quarantined(Duration.ofDays(2), new byte[10], "spoofed: a small one");
+        long recentBytes = Files.size(recentQuarantined) + Files.size(reasonOf(recentQuarantined));
+        long smallBytes = Files.size(small) + Files.size(reasonOf(small));
+        // room for the recent file and the small one, but the big one between them is the first that does not fit
+        Path config = pair.config("back");
+        Files.writeString(config, Files.readString(config).replace("  channel:",
+                "  quarantine: {maxAge: 7d, maxSize: " + (recentBytes + smallBytes) + "}\n  channel:"));
+
+        Cli.Result result = Cli.run("spool", "gc", "--config", config, "--older-than", "30d", "--json");
+
+        assertEquals(0, result.exit(), result.toString());
+        assertTrue(Files.exists(recentQuarantined) && Files.exists(reasonOf(recentQuarantined)), "the newest fits");
+        assertFalse(Files.exists(big) || Files.exists(reasonOf(big)), "beyond maxSize");
+        assertFalse(Files.exists(small) || Files.exists(reasonOf(small)), "older than one that did not fit: oldest first");
+        assertFalse(Files.exists(oldQuarantined), "older than maxAge, though younger than --older-than");
+        Map<String, String> why = new TreeMap<>();
+        for (JsonNode removal : result.json().get("removals")) {
+            if (removal.get("what").asText().equals("quarantined")) {
+                why.put(Path.of(removal.get("path").asText()).getFileName().toString(), removal.get("why").asText());
+            }
+        }
+        assertEquals(3, why.size(), result.toString());
+        assertTrue(why.get(big.getFileName().toString()).contains("beyond node.quarantine.maxSize"), why.toString());
+        assertFalse(why.get(oldQuarantined.getFileName().toString()).contains("maxSize"), why.toString());
+        assertEquals(List.of(recentQuarantined, reasonOf(recentQuarantined)), list(quarantine).stream().sorted().toList());
+    }
+
+    /** A copy of the recent quarantined file's name, quarantined {@code ago}, with other contents and its reason. */
+    private Path quarantined(Duration ago, byte[] contents, String reason) throws Exception {
+        String name = recentQuarantined.getFileName().toString().replaceFirst("^[0-9]+-", "");
+        Path file = Files.write(recentQuarantined.resolveSibling(Instant.now().minus(ago).toEpochMilli() + "-" + name), contents);
+        Files.writeString(reasonOf(file), reason + "\n");
+        return file;
+    }
+
+    private static Path reasonOf(Path quarantined) {
+        return quarantined.resolveSibling(quarantined.getFileName() + ".reason");
+    }
+
+    @Test
     void settledRowsGoOnceOlderThanTheAge() throws Exception {
         Cli.Result keep = Cli.run("spool", "gc", "--config", pair.config("front"), "--json");
         Cli.Result result = Cli.run("spool", "gc", "--config", pair.config("front"), "--older-than", "0ms", "--json");

@@ -170,6 +170,17 @@ class SpoolVerifyTest {
     }
 
     @Test
+    void aSymbolicLinkNamedOnTheCommandLineIsFollowed() throws Exception {
+        Path file = good.get(0);
+        Path link = Files.createSymbolicLink(Files.createDirectories(root.resolve("links")).resolve(file.getFileName()), file);
+
+        Cli.Result result = Cli.run("spool", "verify", "--config", pair.config("back"), link);
+
+        assertEquals(0, result.exit(), result.toString());
+        assertTrue(result.out().contains("1 file: 1 ok, 0 bad"), result.toString());
+    }
+
+    @Test
     void withOnlyTheSendersPublicKeysSignaturesAndDigestsAreStillChecked() {
         Cli.Result result = Cli.run("spool", "verify", "--trust", pair.keys.resolve("front.public.jwks"), "--json",
                 good.get(0), tampered, truncated);

@@ -1,12 +1,16 @@
 package io.hoft.transport.share;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import io.hoft.transport.spool.FuzzRuns;
 
 /** A file share catalog update from the back: any bytes fail only with IllegalArgumentException. */
-class CatalogUpdateFuzzTest {
-    @FuzzTest(maxDuration = FuzzRuns.SHORT)
+public class CatalogUpdateFuzzTest {
+    @FuzzTest
     void decodeFailsOnlyWithItsTypedException(byte[] input) {
+        decode(input);
+    }
+
+    /** One input, for this test and for the short run over every parser. */
+    public static void decode(byte[] input) {
         try {
             CatalogUpdate.decode(input);
         } catch (IllegalArgumentException expected) {

@@ -14,12 +14,17 @@ import java.io.OutputStream;
  * is back, trusting front and accepting its checksum-only files too, so unsigned inputs reach
  * the claims and the payload. Seeds: every SPEC vector and every input of MalformedInputTest.
  */
-class SpoolFileReaderFuzzTest {
+public class SpoolFileReaderFuzzTest {
     private static final SpoolFileReader READER = new SpoolFileReader(TestNodes.back(),
             TestNodes.backPolicyAcceptingChecksumOnly(), SpoolLimits.DEFAULT, new MutableClock(Codec.NOW));
 
-    @FuzzTest(maxDuration = FuzzRuns.SHORT)
+    @FuzzTest
     void readerFailsOnlyWithItsTypedExceptions(byte[] input) throws IOException {
+        read(input);
+    }
+
+    /** One input, for this test and for the short run over every parser. */
+    public static void read(byte[] input) throws IOException {
         try (SpoolFile file = READER.open(new ByteArrayInputStream(input))) {
             file.readFrames(frame -> frame.body().transferTo(OutputStream.nullOutputStream()));
         } catch (SpoolFileException expected) {

@@ -1,13 +1,17 @@
 package io.hoft.transport.link.dialout;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import io.hoft.transport.spool.FuzzRuns;
 import java.nio.charset.StandardCharsets;
 
 /** Control messages of the dial-out link from a peer: any text fails only with IllegalArgumentException. */
-class ControlMessageFuzzTest {
-    @FuzzTest(maxDuration = FuzzRuns.SHORT)
+public class ControlMessageFuzzTest {
+    @FuzzTest
     void decodeFailsOnlyWithItsTypedException(byte[] input) {
+        decode(input);
+    }
+
+    /** One input, for this test and for the short run over every parser. */
+    public static void decode(byte[] input) {
         try {
             ControlMessage.decode(new String(input, StandardCharsets.UTF_8));
         } catch (IllegalArgumentException expected) {
