@@ -242,14 +242,16 @@ final class RequestStore {
 
     /** Owed answers that exist and are due. */
     List<PendingReply> dueReplies(StoreTx tx, long nowMs, int limit) {
-        return tx.query("SELECT r.request_id, r.peer, r.tries FROM back_reply r JOIN back_request q ON q.id = r.request_id"
+        // CROSS JOIN keeps back_reply (a handful of owed answers) the outer loop: joined the other
+        // way, SQLite walks every answered request still kept, on every dispatcher wake.
+        return tx.query("SELECT r.request_id, r.peer, r.tries FROM back_reply r CROSS JOIN back_request q ON q.id = r.request_id"
                         + " WHERE q.state = 'responded' AND r.due_ms <= ? ORDER BY r.due_ms LIMIT ?",
                 row -> new PendingReply(MessageId.of(row.getString(1)), NodeId.of(row.getString(2)), row.getInt(3)), nowMs, limit);
     }
 
     /** The earliest time an owed, answerable reply is due, or -1. */
     long nextReplyDueMs(StoreTx tx) {
-        return tx.queryOne("SELECT MIN(r.due_ms) FROM back_reply r JOIN back_request q ON q.id = r.request_id"
+        return tx.queryOne("SELECT MIN(r.due_ms) FROM back_reply r CROSS JOIN back_request q ON q.id = r.request_id"
                 + " WHERE q.state = 'responded'", row -> row.getObject(1) == null ? -1L : row.getLong(1)).orElse(-1L);
     }
 
