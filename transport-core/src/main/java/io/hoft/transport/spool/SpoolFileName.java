@@ -111,7 +111,21 @@ public record SpoolFileName(NodeId sender, NodeId recipient, long epoch, long se
 
     @Override
     public String toString() {
-        String base = String.format("%s_%s_%013d_%012d_%s", sender, recipient, epoch, seq, kind);
-        return (parts == 0 ? base : base + "-p" + part + "of" + parts) + SUFFIX;
+        StringBuilder name = new StringBuilder(64).append(sender).append('_').append(recipient).append('_');
+        padded(name, epoch, 13).append('_');
+        padded(name, seq, 12).append('_').append(kind);
+        if (parts != 0) {
+            name.append("-p").append(part).append("of").append(parts);
+        }
+        return name.append(SUFFIX).toString();
+    }
+
+    /** {@code value} in decimal, left-padded with zeros to {@code width} digits (never cut). */
+    private static StringBuilder padded(StringBuilder out, long value, int width) {
+        String digits = Long.toString(value);
+        for (int i = digits.length(); i < width; i++) {
+            out.append('0');
+        }
+        return out.append(digits);
     }
 }

@@ -112,6 +112,10 @@ public final class NodeStore implements Closeable {
                 // between concurrent commits (group commit, see the class comment).
                 statement.execute("PRAGMA synchronous=NORMAL");
                 statement.execute("PRAGMA foreign_keys=ON");
+                // Pages read through a memory map and a larger cache: a read then costs no system
+                // call, which on a virtual machine is a good part of a small call's CPU.
+                statement.execute("PRAGMA mmap_size=268435456");
+                statement.execute("PRAGMA cache_size=-16384");
                 statement.execute("CREATE TABLE IF NOT EXISTS schema_migration ("
                         + "module TEXT NOT NULL, step INTEGER NOT NULL, PRIMARY KEY (module, step))");
             }

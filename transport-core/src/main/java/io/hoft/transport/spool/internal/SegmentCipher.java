@@ -33,8 +33,20 @@ public final class SegmentCipher {
     /** Segment indexes are u32: 2^32 segments. */
     static final long MAX_SEGMENTS = 1L << 32;
 
+    /**
+     * One AES-GCM cipher per thread: looking one up costs more than sealing a small file. Every
+     * seal and open initialises it with its own key and nonce and finishes before returning, so
+     * ciphers of several files may share it on one thread.
+     */
+    private static final ThreadLocal<Cipher> CIPHER = ThreadLocal.withInitial(() -> {
+        try {
+            return Cipher.getInstance("AES/GCM/NoPadding");
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("AES/GCM is not available in this JDK", e);
+        }
+    });
+
     private final SecretKeySpec key;
-    private final Cipher cipher;
     private final byte[] nonce = new byte[NONCE_LENGTH];
 
     public SegmentCipher(byte[] key) {
@@ -42,11 +54,6 @@ public final class SegmentCipher {
             throw new IllegalArgumentException("payload key must be 32 bytes");
         }
         this.key = new SecretKeySpec(key, "AES");
-        try {
-            this.cipher = Cipher.getInstance("AES/GCM/NoPadding");
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("AES/GCM is not available in this JDK", e);
-        }
     }
 
     public static boolean isValidSegmentSize(long size) {
@@ -62,21 +69,23 @@ public final class SegmentCipher {
 
     /** Seals {@code length} bytes of {@code in} into {@code out}; returns {@code length + 16}. */
     public int seal(long index, boolean last, byte[] in, int offset, int length, byte[] out) throws GeneralSecurityException {
-        init(Cipher.ENCRYPT_MODE, index, last);
+        Cipher cipher = init(Cipher.ENCRYPT_MODE, index, last);
         return cipher.doFinal(in, offset, length, out, 0);
     }
 
     /** Opens a sealed segment into {@code out}; throws {@link javax.crypto.AEADBadTagException} if forged or damaged. */
     public int open(long index, boolean last, byte[] in, int offset, int length, byte[] out) throws GeneralSecurityException {
-        init(Cipher.DECRYPT_MODE, index, last);
+        Cipher cipher = init(Cipher.DECRYPT_MODE, index, last);
         return cipher.doFinal(in, offset, length, out, 0);
     }
 
-    private void init(int mode, long index, boolean last) throws GeneralSecurityException {
+    private Cipher init(int mode, long index, boolean last) throws GeneralSecurityException {
         if (index < 0 || index >= MAX_SEGMENTS) {
             throw new IllegalArgumentException("segment index out of range: " + index);
         }
         ByteBuffer.wrap(nonce).order(ByteOrder.BIG_ENDIAN).putInt(7, (int) index).put(11, (byte) (last ? 1 : 0));
+        Cipher cipher = CIPHER.get();
         cipher.init(mode, key, new GCMParameterSpec(TAG_LENGTH * 8, nonce));
+        return cipher;
     }
 }
