@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -114,14 +115,13 @@ final class Dispatcher implements AutoCloseable {
             long waitMs = IDLE_WAIT_MS;
             try {
                 long nowMs = clock.millis();
-                long nextReplyMs = sendDueReplies(nowMs);
-                if (nextReplyMs >= 0) {
-                    waitMs = Math.max(1, Math.min(waitMs, nextReplyMs - nowMs));
+                Pending pending = read(nowMs);
+                sendDueReplies(pending.replies(), nowMs);
+                if (pending.nextReplyMs() >= 0) {
+                    waitMs = Math.max(1, Math.min(waitMs, pending.nextReplyMs() - nowMs));
                 }
-                answerUncallable(nowMs);
-                for (Callee callee : targets.callees()) {
-                    place(callee, nowMs);
-                }
+                answerUncallable(pending.uncallable(), nowMs);
+                pending.queued().forEach((callee, queued) -> place(callee, queued, nowMs));
                 if (nowMs - lastPurgeMs >= PURGE_EVERY_MS) {
                     lastPurgeMs = nowMs;
                     int purged = store.inTransaction(tx -> requests.purge(tx, nowMs, 10_000));
@@ -145,9 +145,32 @@ final class Dispatcher implements AutoCloseable {
         }
     }
 
-    /** Sends owed answers that are due; returns when the next one is due, or -1. */
-    private long sendDueReplies(long nowMs) {
-        for (RequestStore.PendingReply reply : store.inTransactionDurableLater(tx -> requests.dueReplies(tx, nowMs, BATCH))) {
+    /**
+     * What one wake works on, read in one transaction: answers owed and when the next one is due
+     * (-1: none), queued requests nobody may call, and each callee's oldest queued requests.
+     */
+    private record Pending(List<RequestStore.PendingReply> replies, long nextReplyMs, List<RequestStore.Queued> uncallable,
+            Map<Callee, List<RequestStore.Queued>> queued) {}
+
+    private Pending read(long nowMs) {
+        List<String> known = new ArrayList<>();
+        targets.callees().forEach(c -> known.add(c.name()));
+        return store.inTransactionDurableLater(tx -> {
+            Map<Callee, List<RequestStore.Queued>> queued = new LinkedHashMap<>();
+            if (!closing) {
+                for (Callee callee : targets.callees()) {
+                    int limit = callee.config().maxConcurrent() + inFlight.size() + 16;
+                    queued.put(callee, requests.queued(tx, callee.name(), limit));
+                }
+            }
+            return new Pending(requests.dueReplies(tx, nowMs, BATCH), requests.nextReplyDueMs(tx),
+                    requests.queuedUnknownOrExpired(tx, known, nowMs, BATCH), queued);
+        });
+    }
+
+    /** Sends owed answers that are due. */
+    private void sendDueReplies(List<RequestStore.PendingReply> due, long nowMs) {
+        for (RequestStore.PendingReply reply : due) {
             store.inTransaction(tx -> {
                 Optional<RecordedResponse> response = requests.response(tx, reply.requestId());
                 if (response.isEmpty()) {
@@ -165,15 +188,11 @@ final class Dispatcher implements AutoCloseable {
                 return null;
             });
         }
-        return store.inTransactionDurableLater(requests::nextReplyDueMs);
     }
 
     /** Answers queued requests that are expired or name no configured upstream. */
-    private void answerUncallable(long nowMs) {
-        List<String> known = new ArrayList<>();
-        targets.callees().forEach(c -> known.add(c.name()));
-        for (RequestStore.Queued queued : store.inTransactionDurableLater(
-                tx -> requests.queuedUnknownOrExpired(tx, known, nowMs, BATCH))) {
+    private void answerUncallable(List<RequestStore.Queued> uncallable, long nowMs) {
+        for (RequestStore.Queued queued : uncallable) {
             if (inFlight.containsKey(queued.id())) {
                 continue;
             }
@@ -192,12 +211,11 @@ final class Dispatcher implements AutoCloseable {
      * Hands the oldest queued requests of {@code callee}'s name to workers while permits last;
      * forbidden ones among them are answered at once, even when no permit is free.
      */
-    private void place(Callee callee, long nowMs) {
+    private void place(Callee callee, List<RequestStore.Queued> oldest, long nowMs) {
         if (closing) {
             return;
         }
-        int limit = callee.config().maxConcurrent() + inFlight.size() + 16;
-        for (RequestStore.Queued queued : store.inTransactionDurableLater(tx -> requests.queued(tx, callee.name(), limit))) {
+        for (RequestStore.Queued queued : oldest) {
             if (inFlight.containsKey(queued.id()) || queued.expiresMs() <= nowMs) {
                 continue;
             }
