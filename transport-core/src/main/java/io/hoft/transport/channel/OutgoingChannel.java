@@ -500,10 +500,16 @@ final class OutgoingChannel {
         ctx.store().sync(mustBeDurable);
         long nextResend = nowMs + ctx.config().resend().delayMillis(1, ThreadLocalRandom.current());
         Long keysExpireMs = written.keysExpire() == null ? null : written.keysExpire().toEpochMilli();
-        ctx.store().inTransactionDurableLater(tx -> tx.update("UPDATE out_file SET name = ?, size = ?, state = 'sent',"
-                        + " attempts = 1, first_sent_ms = ?, last_sent_ms = ?, next_resend_ms = ?, keys_expire_ms = ?"
-                        + " WHERE peer = ? AND epoch = ? AND seq = ?",
+        // Only a file still being written is marked sent: one the peer acknowledged meanwhile (its
+        // earlier copy arrived before a restart) is settled and stays so.
+        int marked = ctx.store().inTransactionDurableLater(tx -> tx.update("UPDATE out_file SET name = ?, size = ?,"
+                        + " state = 'sent', attempts = 1, first_sent_ms = ?, last_sent_ms = ?, next_resend_ms = ?,"
+                        + " keys_expire_ms = ? WHERE peer = ? AND epoch = ? AND seq = ? AND state IN ('open', 'writing')",
                 written.name().toString(), written.size(), nowMs, nowMs, nextResend, keysExpireMs, peer.value(), epoch, seq));
+        if (marked == 0) {
+            ctx.disk().deleteIfExists(stored);
+            return;
+        }
         hints[lane].resendBy(nextResend);
         handToLink(stored, written.name());
         incoming.ackSent();
