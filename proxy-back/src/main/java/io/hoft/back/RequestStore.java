@@ -132,10 +132,14 @@ final class RequestStore {
     /** A queued request waiting for a call: what the dispatcher needs to place it. */
     record Queued(MessageId id, String upstream, String method, String target, long expiresMs) {}
 
-    /** The oldest queued requests naming {@code upstream}. */
+    /**
+     * The oldest queued requests naming {@code upstream}, in the order they arrived. Requests
+     * delivered together share {@code received_ms}; the row id then keeps their arrival order
+     * (request ids are random within a millisecond, so they cannot).
+     */
     List<Queued> queued(StoreTx tx, String upstream, int limit) {
         return tx.query("SELECT id, upstream, method, target, expires_ms FROM back_request WHERE state = 'queued' AND upstream = ?"
-                + " ORDER BY received_ms, id LIMIT ?", RequestStore::queuedRow, upstream, limit);
+                + " ORDER BY received_ms, rowid LIMIT ?", RequestStore::queuedRow, upstream, limit);
     }
 
     /** The oldest queued requests naming none of {@code known}, or expired by {@code nowMs}. */
@@ -148,7 +152,7 @@ final class RequestStore {
         }
         args[args.length - 1] = limit;
         return tx.query("SELECT id, upstream, method, target, expires_ms FROM back_request WHERE state = 'queued'"
-                + " AND (expires_ms <= ? OR upstream NOT IN (" + placeholders + ")) ORDER BY received_ms, id LIMIT ?",
+                + " AND (expires_ms <= ? OR upstream NOT IN (" + placeholders + ")) ORDER BY received_ms, rowid LIMIT ?",
                 RequestStore::queuedRow, args);
     }
 
@@ -158,7 +162,7 @@ final class RequestStore {
 
     /** Ids of requests whose call had started: after a restart their outcome is unknown. */
     List<MessageId> calling(StoreTx tx) {
-        return tx.query("SELECT id FROM back_request WHERE state = 'calling' ORDER BY received_ms",
+        return tx.query("SELECT id FROM back_request WHERE state = 'calling' ORDER BY received_ms, rowid",
                 row -> MessageId.of(row.getString(1)));
     }
 

@@ -65,6 +65,19 @@ class RequestStoreTest {
     }
 
     @Test
+    void requestsDeliveredInTheSameMillisecondAreCalledInTheOrderTheyArrived() {
+        // One data file carries several requests: they share received_ms, and their ids are
+        // random within the millisecond, so only the arrival order can say which came first.
+        List<MessageId> arrived = List.of(MessageId.of("req-z"), MessageId.of("req-m"), MessageId.of("req-a"));
+        for (MessageId id : arrived) {
+            assertEquals(RequestStore.Recorded.NEW, record(FRONT, request(id, 100_000)));
+        }
+        List<MessageId> queued = store.inTransaction(tx -> requests.queued(tx, "api", 10)).stream()
+                .map(RequestStore.Queued::id).toList();
+        assertEquals(arrived, queued);
+    }
+
+    @Test
     void aRepeatedIdIsADuplicateThatOwesAnAnswerOnlyToAnotherPeerUntilAnswered() throws Exception {
         MessageId id = MessageId.of("req-1");
         assertEquals(RequestStore.Recorded.NEW, record(FRONT, request(id, 100_000)));

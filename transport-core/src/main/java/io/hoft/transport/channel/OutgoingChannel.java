@@ -398,7 +398,7 @@ final class OutgoingChannel {
         hints[SMALL].queued = true; // unless the loop finds nothing left: the window may close on messages
         while (windowOpen(SMALL)) {
             List<OutRow> rows = ctx.store().inTransactionDurableLater(tx -> tx.query("SELECT " + OUT_ROW_COLUMNS
-                    + " FROM out_message WHERE peer = ? AND lane = ? AND state = 'queued' ORDER BY enqueued_ms, id LIMIT ?",
+                    + " FROM out_message WHERE peer = ? AND lane = ? AND state = 'queued' ORDER BY enqueued_ms, rowid LIMIT ?",
                     OutRow::map, peer.value(), SMALL, BATCH_ROWS));
             if (rows.isEmpty()) {
                 hints[SMALL].queued = false;
@@ -436,7 +436,7 @@ final class OutgoingChannel {
         }
         Optional<OutRow> next = ctx.store().inTransactionDurableLater(tx -> tx.queryOne("SELECT " + OUT_ROW_COLUMNS
                 + " FROM out_message WHERE peer = ? AND lane = ? AND state IN ('queued', 'sending') AND expires_ms >= ?"
-                + " ORDER BY enqueued_ms, id LIMIT 1", OutRow::map, peer.value(), BULK, nowMs));
+                + " ORDER BY enqueued_ms, rowid LIMIT 1", OutRow::map, peer.value(), BULK, nowMs));
         if (next.isEmpty()) {
             return;
         }
