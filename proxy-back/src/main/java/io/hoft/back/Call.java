@@ -4,6 +4,7 @@ import io.hoft.transport.message.HeaderField;
 import io.hoft.transport.message.MessageId;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,6 +30,8 @@ final class Call implements Runnable {
     private volatile boolean aborted;
     /** Set once the calling mark committed: from then on the outcome must be answered, never left open. */
     private boolean calling;
+    /** Set when the call ends before its mark with the request still queued, to be placed again. */
+    private volatile boolean leftQueued;
 
     Call(Dispatcher dispatcher, MessageId id, Targets.Route route) {
         this.dispatcher = dispatcher;
@@ -42,6 +45,10 @@ final class Call implements Runnable {
 
     Targets.Route route() {
         return route;
+    }
+
+    boolean leftQueued() {
+        return leftQueued;
     }
 
     /** The exchange in progress, if any (for the watchdog). */
@@ -61,16 +68,13 @@ final class Call implements Runnable {
     @Override
     public void run() {
         try {
-            StoredRequest request = dispatcher.store.inTransactionDurableLater(tx -> dispatcher.requests.load(tx, id)).orElse(null);
-            if (request == null || !request.state().equals("queued")) {
-                return;
-            }
-            call(request);
+            call();
         } catch (InterruptedException e) {
             if (calling) {
                 dispatcher.answer(id, Synthetic.of(BackError.UPSTREAM_INTERRUPTED, "the back shut down during the call",
                         id, route.callee().name()));
             } else {
+                leftQueued = true;
                 log.info("call {} stopped before it started; it stays queued", id);
             }
         } catch (RuntimeException e) {
@@ -79,6 +83,7 @@ final class Call implements Runnable {
                 dispatcher.answer(id, Synthetic.of(BackError.UPSTREAM_INTERRUPTED, "the back failed during the call: " + e,
                         id, route.callee().name()));
             } else {
+                leftQueued = true;
                 Dispatcher.sleepQuietly(1000); // not called: it stays queued and is tried again, not at once
             }
         } finally {
@@ -86,12 +91,12 @@ final class Call implements Runnable {
         }
     }
 
-    private void call(StoredRequest request) throws InterruptedException {
+    private void call() throws InterruptedException {
         Callee callee = route.callee();
         BackConfig.Retry retry = dispatcher.config.retry();
         String via = dispatcher.config.via();
-        String host = ReplayRules.host(callee.config().preserveHost(), route.authority(), callee.authority(), request.headers());
-        List<HeaderField> fields = ReplayRules.request(request.headers(), request.method(), host, request.bodyLength(), via);
+        StoredRequest request = null;
+        List<HeaderField> fields = null;
         int connectAttempts = 0;
         int retriesLeft = retry.maxRetries();
         Exchange.Failure lastFailure = null;
@@ -120,18 +125,20 @@ final class Call implements Runnable {
                 return;
             }
             if (!calling) {
-                boolean marked;
                 try {
-                    marked = markCalling(request, connectAttempts);
+                    request = markCalling(connectAttempts);
                 } catch (RuntimeException e) {
                     current.release();
                     throw e;
                 }
-                if (!marked) {
+                if (request == null) {
                     current.release();
                     return;
                 }
                 calling = true;
+                String host = ReplayRules.host(callee.config().preserveHost(), route.authority(), callee.authority(),
+                        request.headers());
+                fields = ReplayRules.request(request.headers(), request.method(), host, request.bodyLength(), via);
             }
             exchange = current;
             RecordedResponse raw = null;
@@ -170,29 +177,45 @@ final class Call implements Runnable {
     }
 
     /**
-     * Commits the calling mark (forced: it also makes the request's receipt durable, which the
-     * channel committed without a force) and arranges the {@code delivered} status. If the
-     * request expired or was answered meanwhile, it is not called (an expired one is answered now).
+     * Reads the request and commits its calling mark in one transaction (forced: it also makes
+     * the request's receipt durable, which the channel committed without a force), and arranges
+     * the {@code delivered} status. Returns the request to call, or null if it was answered or
+     * purged meanwhile, or has expired (then it is answered now): such a request is not called.
      */
-    private boolean markCalling(StoredRequest request, int connectAttempts) {
+    private StoredRequest markCalling(int connectAttempts) {
         long nowMs = dispatcher.clock.millis();
         boolean now = dispatcher.config.deliveredStatusDelay().isZero();
-        boolean marked = dispatcher.store.inTransaction(tx -> {
+        // Empty: not queued any more. Present but not marked: queued and expired.
+        Optional<Marked> result = dispatcher.store.inTransaction(tx -> {
+            Optional<StoredRequest> queued = dispatcher.requests.load(tx, id).filter(r -> r.state().equals("queued"));
+            if (queued.isEmpty()) {
+                return Optional.empty();
+            }
             if (!dispatcher.requests.markCalling(tx, id, connectAttempts, nowMs)) {
-                return false;
+                return Optional.of(new Marked(queued.get(), false));
             }
             if (now) {
-                dispatcher.delivered(tx, request, route.callee().name(), nowMs);
+                dispatcher.delivered(tx, queued.get(), route.callee().name(), nowMs);
             }
-            return true;
+            return Optional.of(new Marked(queued.get(), true));
         });
-        if (marked && !now) {
+        if (result.isEmpty()) {
+            return null;
+        }
+        StoredRequest request = result.get().request();
+        if (!result.get().marked()) {
+            if (dispatcher.clock.millis() >= request.expiresMs()) {
+                dispatcher.answer(id, Synthetic.of(BackError.EXPIRED, "the request expired before the back could call the"
+                        + " callee; it was not called", id, route.callee().name()));
+            }
+            return null;
+        }
+        if (!now) {
             dispatcher.deliveredLater(request, route.callee().name(), nowMs);
         }
-        if (!marked && dispatcher.clock.millis() >= request.expiresMs()) {
-            dispatcher.answer(id, Synthetic.of(BackError.EXPIRED, "the request expired before the back could call the callee;"
-                    + " it was not called", id, route.callee().name()));
-        }
-        return marked;
+        return request;
     }
+
+    /** A queued request as the calling mark found it, and whether the mark committed. */
+    private record Marked(StoredRequest request, boolean marked) {}
 }

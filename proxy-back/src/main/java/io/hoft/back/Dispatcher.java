@@ -51,6 +51,12 @@ final class Dispatcher implements AutoCloseable {
     final Clock clock;
     final TransportMetrics metrics;
     private final Map<MessageId, Call> inFlight = new ConcurrentHashMap<>();
+    /**
+     * A wake's placing left queued requests behind (no permit, or more than it read): a call
+     * that ends must wake the loop. Otherwise an ending call has nothing to hand on and the
+     * loop need not read the database again for it.
+     */
+    private volatile boolean leftQueued = true;
     private final AtomicInteger workerNumber = new AtomicInteger();
     private final ExecutorService workers = Executors.newCachedThreadPool(r -> daemon(r, "hoft-back-call-" + workerNumber.incrementAndGet()));
     private final ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "hoft-back-watchdog"));
@@ -115,6 +121,7 @@ final class Dispatcher implements AutoCloseable {
             long waitMs = IDLE_WAIT_MS;
             try {
                 long nowMs = clock.millis();
+                leftQueued = false;
                 Pending pending = read(nowMs);
                 sendDueReplies(pending.replies(), nowMs);
                 if (pending.nextReplyMs() >= 0) {
@@ -159,13 +166,17 @@ final class Dispatcher implements AutoCloseable {
             Map<Callee, List<RequestStore.Queued>> queued = new LinkedHashMap<>();
             if (!closing) {
                 for (Callee callee : targets.callees()) {
-                    int limit = callee.config().maxConcurrent() + inFlight.size() + 16;
-                    queued.put(callee, requests.queued(tx, callee.name(), limit));
+                    queued.put(callee, requests.queued(tx, callee.name(), readLimit(callee)));
                 }
             }
             return new Pending(requests.dueReplies(tx, nowMs, BATCH), requests.nextReplyDueMs(tx),
                     requests.queuedUnknownOrExpired(tx, known, nowMs, BATCH), queued);
         });
+    }
+
+    /** How many of a callee's oldest queued requests one wake reads. */
+    private int readLimit(Callee callee) {
+        return callee.config().maxConcurrent() + inFlight.size() + 16;
     }
 
     /** Sends owed answers that are due. */
@@ -215,6 +226,9 @@ final class Dispatcher implements AutoCloseable {
         if (closing) {
             return;
         }
+        if (oldest.size() >= callee.config().maxConcurrent() + 16) {
+            leftQueued = true; // the read may have stopped at its limit
+        }
         for (RequestStore.Queued queued : oldest) {
             if (inFlight.containsKey(queued.id()) || queued.expiresMs() <= nowMs) {
                 continue;
@@ -227,7 +241,12 @@ final class Dispatcher implements AutoCloseable {
             }
             Targets.Route route = (Targets.Route) resolution;
             if (!route.callee().permits().tryAcquire()) {
-                continue;
+                // Flag first, then try again: a call that ended before the flag was up has
+                // released its permit already, and one that ends after it sees the flag.
+                leftQueued = true;
+                if (!route.callee().permits().tryAcquire()) {
+                    continue;
+                }
             }
             Call call = new Call(this, queued.id(), route);
             inFlight.put(queued.id(), call);
@@ -243,10 +262,15 @@ final class Dispatcher implements AutoCloseable {
     /**
      * Sends the {@code delivered} status of a call that started at {@code callingMs} after
      * {@code deliveredStatusDelay}, unless its answer was recorded first: the response itself
-     * tells the front the callee was reached, so a fast call costs no status file.
+     * tells the front the callee was reached, so a fast call costs no status file. A call that
+     * has finished by then needs no look at the database: its answer went out, or its outcome
+     * is unknown and no status is owed.
      */
     void deliveredLater(StoredRequest request, String callee, long callingMs) {
         Runnable send = () -> {
+            if (!inFlight.containsKey(request.id())) {
+                return;
+            }
             try {
                 store.inTransaction(tx -> {
                     if (requests.isCalling(tx, request.id())) {
@@ -279,7 +303,9 @@ final class Dispatcher implements AutoCloseable {
     void finished(Call call) {
         call.route().callee().permits().release();
         inFlight.remove(call.id());
-        wake();
+        if (leftQueued || call.leftQueued()) {
+            wake();
+        }
     }
 
     private void watch() {

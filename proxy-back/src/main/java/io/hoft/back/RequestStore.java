@@ -187,9 +187,9 @@ final class RequestStore {
         return tx.queryLong("SELECT COUNT(*) FROM back_request WHERE id = ? AND state = 'calling'", id.value()) > 0;
     }
 
-    /** Counts connection attempts of a call that never reached {@code calling}. */
+    /** Counts connection attempts of a call that never reached {@code calling} (of a request still queued). */
     void countAttempts(StoreTx tx, MessageId id, int connectAttempts) {
-        tx.update("UPDATE back_request SET connect_attempts = ? WHERE id = ?", connectAttempts, id.value());
+        tx.update("UPDATE back_request SET connect_attempts = ? WHERE id = ? AND state = 'queued'", connectAttempts, id.value());
     }
 
     /**

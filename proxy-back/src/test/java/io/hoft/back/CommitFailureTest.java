@@ -16,9 +16,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The commit points of a call fail on purpose ("no commit for you", in the manner of Tape's
- * QueueFileTest): a call thread commits when it loads the request (1), when it marks it calling
- * (2), and when it records the answer (3, then retries). Whatever fails, the callee sees the
- * request at most once and the front gets exactly one answer.
+ * QueueFileTest): a call thread commits when it reads the request and marks it calling (1), and
+ * when it records the answer (2, then retries). Whatever fails, the callee sees the request at
+ * most once and the front gets exactly one answer.
  */
 class CommitFailureTest {
     @TempDir
@@ -71,7 +71,7 @@ class CommitFailureTest {
 
     @Test
     void aFailedCallingMarkSendsNothingAndTheRequestIsCalledOnceLater() throws Exception {
-        harness.back().store().setCommitGate(new CallThreadFaults(n -> n == 2));
+        harness.back().store().setCommitGate(new CallThreadFaults(n -> n == 1));
         MessageId id = send();
         BackHarness.Delivered response = harness.awaitResponse(id);
         assertEquals(200, response.envelope().status());
@@ -82,7 +82,7 @@ class CommitFailureTest {
 
     @Test
     void aFailedAnswerCommitIsRetriedAndTheAnswerLeavesOnce() throws Exception {
-        harness.back().store().setCommitGate(new CallThreadFaults(n -> n == 3 || n == 4));
+        harness.back().store().setCommitGate(new CallThreadFaults(n -> n == 2 || n == 3));
         MessageId id = send();
         assertEquals("ok", harness.awaitResponse(id).bodyText());
         Thread.sleep(500);
@@ -92,7 +92,7 @@ class CommitFailureTest {
 
     @Test
     void anAnswerThatCannotBeCommittedIsAnsweredInterruptedAfterARestart() throws Exception {
-        harness.back().store().setCommitGate(new CallThreadFaults(n -> n >= 3));
+        harness.back().store().setCommitGate(new CallThreadFaults(n -> n >= 2));
         MessageId id = send();
         callee.awaitRequests(1, 10_000);
         Thread.sleep(1500);

@@ -195,6 +195,8 @@ final class OutgoingChannel {
         tx.onCommit(() -> {
             if (queuedForLane) {
                 hints[lane].queued = true;
+            } else {
+                hints[lane].open = true;
             }
             lane(lane).signal();
         });
@@ -247,6 +249,8 @@ final class OutgoingChannel {
 
         /** Files may be {@code writing} (after a start, a lost stored copy, a session ending). */
         volatile boolean rebuild = true;
+        /** Small messages may wait in {@code open} files that the lane has not taken yet. */
+        volatile boolean open = true;
         /** Messages may wait in {@code queued} (the window was full when they came) or {@code sending}. */
         volatile boolean queued = true;
         /** No stored file is due for a resend before this (epoch millis); 0 means look now. */
@@ -375,20 +379,29 @@ final class OutgoingChannel {
      * to wait for; a file that stays {@code open} because a crash interrupted it is rebuilt.
      */
     private void sendOpenFiles(SpoolFileWriter writer, long nowMs) throws IOException {
-        List<Object[]> taken = ctx.store().inTransactionDurableLater(tx -> {
-            List<Long> seqs = tx.query("SELECT seq FROM out_file WHERE peer = ? AND epoch = ? AND lane = ? AND state = 'open'"
-                    + " ORDER BY seq", row -> row.getLong(1), peer.value(), epoch, SMALL);
-            List<Object[]> files = new ArrayList<>();
-            for (long seq : seqs) {
-                files.add(new Object[] {seq, members(tx, seq)});
-                takenThroughSeq = Math.max(takenThroughSeq, seq);
+        if (!hints[SMALL].open) {
+            return;
+        }
+        hints[SMALL].open = false;
+        try {
+            List<Object[]> taken = ctx.store().inTransactionDurableLater(tx -> {
+                List<Long> seqs = tx.query("SELECT seq FROM out_file WHERE peer = ? AND epoch = ? AND lane = ? AND state = 'open'"
+                        + " ORDER BY seq", row -> row.getLong(1), peer.value(), epoch, SMALL);
+                List<Object[]> files = new ArrayList<>();
+                for (long seq : seqs) {
+                    files.add(new Object[] {seq, members(tx, seq)});
+                    takenThroughSeq = Math.max(takenThroughSeq, seq);
+                }
+                return files;
+            });
+            for (Object[] file : taken) {
+                @SuppressWarnings("unchecked")
+                List<OutgoingFrame> frames = (List<OutgoingFrame>) file[1];
+                writeReserved(writer, (Long) file[0], SMALL, frames, nowMs);
             }
-            return files;
-        });
-        for (Object[] file : taken) {
-            @SuppressWarnings("unchecked")
-            List<OutgoingFrame> frames = (List<OutgoingFrame>) file[1];
-            writeReserved(writer, (Long) file[0], SMALL, frames, nowMs);
+        } catch (IOException | RuntimeException e) {
+            hints[SMALL].open = true; // a file left open is written on the next pass
+            throw e;
         }
     }
 
