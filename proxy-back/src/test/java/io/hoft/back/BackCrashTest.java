@@ -44,6 +44,9 @@ class BackCrashTest {
             try (harness) {
                 harness.startFront();
                 MessageId inFlight = harness.send("POST", "/hang", "api", fields("Host", "h"), "pay 1".getBytes());
+                // The second request is sent once the first holds the callee's one permit, so it
+                // is queued behind it whatever order the link delivers files in.
+                await().atMost(Duration.ofSeconds(30)).until(() -> state(harness, inFlight).equals("calling"));
                 MessageId queued = harness.send("POST", "/later", "api", fields("Host", "h"), "pay 2".getBytes());
                 await().atMost(Duration.ofSeconds(30)).until(() -> state(harness, inFlight).equals("calling")
                         && state(harness, queued).equals("queued"));

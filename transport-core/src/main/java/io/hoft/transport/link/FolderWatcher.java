@@ -11,6 +11,9 @@ import java.nio.file.WatchEvent;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -21,7 +24,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Reports names of regular files in one folder: at once on inotify events (when enabled) and
- * on every poll. A name may be reported many times; deciding what is new is the caller's job.
+ * on every poll, a poll's names in name order. A name may be reported many times; deciding
+ * what is new is the caller's job.
  * An inotify overflow triggers a full scan, so no event loss loses a file.
  */
 final class FolderWatcher implements Closeable {
@@ -70,12 +74,21 @@ final class FolderWatcher implements Closeable {
         if (closed) {
             return;
         }
+        List<Path> found = new ArrayList<>();
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(folder)) {
-            for (Path entry : entries) {
-                listener.accept(entry);
-            }
+            entries.forEach(found::add);
         } catch (IOException e) {
             log.warn("cannot scan {}: {}", folder, e.toString());
+            return;
+        }
+        // A folder lists in no useful order (by hash on ext4). In name order, files that waited
+        // (at start, or between polls) go on in the order they were sent: spool file names sort
+        // by sender, recipient, epoch and zero-padded sequence number.
+        found.sort(Comparator.comparing(entry -> entry.getFileName().toString()));
+        try {
+            for (Path entry : found) {
+                listener.accept(entry);
+            }
         } catch (RuntimeException e) {
             log.error("scan of {} failed", folder, e);
         }
