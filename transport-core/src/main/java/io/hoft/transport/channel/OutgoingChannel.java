@@ -384,26 +384,30 @@ final class OutgoingChannel {
         }
         hints[SMALL].open = false;
         try {
-            List<Object[]> taken = ctx.store().inTransactionDurableLater(tx -> {
-                List<Long> seqs = tx.query("SELECT seq FROM out_file WHERE peer = ? AND epoch = ? AND lane = ? AND state = 'open'"
-                        + " ORDER BY seq", row -> row.getLong(1), peer.value(), epoch, SMALL);
-                List<Object[]> files = new ArrayList<>();
-                for (long seq : seqs) {
-                    files.add(new Object[] {seq, members(tx, seq)});
-                    takenThroughSeq = Math.max(takenThroughSeq, seq);
-                }
-                return files;
-            });
-            for (Object[] file : taken) {
-                @SuppressWarnings("unchecked")
-                List<OutgoingFrame> frames = (List<OutgoingFrame>) file[1];
-                writeReserved(writer, (Long) file[0], SMALL, frames, nowMs);
+            for (OpenFile file : takeOpenFiles()) {
+                writeReserved(writer, file.seq(), SMALL, file.frames(), nowMs);
             }
         } catch (IOException | RuntimeException e) {
             hints[SMALL].open = true; // a file left open is written on the next pass
             throw e;
         }
     }
+
+    /** The small lane's {@code open} files with their frames, marked taken. */
+    private List<OpenFile> takeOpenFiles() {
+        return ctx.store().inTransactionDurableLater(tx -> {
+            List<Long> seqs = tx.query("SELECT seq FROM out_file WHERE peer = ? AND epoch = ? AND lane = ? AND state = 'open'"
+                    + " ORDER BY seq", row -> row.getLong(1), peer.value(), epoch, SMALL);
+            List<OpenFile> files = new ArrayList<>();
+            for (long seq : seqs) {
+                files.add(new OpenFile(seq, members(tx, seq)));
+                takenThroughSeq = Math.max(takenThroughSeq, seq);
+            }
+            return files;
+        });
+    }
+
+    private record OpenFile(long seq, List<OutgoingFrame> frames) {}
 
     /** Collates queued small messages into files; returns when a waiting batch is due, or -1. */
     private long sendSmallBatches(SpoolFileWriter writer, long nowMs) throws IOException {
