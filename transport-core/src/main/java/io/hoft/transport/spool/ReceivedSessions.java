@@ -57,13 +57,7 @@ final class ReceivedSessions {
             throw new SpoofedFileException("the session secret is wrapped for kid " + printable(session.agreementKid())
                     + ", which this node no longer holds");
         }
-        if (now.isAfter(session.claims().expires())) {
-            throw new SpoofedFileException("session " + session.id() + " expired at " + session.claims().expires());
-        }
-        if (!session.id().equals(headerKid)) {
-            throw new SpoofedFileException("the header's kid " + printable(headerKid) + " is not the session "
-                    + session.id() + " its ticket opens");
-        }
+        checkOpens(session.claims(), headerKid, now);
         return session;
     }
 
@@ -75,9 +69,12 @@ final class ReceivedSessions {
      */
     SessionTicket verifyTicketOnly(String ticket, String headerKid, Instant now) throws SpoolFileException {
         SessionTicket claims = verifySignedClaims(ticket, now).claims();
-        if (!claims.recipient().equals(keyring.node())) {
-            throw new SpoofedFileException("the session ticket is for " + claims.recipient() + ", not " + keyring.node());
-        }
+        checkOpens(claims, headerKid, now);
+        return claims;
+    }
+
+    /** Step 12i: the session has not expired, and it is the one the header names. */
+    private static void checkOpens(SessionTicket claims, String headerKid, Instant now) throws SpoofedFileException {
         if (now.isAfter(claims.expires())) {
             throw new SpoofedFileException("session " + claims.sessionId() + " expired at " + claims.expires());
         }
@@ -85,13 +82,12 @@ final class ReceivedSessions {
             throw new SpoofedFileException("the header's kid " + printable(headerKid) + " is not the session "
                     + claims.sessionId() + " its ticket opens");
         }
-        return claims;
     }
 
     /** A ticket whose signature verified, with the kid that made it. */
     private record SignedTicket(SessionTicket claims, String kid) {}
 
-    /** Steps 12c to 12f, and the sender half of 12g. */
+    /** Steps 12c to 12g: a ticket signed by a trusted peer, from that peer, for this node. */
     private SignedTicket verifySignedClaims(String ticket, Instant now) throws SpoolFileException {
         JoseHeader.Parsed jose;
         try {
@@ -124,15 +120,15 @@ final class ReceivedSessions {
             throw new SpoofedFileException("the session ticket is signed by a key of " + verifying.get().owner()
                     + " but names " + claims.sender() + " as its sender");
         }
+        if (!claims.recipient().equals(keyring.node())) {
+            throw new SpoofedFileException("the session ticket is for " + claims.recipient() + ", not " + keyring.node());
+        }
         return new SignedTicket(claims, jose.kid());
     }
 
     private SessionTicket.Session verifyAnew(String ticket, Instant now) throws SpoolFileException {
         SignedTicket signed = verifySignedClaims(ticket, now);
         SessionTicket claims = signed.claims();
-        if (!claims.recipient().equals(keyring.node())) {
-            throw new SpoofedFileException("the session ticket is for " + claims.recipient() + ", not " + keyring.node());
-        }
         JoseHeader.WrappedKey wrapped;
         try {
             wrapped = JoseHeader.parseContentKey(claims.key());
