@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Verify and decode a hoft spool file, following SPEC.md (format versions 1 and 2) alone.
+"""Verify and decode a hoft spool file, following SPEC.md (format versions 1 to 4) alone.
 
 An independent decoder: it shares no code with the Java implementation. It uses a stock JOSE
 library (jwcrypto) for the JWS header and the JWE content key, the `cryptography` package for
@@ -41,8 +41,10 @@ except ImportError as missing:  # pragma: no cover - depends on the machine
 
 # §3 preamble
 MAGIC = b"HOFT"
-VERSIONS = (1, 2)
-SESSION_VERSION = 2  # §10.8: files keyed by a session
+VERSIONS = (1, 2, 3, 4)
+SESSION_VERSIONS = (2, 4)  # §10.8: files keyed by a session
+FRAME_DIGEST_VERSIONS = (1, 2)  # §7.4: frames carry the SHA-256 of their plaintext
+TICKET_VERSION = 2  # §10.8: the "hoft" member of a session ticket
 PREAMBLE_LENGTH = 48
 MAX_PADDING = 4096
 
@@ -339,10 +341,10 @@ def parse_jws(header_bytes, version):
     alg = protected.get("alg")
     allowed = ("alg", "typ") if alg == "none" else ("alg", "kid", "typ", "hoft-session")
     for member in protected:
-        if member not in allowed or (member == "hoft-session" and version != SESSION_VERSION):
+        if member not in allowed or (member == "hoft-session" and version not in SESSION_VERSIONS):
             raise malformed("JWS header has unexpected parameter %r" % member)
-    if version == SESSION_VERSION and "hoft-session" not in protected:
-        raise malformed("a version 2 header has no hoft-session member")
+    if version in SESSION_VERSIONS and "hoft-session" not in protected:
+        raise malformed("a version %d header has no hoft-session member" % version)
     if "hoft-session" in protected and not isinstance(protected["hoft-session"], str):
         raise malformed("header member hoft-session must be a string")
     if not isinstance(alg, str):
@@ -391,9 +393,9 @@ class Session:
 
 
 def verify_session(protected, compact, keys, now_ms):
-    """§10.8 and §13.1 step 12 for version 2: the ticket, then the header's HS256 under the session."""
+    """§10.8 and §13.1 step 12 for versions 2 and 4: the ticket, then the header's HS256 under the session."""
     if protected["alg"] != "HS256":
-        raise Rejected("spoofed", "a version 2 header must be signed HS256 under its session, not %s" % protected["alg"])
+        raise Rejected("spoofed", "a session-keyed header must be signed HS256 under its session, not %s" % protected["alg"])
     kid = protected.get("kid")
     if not isinstance(kid, str):
         raise Rejected("spoofed", "header is signed without a kid")
@@ -431,7 +433,7 @@ def verify_session(protected, compact, keys, now_ms):
         raise Rejected("spoofed", "the session ticket's signature does not verify with key %s (%s)" % (t_kid, type(e).__name__))
     t = obj(strict_json(t_claims_bytes, "session ticket claims"), "ticket",
             ("hoft", "sender", "recipient", "sid", "created", "expires", "key"))
-    if integer(t, "hoft", "ticket", 0, INT32_MAX) != SESSION_VERSION:
+    if integer(t, "hoft", "ticket", 0, INT32_MAX) != TICKET_VERSION:
         raise malformed("ticket.hoft must be 2")
     for member in ("sender", "recipient"):
         if not NODE_ID.match(string(t, member, "ticket")):
@@ -498,7 +500,7 @@ def check_claims(claims):
     """§5.2 in the order of §5.3."""
     top = ("hoft", "mode", "sender", "recipient", "epoch", "seq", "created", "expires", "frames", "payload")
     obj(claims, "claims", top, ("encryption",))
-    integer(claims, "hoft", "claims", 0, INT32_MAX)
+    version = integer(claims, "hoft", "claims", 0, INT32_MAX)
     mode = string(claims, "mode", "claims")
     if mode not in MODES:
         raise malformed("claims.mode is not a known mode")
@@ -520,7 +522,7 @@ def check_claims(claims):
     fragments = 0
     for i, frame in enumerate(frames):
         path = "claims.frames[%d]" % i
-        check_frame(frame, path)
+        check_frame(frame, path, version in FRAME_DIGEST_VERSIONS)
         if frame["id"] in ids:
             raise malformed("%s.id repeats an earlier frame's id" % path)
         ids.add(frame["id"])
@@ -558,9 +560,10 @@ def check_claims(claims):
             raise malformed("claims.encryption.key is empty")
 
 
-def check_frame(frame, path):
-    """§5.2.1 and §5.2.2."""
-    obj(frame, path, ("id", "kind", "created", "expires", "metaLength", "bodyLength", "sha256"), ("fragment",))
+def check_frame(frame, path, with_digest):
+    """§5.2.1 and §5.2.2; with_digest: versions 1 and 2 require sha256, later versions refuse it."""
+    members = ("id", "kind", "created", "expires", "metaLength", "bodyLength")
+    obj(frame, path, members + ("sha256",) if with_digest else members, ("fragment",))
     if not MESSAGE_ID.match(string(frame, "id", path)):
         raise malformed("%s.id is not a valid message id" % path)
     if string(frame, "kind", path) not in KINDS:
@@ -572,7 +575,8 @@ def check_frame(frame, path):
         raise too_large("%s has %d bytes of meta, over the cap" % (path, frame["metaLength"]))
     if integer(frame, "bodyLength", path) > MAX_BODY_BYTES:
         raise too_large("%s has a body of %d bytes, over the cap" % (path, frame["bodyLength"]))
-    sha256_member(frame, path)
+    if with_digest:
+        sha256_member(frame, path)
     if "fragment" in frame:
         fpath = path + ".fragment"
         fragment = obj(frame["fragment"], fpath, ("index", "count", "offset", "totalLength"))
@@ -618,7 +622,7 @@ def canonical_name(claims):
 
 
 def unwrap_content_key(claims, keys, now_ms, session=None):
-    """§6 (and §10.8 for a version 2 file's session); returns (payload key, JWE protected header)."""
+    """§6 (and §10.8 for a session-keyed file's session); returns (payload key, JWE protected header)."""
     compact = claims["encryption"]["key"]
     if not COMPACT.match(compact):
         raise malformed("claims.encryption.key has a character that cannot be in a compact JWE")
@@ -643,7 +647,7 @@ def unwrap_content_key(claims, keys, now_ms, session=None):
         raise malformed("content key JWE has no kid")
     if session is not None:
         if alg != "A256KW" or kid != session.sid:
-            raise malformed("the content key of a version 2 file must be wrapped with A256KW under its session %s"
+            raise malformed("the content key of a session-keyed file must be wrapped with A256KW under its session %s"
                             % session.sid)
         key = session.wrap_key
     else:
@@ -853,7 +857,7 @@ def decode_payload(f, claims, payload_key):
             if len(body) < frame["bodyLength"]:
                 raise Rejected("corrupt", "payload ends inside the body of frame %d" % i, True)
             digest.update(body)
-            if digest.hexdigest() != frame["sha256"]:
+            if "sha256" in frame and digest.hexdigest() != frame["sha256"]:
                 raise Rejected("corrupt", "frame %d (%s) does not match its sha256" % (i, frame["id"]), True)
             frames.append((meta, body))
         if zstd.stdout.read(1):
@@ -928,9 +932,9 @@ def decode(path, keys, now_ms, settle_ms, checksum_only_peers, check_name):
         protected, claims_bytes, compact = parse_jws(header, version)
         unsecured = protected["alg"] == "none"
         session = None
-        if version == SESSION_VERSION:
+        if version in SESSION_VERSIONS:
             if unsecured:
-                raise Rejected("spoofed", "a version 2 header must be signed HS256 under its session, not none")
+                raise Rejected("spoofed", "a version %d header must be signed HS256 under its session, not none" % version)
             session = verify_session(protected, compact, keys, now_ms)
             signer = session.sender
         else:
@@ -996,7 +1000,7 @@ def decode(path, keys, now_ms, settle_ms, checksum_only_peers, check_name):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description="Verify and decode a hoft spool file (SPEC.md, versions 1 and 2).")
+    parser = argparse.ArgumentParser(description="Verify and decode a hoft spool file (SPEC.md, versions 1 to 4).")
     parser.add_argument("file", help="the spool file")
     parser.add_argument("--keys", help="this node's private JWK set (names the node; holds its agreement keys)")
     parser.add_argument("--node", help="this node's id, if --keys is not given (unencrypted files only)")

@@ -117,9 +117,9 @@ final class Inspector {
         return !header.mode().isEncrypted() || (!isSession(header) && "HS256".equals(header.signingAlgorithm()));
     }
 
-    /** A version 2 file: keyed by a session, whose secret only the recipient can unwrap. */
+    /** A version 2 or 4 file: keyed by a session, whose secret only the recipient can unwrap. */
     static boolean isSession(SpoolFileHeader header) {
-        return header.version() == 2;
+        return header.isSessionKeyed();
     }
 
     private Inspection header(Result result, SpoolFileReader reader) throws IOException {

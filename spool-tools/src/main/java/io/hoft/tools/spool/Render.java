@@ -93,7 +93,9 @@ final class Render {
         Json.putMs(node, "expiresMs", frame.expires());
         node.put("metaLength", frame.metaLength());
         node.put("bodyLength", frame.bodyLength());
-        node.put("sha256", frame.sha256());
+        if (frame.sha256() != null) {
+            node.put("sha256", frame.sha256()); // format versions 1 and 2 only
+        }
         if (frame.isFragment()) {
             ObjectNode fragment = node.putObject("fragment");
             fragment.put("index", frame.fragment().index());

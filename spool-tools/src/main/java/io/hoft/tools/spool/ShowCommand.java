@@ -203,7 +203,9 @@ final class ShowCommand implements Callable<Integer> {
                 out.println("  #" + i + " " + f.kind() + " " + f.id() + "  meta " + f.metaLength() + " B, body " + f.bodyLength()
                         + " B, expires " + Human.instant(f.expires()) + (f.isFragment() ? ", fragment " + (f.fragment().index() + 1)
                         + " of " + f.fragment().count() + " at " + f.fragment().offset() + " of " + f.fragment().totalLength() : ""));
-                out.println("     sha256 " + f.sha256());
+                if (f.sha256() != null) {
+                    out.println("     sha256 " + f.sha256());
+                }
             }
         }
         if (!inspection.passed()) {

@@ -7,8 +7,10 @@ import java.util.Objects;
 
 /**
  * The signed description of one frame: which message it is, how long its meta JSON and body
- * part are, and the SHA-256 (lowercase hex) of those bytes as they are before compression.
- * {@code fragment} is null for a whole message.
+ * part are, and, in files of format version 1 and 2 only, the SHA-256 (lowercase hex) of those
+ * bytes as they are before compression ({@code sha256} is null from version 3 on, where the
+ * signed payload digest alone binds the frames, SPEC.md section 7.4). {@code fragment} is null
+ * for a whole message.
  */
 public record FrameDescriptor(
         MessageId id,
@@ -25,7 +27,6 @@ public record FrameDescriptor(
         Objects.requireNonNull(kind, "kind");
         Objects.requireNonNull(created, "created");
         Objects.requireNonNull(expires, "expires");
-        Objects.requireNonNull(sha256, "sha256");
         if (metaLength < 0 || bodyLength < 0) {
             throw new IllegalArgumentException("negative frame length");
         }

@@ -8,6 +8,8 @@ import io.hoft.transport.spool.internal.CodecException;
 import io.hoft.transport.spool.internal.Digests;
 import io.hoft.transport.spool.internal.ExactLengthInputStream;
 import io.hoft.transport.spool.internal.MetaCodec;
+import io.hoft.transport.spool.internal.PayloadStage;
+import io.hoft.transport.spool.internal.ReadAheadInputStream;
 import io.hoft.transport.spool.internal.SegmentDecryptingInputStream;
 import java.io.Closeable;
 import java.io.FilterInputStream;
@@ -21,8 +23,12 @@ import java.security.MessageDigest;
  * {@link #readFrames} then decodes the payload once, frame by frame, in bounded memory.
  *
  * <p>The file is accepted only if {@code readFrames} returns normally: every segment
- * authenticated, every frame's digest matched, the payload's digest matched, and nothing
- * followed its declared end. After the first failure nothing more is read.
+ * authenticated, the zstd stream decoded (and its content checksum matched, where the writer set
+ * one), every frame's digest matched (versions 1 and 2), the payload's digest matched, and
+ * nothing followed its declared end. After the first failure nothing more is read. A large
+ * payload is read, hashed and decrypted on a second thread ({@link PayloadStage}) while the
+ * caller's thread decompresses; failures reach the caller in the order of the payload, and no
+ * thread reads the file once {@code readFrames} has returned or thrown.
  */
 public final class SpoolFile implements Closeable {
     /** zstd frames may not need more than an 8 MiB window (levels 1 to 19 stay within it). */
@@ -80,39 +86,20 @@ public final class SpoolFile implements Closeable {
         InputStream compressed = header.mode().isEncrypted()
                 ? new SegmentDecryptingInputStream(hashed, payloadKey, header.segmentSize(), header.payloadLength(), header)
                 : hashed;
-        try (ZstdInputStreamNoFinalizer zstd = new ZstdInputStreamNoFinalizer(new NonClosing(compressed), RecyclingBufferPool.INSTANCE)) {
-            zstd.setLongMax(MAX_WINDOW_LOG);
-            MessageDigest frameDigest = Digests.sha256();
-            for (int i = 0; i < header.frames().size(); i++) {
-                FrameDescriptor descriptor = header.frames().get(i);
-                frameDigest.reset();
-                byte[] meta = zstd.readNBytes((int) descriptor.metaLength());
-                if (meta.length < descriptor.metaLength()) {
-                    throw new CorruptFileException("payload ends inside the meta of frame " + i, header);
-                }
-                frameDigest.update(meta);
-                Envelope envelope;
-                try {
-                    envelope = MetaCodec.decode(descriptor.kind(), meta);
-                } catch (CodecException e) {
-                    throw new MalformedFileException("frame " + i + " (" + descriptor.id() + "): " + e.getMessage(), header);
-                }
-                int index = i;
-                ExactLengthInputStream body = new ExactLengthInputStream(
-                        new DigestInputStream(new NonClosing(zstd), frameDigest), descriptor.bodyLength(),
-                        () -> new CorruptFileException("payload ends inside the body of frame " + index, header));
-                handler.onFrame(new DecodedFrame(descriptor, envelope, body));
-                body.drain();
-                if (!Digests.hex(frameDigest.digest()).equals(descriptor.sha256())) {
-                    throw new CorruptFileException("frame " + i + " (" + descriptor.id() + ") does not match its sha256", header);
-                }
+        // A large payload is read, hashed and opened on a second thread while this one decompresses:
+        // the stage yields exactly what the chain above yields, in order, failures included.
+        InputStream source = header.payloadLength() >= PayloadStage.MIN_PIPELINED_BYTES
+                ? ReadAheadInputStream.over(compressed)
+                : compressed;
+        try {
+            decodeFrames(source, handler);
+            if (source.read() != -1) {
+                throw new MalformedFileException("payload has bytes after its zstd stream", header);
             }
-            if (zstd.read() != -1) {
-                throw new MalformedFileException("payload decompresses to more bytes than its frames declare", header);
+        } finally {
+            if (source != compressed) {
+                source.close(); // stops the stage: nothing reads the file behind this thread's back
             }
-        }
-        if (compressed.read() != -1) {
-            throw new MalformedFileException("payload has bytes after its zstd stream", header);
         }
         if (stored.remaining() != 0) {
             throw new MalformedFileException("payload has bytes after its last segment", header);
@@ -122,6 +109,44 @@ public final class SpoolFile implements Closeable {
         }
         if (streamMustEnd && in.read() != -1) {
             throw new MalformedFileException("bytes follow the declared end of the file", header);
+        }
+    }
+
+    /** Decompresses {@code compressed} and hands each frame over; checks frame digests where the version has them. */
+    private void decodeFrames(InputStream compressed, FrameHandler handler) throws IOException {
+        try (ZstdInputStreamNoFinalizer zstd = new ZstdInputStreamNoFinalizer(new NonClosing(compressed), RecyclingBufferPool.INSTANCE)) {
+            zstd.setLongMax(MAX_WINDOW_LOG);
+            MessageDigest frameDigest = header.hasFrameDigests() ? Digests.sha256() : null;
+            for (int i = 0; i < header.frames().size(); i++) {
+                FrameDescriptor descriptor = header.frames().get(i);
+                byte[] meta = zstd.readNBytes((int) descriptor.metaLength());
+                if (meta.length < descriptor.metaLength()) {
+                    throw new CorruptFileException("payload ends inside the meta of frame " + i, header);
+                }
+                Envelope envelope;
+                try {
+                    envelope = MetaCodec.decode(descriptor.kind(), meta);
+                } catch (CodecException e) {
+                    throw new MalformedFileException("frame " + i + " (" + descriptor.id() + "): " + e.getMessage(), header);
+                }
+                InputStream frameBytes = new NonClosing(zstd);
+                if (frameDigest != null) {
+                    frameDigest.reset();
+                    frameDigest.update(meta);
+                    frameBytes = new DigestInputStream(frameBytes, frameDigest);
+                }
+                int index = i;
+                ExactLengthInputStream body = new ExactLengthInputStream(frameBytes, descriptor.bodyLength(),
+                        () -> new CorruptFileException("payload ends inside the body of frame " + index, header));
+                handler.onFrame(new DecodedFrame(descriptor, envelope, body));
+                body.drain();
+                if (frameDigest != null && !Digests.hex(frameDigest.digest()).equals(descriptor.sha256())) {
+                    throw new CorruptFileException("frame " + i + " (" + descriptor.id() + ") does not match its sha256", header);
+                }
+            }
+            if (zstd.read() != -1) {
+                throw new MalformedFileException("payload decompresses to more bytes than its frames declare", header);
+            }
         }
     }
 

@@ -1,6 +1,7 @@
 package io.hoft.transport.spool;
 
 import io.hoft.transport.keys.NodeId;
+import io.hoft.transport.spool.internal.Preamble;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
@@ -45,6 +46,16 @@ public record SpoolFileHeader(
     /** The strict file name this header must be published under. */
     public SpoolFileName fileName() {
         return SpoolFileName.of(this);
+    }
+
+    /** True for a file keyed by a session (format versions 2 and 4, SPEC.md section 10.8). */
+    public boolean isSessionKeyed() {
+        return Preamble.isSessionKeyed(version);
+    }
+
+    /** True if every frame carries a SHA-256 of its plaintext (format versions 1 and 2). */
+    public boolean hasFrameDigests() {
+        return Preamble.hasFrameDigests(version);
     }
 
     /** True if the file holds only acks, nacks and heartbeats. */

@@ -40,8 +40,9 @@ import java.util.Optional;
  * segments, frames and the payload digest. Every size is checked against {@link SpoolLimits}
  * before anything of that size is allocated.
  *
- * <p>Version 1 and 2 files are read; a version 2 header is authenticated under its session
- * (SPEC.md section 10.8), whose ticket is verified once and then remembered.
+ * <p>Files of versions 1 to 4 are read; a version 2 or 4 header is authenticated under its
+ * session (SPEC.md section 10.8), whose ticket is verified once and then remembered. Versions 1
+ * and 2 carry frame digests, which are checked; versions 3 and 4 do not (SPEC.md section 7.4).
  *
  * <p>Thread-safe: the only state kept between calls is the remembered session tickets.
  */
@@ -191,9 +192,9 @@ public final class SpoolFileReader {
         if (!preamble.hasMagic()) {
             throw new MalformedFileException("not a hoft spool file: bad magic");
         }
-        if (preamble.version() != Preamble.VERSION && preamble.version() != Preamble.VERSION_SESSION) {
+        if (!Preamble.isKnownVersion(preamble.version())) {
             throw new UnsupportedVersionException("format version " + preamble.version() + " is not supported (this reader"
-                    + " knows " + Preamble.VERSION + " and " + Preamble.VERSION_SESSION + ")");
+                    + " knows " + Preamble.VERSION + " to " + Preamble.VERSION_SESSION_NO_FRAME_DIGESTS + ")");
         }
         if (!preamble.reservedIsZero()) {
             throw new MalformedFileException("reserved preamble bytes are not zero");
@@ -239,9 +240,9 @@ public final class SpoolFileReader {
 
         NodeId signer = null;
         SessionTicket.Session session = null;
-        if (version == Preamble.VERSION_SESSION) {
+        if (Preamble.isSessionKeyed(version)) {
             if (jose.isUnsecured() || !"HS256".equals(jose.algorithm())) {
-                throw new SpoofedFileException("a version 2 header must be signed HS256 under its session, not "
+                throw new SpoofedFileException("a version " + version + " header must be signed HS256 under its session, not "
                         + printable(jose.algorithm()));
             }
             if (jose.kid() == null) {
@@ -330,12 +331,12 @@ public final class SpoolFileReader {
         } catch (CodecException e) {
             throw new MalformedFileException(e.getMessage());
         }
-        if (version == Preamble.VERSION_SESSION && jose.sessionTicket() == null) {
-            throw new MalformedFileException("a version 2 header has no " + JoseHeader.SESSION_PARAM + " member");
+        if (Preamble.isSessionKeyed(version) && jose.sessionTicket() == null) {
+            throw new MalformedFileException("a version " + version + " header has no " + JoseHeader.SESSION_PARAM + " member");
         }
-        if (version != Preamble.VERSION_SESSION && jose.sessionTicket() != null) {
+        if (!Preamble.isSessionKeyed(version) && jose.sessionTicket() != null) {
             throw new MalformedFileException("JWS header has unexpected parameter \"" + JoseHeader.SESSION_PARAM
-                    + "\" (version 2 only)");
+                    + "\" (versions 2 and 4 only)");
         }
         return jose;
     }

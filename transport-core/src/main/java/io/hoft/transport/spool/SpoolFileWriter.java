@@ -13,10 +13,12 @@ import io.hoft.transport.spool.internal.Digests;
 import io.hoft.transport.spool.internal.HeaderClaimsCodec;
 import io.hoft.transport.spool.internal.JoseHeader;
 import io.hoft.transport.spool.internal.MetaCodec;
+import io.hoft.transport.spool.internal.PayloadStage;
 import io.hoft.transport.spool.internal.Preamble;
 import io.hoft.transport.spool.internal.SegmentCipher;
 import io.hoft.transport.spool.internal.SegmentEncryptingOutputStream;
 import io.hoft.transport.spool.internal.SessionTicket;
+import io.hoft.transport.spool.internal.WriteBehindOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -37,17 +39,22 @@ import java.util.Set;
  * Writes spool files from this node to one peer, in one {@link FileMode}.
  *
  * <p>A file is written in one pass over each body, in bounded memory: room for the header is
- * reserved, the payload is streamed (meta and body of each frame, zstd-compressed, sealed in
- * AES-GCM segments when encrypted) while its length and digests are computed, then the signed
- * header goes into the reserved room and the file is forced to disk (unless the caller can
- * rebuild it, see {@link #write(Address, List, Path, boolean)}). The file is written under a
- * temporary name ({@code .NAME.tmp}) and becomes visible only through {@link #publish}, one
- * atomic rename; a crash before that leaves only a temporary file, which recovery deletes.
+ * reserved, the payload is streamed (meta and body of each frame, zstd-compressed with its
+ * content checksum, sealed in AES-GCM segments when encrypted) while its length and digest are
+ * computed, then the signed header goes into the reserved room and the file is forced to disk
+ * (unless the caller can rebuild it, see {@link #write(Address, List, Path, boolean)}). A large
+ * payload is hashed and written on a second thread ({@code PayloadStage}) while the caller's
+ * thread compresses and seals, with a bounded hand-off between them; {@code write} returns only
+ * once that thread is done with the file. The file is written under a temporary name
+ * ({@code .NAME.tmp}) and becomes visible only through {@link #publish}, one atomic rename; a
+ * crash before that leaves only a temporary file, which recovery deletes.
  *
- * <p>A signed file is keyed by a session ({@link SendingSessions}, format version 2: HS256 and
+ * <p>A signed file is keyed by a session ({@link SendingSessions}, format version 4: HS256 and
  * A256KW under the session's keys, the ticket in the header) where the writer has sessions and
- * their policy applies to the recipient, and otherwise signed on its own (version 1: ES256 and
- * ECDH-ES+A256KW, or HS256 and A256KW with a shared secret).
+ * their policy applies to the recipient, and otherwise signed on its own (version 3: ES256 and
+ * ECDH-ES+A256KW, or HS256 and A256KW with a shared secret, or unsigned). Versions 3 and 4 are
+ * versions 1 and 2 without frame digests (SPEC.md section 7.4); older versions are read, not
+ * written.
  *
  * <p>Not thread-safe: use one writer per thread.
  */
@@ -93,6 +100,11 @@ public final class SpoolFileWriter {
     private final Clock clock;
     private final Disk disk;
     private final SendingSessions sessions;
+    /**
+     * Writes versions 1 and 2 as their writers did (a SHA-256 of each frame's plaintext, no zstd
+     * content checksum): for tests of older files only.
+     */
+    private final boolean frameDigests;
     private final SecureRandom random = new SecureRandom();
     private final byte[] copyBuffer = new byte[COPY_BUFFER];
 
@@ -106,12 +118,26 @@ public final class SpoolFileWriter {
      * files), and signs each on its own otherwise; {@code sessions} null means never.
      */
     public SpoolFileWriter(Keyring keyring, FileMode mode, Options options, Clock clock, Disk disk, SendingSessions sessions) {
+        this(keyring, mode, options, clock, disk, sessions, false);
+    }
+
+    private SpoolFileWriter(Keyring keyring, FileMode mode, Options options, Clock clock, Disk disk, SendingSessions sessions,
+            boolean frameDigests) {
+        this.frameDigests = frameDigests;
         this.keyring = Objects.requireNonNull(keyring, "keyring");
         this.mode = Objects.requireNonNull(mode, "mode");
         this.options = Objects.requireNonNull(options, "options");
         this.clock = Objects.requireNonNull(clock, "clock");
         this.disk = Objects.requireNonNull(disk, "disk");
         this.sessions = sessions;
+    }
+
+    /**
+     * A writer like this one that writes the older format versions 1 and 2 (frame digests in
+     * the header): for tests that check files of those versions are still read.
+     */
+    SpoolFileWriter writingOlderVersions() {
+        return new SpoolFileWriter(keyring, mode, options, clock, disk, sessions, true);
     }
 
     public FileMode mode() {
@@ -148,7 +174,7 @@ public final class SpoolFileWriter {
         Instant now = Instant.ofEpochMilli(clock.millis());
         SessionTicket.Session session = sessions == null || !mode.isSigned() ? null
                 : sessions.forFile(address.recipient(), now).orElse(null);
-        int version = session == null ? Preamble.VERSION : Preamble.VERSION_SESSION;
+        int version = Preamble.versionFor(session != null, frameDigests);
         String ticket = session == null ? null : session.ticket();
         Keyring.Signing signing = session != null ? session.secret().signing(session.id())
                 : mode.isSigned() ? keyring.signingFor(address.recipient(), now) : null;
@@ -165,7 +191,7 @@ public final class SpoolFileWriter {
                 throw new IllegalArgumentException("message " + frame.message().id() + " cannot be sent: " + e.getMessage(), e);
             }
             metas.add(meta);
-            placeholders.add(descriptor(frame, meta.length, ZERO_DIGEST));
+            placeholders.add(descriptor(frame, meta.length, frameDigests ? ZERO_DIGEST : null));
             Instant frameExpires = frame.message().expires();
             expires = frameExpires.isAfter(expires) ? frameExpires : expires;
         }
@@ -189,20 +215,18 @@ public final class SpoolFileWriter {
         boolean done = false;
         try (FileChannel channel = disk.create(temp)) {
             DigestingChannelOutputStream sink = new DigestingChannelOutputStream(channel, payloadOffset);
-            OutputStream sealed = mode.isEncrypted()
-                    ? new SegmentEncryptingOutputStream(sink, payloadKey, options.segmentSize())
-                    : sink;
-            List<FrameDescriptor> descriptors = new ArrayList<>(frames.size());
-            try (ZstdOutputStreamNoFinalizer zstd =
-                         new ZstdOutputStreamNoFinalizer(sealed, RecyclingBufferPool.INSTANCE, options.compressionLevel())) {
-                MessageDigest digest = Digests.sha256();
-                for (int i = 0; i < frames.size(); i++) {
-                    OutgoingFrame frame = frames.get(i);
-                    digest.reset();
-                    zstd.write(metas.get(i));
-                    digest.update(metas.get(i));
-                    copyBody(frame, zstd, digest);
-                    descriptors.add(descriptor(frame, metas.get(i).length, Digests.hex(digest.digest())));
+            // A large payload is hashed and written on a second thread while this one compresses and seals.
+            long plainBytes = metas.stream().mapToLong(m -> m.length).sum()
+                    + frames.stream().mapToLong(OutgoingFrame::bodyLength).sum();
+            OutputStream stored = plainBytes >= PayloadStage.MIN_PIPELINED_BYTES ? WriteBehindOutputStream.over(sink) : sink;
+            List<FrameDescriptor> descriptors;
+            try {
+                descriptors = writePayload(frames, metas, mode.isEncrypted()
+                        ? new SegmentEncryptingOutputStream(stored, payloadKey, options.segmentSize())
+                        : stored);
+            } finally {
+                if (stored instanceof WriteBehindOutputStream stage) {
+                    stage.abort(); // after a normal close a no-op; after a failure nothing writes to the file any more
                 }
             }
             SpoolFileHeader header = header(version, address, now, expires, descriptors, sink.count(),
@@ -277,6 +301,34 @@ public final class SpoolFileWriter {
                 signing == null ? "none" : signing.algorithm().getName(), signing == null ? null : signing.kid());
     }
 
+    /**
+     * Streams the frames through zstd into {@code sealed} and closes it; returns their descriptors,
+     * with frame digests where this writer writes them (versions 1 and 2).
+     */
+    private List<FrameDescriptor> writePayload(List<OutgoingFrame> frames, List<byte[]> metas, OutputStream sealed)
+            throws IOException {
+        List<FrameDescriptor> descriptors = new ArrayList<>(frames.size());
+        try (ZstdOutputStreamNoFinalizer zstd =
+                     new ZstdOutputStreamNoFinalizer(sealed, RecyclingBufferPool.INSTANCE, options.compressionLevel())) {
+            // zstd's own content checksum (XXH64): a cheap end-to-end check of the codec itself, verified by every
+            // decoder. Writers of the older versions did not set it.
+            zstd.setChecksum(!frameDigests);
+            MessageDigest digest = frameDigests ? Digests.sha256() : null;
+            for (int i = 0; i < frames.size(); i++) {
+                OutgoingFrame frame = frames.get(i);
+                zstd.write(metas.get(i));
+                if (digest != null) {
+                    digest.reset();
+                    digest.update(metas.get(i));
+                }
+                copyBody(frame, zstd, digest);
+                descriptors.add(descriptor(frame, metas.get(i).length, digest == null ? null : Digests.hex(digest.digest())));
+            }
+        }
+        return descriptors;
+    }
+
+    /** Copies the frame's slice of its body to {@code out}, and into {@code digest} unless null. */
     private void copyBody(OutgoingFrame frame, OutputStream out, MessageDigest digest) throws IOException {
         long remaining = frame.bodyLength();
         if (remaining == 0) {
@@ -289,7 +341,9 @@ public final class SpoolFileWriter {
                 if (n < 0) {
                     throw new IOException("body of " + frame.message().id() + " ended " + remaining + " bytes early");
                 }
-                digest.update(copyBuffer, 0, n);
+                if (digest != null) {
+                    digest.update(copyBuffer, 0, n);
+                }
                 out.write(copyBuffer, 0, n);
                 remaining -= n;
             }

@@ -84,9 +84,9 @@ class MalformedInputTest {
     }
 
     @Test
-    void versionThreeInThePreambleIsUnsupported() throws IOException {
-        SpoolFileException e = assertRejected(UnsupportedVersionException.class, "format version 3 is not supported",
-                FileForge.of(plainFile).preamble(p -> p.put(Preamble.VERSION_OFFSET, (byte) 3)));
+    void versionFiveInThePreambleIsUnsupported() throws IOException {
+        SpoolFileException e = assertRejected(UnsupportedVersionException.class, "format version 5 is not supported",
+                FileForge.of(plainFile).preamble(p -> p.put(Preamble.VERSION_OFFSET, (byte) 5)));
         assertEquals(Disposition.QUARANTINE, e.disposition());
     }
 
@@ -384,8 +384,22 @@ class MalformedInputTest {
 
     @Test
     void claimsVersionThatDiffersFromThePreambleIsMalformed() throws IOException {
+        assertRejected(MalformedFileException.class, "claims.hoft 4 differs from the preamble's version",
+                FileForge.of(plainFile).claims(c -> c.put("hoft", 4)));
         assertRejected(MalformedFileException.class, "claims.hoft 2 differs from the preamble's version",
-                FileForge.of(plainFile).claims(c -> c.put("hoft", 2)));
+                FileForge.of(olderVersionFile(plaintext, "older")).claims(c -> c.put("hoft", 2)));
+    }
+
+    @Test
+    void aFrameDigestInAVersionThreeFileIsMalformed() throws IOException {
+        assertRejected(MalformedFileException.class, "claims.frames[0] has unknown field \"sha256\"",
+                FileForge.of(plainFile).claims(c -> frame0(c).put("sha256", FileForge.sha256Hex(new byte[0]))));
+    }
+
+    @Test
+    void aVersionOneFrameWithoutItsDigestIsMalformed() throws IOException {
+        assertRejected(MalformedFileException.class, "claims.frames[0].sha256 is missing",
+                FileForge.of(olderVersionFile(plaintext, "older")).claims(c -> frame0(c).remove("sha256")));
     }
 
     @Test
@@ -404,7 +418,8 @@ class MalformedInputTest {
     @Test
     void frameDigestThatIsNotLowercaseHexIsMalformed() throws IOException {
         assertRejected(MalformedFileException.class, "claims.frames[0].sha256 must be 64 lowercase hex digits",
-                FileForge.of(plainFile).claims(c -> frame0(c).put("sha256", frame0(c).get("sha256").asText().toUpperCase())));
+                FileForge.of(olderVersionFile(plaintext, "older"))
+                        .claims(c -> frame0(c).put("sha256", frame0(c).get("sha256").asText().toUpperCase())));
     }
 
     @Test
@@ -677,7 +692,7 @@ class MalformedInputTest {
     @Test
     void frameDigestMismatchIsCorrupt() throws IOException {
         SpoolFileException e = assertRejected(CorruptFileException.class, "does not match its sha256",
-                FileForge.of(encryptedFile).claims(c -> frame0(c).put("sha256", FileForge.sha256Hex(new byte[0]))));
+                FileForge.of(olderVersionFile(encrypted, "older")).claims(c -> frame0(c).put("sha256", FileForge.sha256Hex(new byte[0]))));
         assertEquals(Disposition.NACK, e.disposition());
     }
 
@@ -767,7 +782,16 @@ class MalformedInputTest {
     }
 
     private static void describeFrame0(ObjectNode claims, byte[] meta, byte[] body) {
-        frame0(claims).put("metaLength", meta.length).put("bodyLength", body.length).put("sha256", FileForge.sha256Hex(meta, body));
+        frame0(claims).put("metaLength", meta.length).put("bodyLength", body.length);
+        if (frame0(claims).has("sha256")) { // format versions 1 and 2
+            frame0(claims).put("sha256", FileForge.sha256Hex(meta, body));
+        }
+    }
+
+    /** A file of the older format version 1, written by {@code codec}: its frames carry digests. */
+    private Path olderVersionFile(Codec codec, String name) throws IOException {
+        codec.olderVersions = true;
+        return codec.write(Files.createDirectory(dir.resolve(name)), hello());
     }
 
     private static String requestMeta(String headers) {

@@ -285,7 +285,7 @@ class RoundTripTest {
         String algorithm = !config.mode().isSigned() ? "none" : config.keys() == TestNodes.Keys.EC ? "ES256" : "HS256";
         assertEquals(algorithm, header.signingAlgorithm());
         boolean session = config.keys() == TestNodes.Keys.SESSION && config.mode().isSigned();
-        assertEquals(session ? 2 : 1, header.version(), "format version");
+        assertEquals(session ? 4 : 3, header.version(), "format version");
         if (config.mode().isEncrypted()) {
             assertEquals(config.segmentSize(), header.segmentSize());
         } else {

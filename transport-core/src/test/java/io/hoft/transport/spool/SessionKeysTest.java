@@ -83,7 +83,7 @@ class SessionKeysTest {
     }
 
     @Test
-    void filesOfOneSessionAreVersionTwoAndCarryOneTicketTheirKidNames() throws Exception {
+    void filesOfOneSessionAreVersionFourAndCarryOneTicketTheirKidNames() throws Exception {
         List<Path> files = new ArrayList<>();
         for (int i = 1; i <= 3; i++) {
             files.add(write(i, request(("call " + i).getBytes())));
@@ -91,7 +91,7 @@ class SessionKeysTest {
         String ticket = ticketOf(files.get(0));
         SessionTicket claims = SessionTicket.decode(JoseHeader.parseTicket(ticket).claims());
         for (Path file : files) {
-            assertEquals(Preamble.VERSION_SESSION, Files.readAllBytes(file)[Preamble.VERSION_OFFSET]);
+            assertEquals(Preamble.VERSION_SESSION_NO_FRAME_DIGESTS, Files.readAllBytes(file)[Preamble.VERSION_OFFSET]);
             assertEquals("HS256", FileForge.of(file).jose().get("alg").asText());
             assertEquals(ticket, ticketOf(file), "one session, one ticket");
             assertEquals(claims.sessionId(), kidOf(file));

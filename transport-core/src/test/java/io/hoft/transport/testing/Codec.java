@@ -16,6 +16,7 @@ import io.hoft.transport.spool.SessionPolicy;
 import io.hoft.transport.spool.SpoolFile;
 import io.hoft.transport.spool.SpoolFileHeader;
 import io.hoft.transport.spool.SpoolFileReader;
+import io.hoft.transport.spool.OlderVersions;
 import io.hoft.transport.spool.SpoolFileWriter;
 import io.hoft.transport.spool.SpoolLimits;
 import java.io.ByteArrayOutputStream;
@@ -51,8 +52,12 @@ public final class Codec {
         this.sessions = keys == TestNodes.Keys.SESSION ? new SendingSessions(sender, SessionPolicy.DEFAULT) : null;
     }
 
+    /** True: writers write the older format versions 1 and 2, with frame digests (see {@link OlderVersions}). */
+    public boolean olderVersions;
+
     public SpoolFileWriter writer() {
-        return new SpoolFileWriter(sender, mode, options, clock, Disk.REAL, sessions);
+        SpoolFileWriter writer = new SpoolFileWriter(sender, mode, options, clock, Disk.REAL, sessions);
+        return olderVersions ? OlderVersions.writer(writer) : writer;
     }
 
     /** A reader of the receiving node (a new one each time: it remembers no session). */

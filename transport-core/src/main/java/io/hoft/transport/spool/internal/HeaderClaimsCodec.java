@@ -33,7 +33,9 @@ public final class HeaderClaimsCodec {
     private static final Set<String> TOP = Set.of(
             "hoft", "mode", "sender", "recipient", "epoch", "seq", "created", "expires", "frames", "payload");
     private static final Set<String> TOP_OPTIONAL = Set.of("encryption");
-    private static final Set<String> FRAME = Set.of("id", "kind", "created", "expires", "metaLength", "bodyLength", "sha256");
+    private static final Set<String> FRAME = Set.of("id", "kind", "created", "expires", "metaLength", "bodyLength");
+    private static final Set<String> FRAME_WITH_DIGEST =
+            Set.of("id", "kind", "created", "expires", "metaLength", "bodyLength", "sha256");
     private static final Set<String> FRAME_OPTIONAL = Set.of("fragment");
     private static final Set<String> FRAGMENT = Set.of("index", "count", "offset", "totalLength");
     private static final Set<String> PAYLOAD = Set.of("length", "sha256", "compression");
@@ -60,7 +62,9 @@ public final class HeaderClaimsCodec {
             f.put("expires", frame.expires().toEpochMilli());
             f.put("metaLength", frame.metaLength());
             f.put("bodyLength", frame.bodyLength());
-            f.put("sha256", frame.sha256());
+            if (frame.sha256() != null) {
+                f.put("sha256", frame.sha256());
+            }
             if (frame.isFragment()) {
                 ObjectNode g = f.putObject("fragment");
                 g.put("index", frame.fragment().index());
@@ -109,7 +113,8 @@ public final class HeaderClaimsCodec {
         Instant latest = Instant.EPOCH;
         boolean sawFragment = false;
         for (int i = 0; i < framesNode.size(); i++) {
-            FrameDescriptor frame = frame(framesNode.get(i), "claims.frames[" + i + "]", limits);
+            FrameDescriptor frame = frame(framesNode.get(i), "claims.frames[" + i + "]", Preamble.hasFrameDigests(version),
+                    limits);
             if (!ids.add(frame.id())) {
                 throw CodecException.malformed("claims.frames[" + i + "].id repeats an earlier frame's id");
             }
@@ -171,8 +176,10 @@ public final class HeaderClaimsCodec {
                 payloadLength, payloadSha256, segmentSize, contentKey, signingAlgorithm, signingKid);
     }
 
-    private static FrameDescriptor frame(JsonNode node, String path, SpoolLimits limits) throws CodecException {
-        object(node, path, FRAME, FRAME_OPTIONAL);
+    /** {@code withDigest}: versions 1 and 2 require the frame's {@code sha256}, later versions refuse it. */
+    private static FrameDescriptor frame(JsonNode node, String path, boolean withDigest, SpoolLimits limits)
+            throws CodecException {
+        object(node, path, withDigest ? FRAME_WITH_DIGEST : FRAME, FRAME_OPTIONAL);
         String id = string(node, "id", path);
         if (!MessageId.isValid(id)) {
             throw CodecException.malformed(path + ".id is not a valid message id");
@@ -192,7 +199,7 @@ public final class HeaderClaimsCodec {
         if (bodyLength > limits.maxBodyBytes()) {
             throw CodecException.limit(path + " has a body of " + bodyLength + " bytes, over the cap of " + limits.maxBodyBytes());
         }
-        String sha256 = sha256(node, path);
+        String sha256 = withDigest ? sha256(node, path) : null;
         FragmentInfo fragment = null;
         if (node.has("fragment")) {
             String fpath = path + ".fragment";

@@ -46,13 +46,43 @@ public final class Preamble {
     public static final int SHA256_LENGTH = 32;
 
     public static final byte[] MAGIC = {0x48, 0x4F, 0x46, 0x54};
-    /** Files whose headers are signed per file (ES256, HS256 with a shared secret, or unsigned). */
+    /**
+     * Files whose headers are signed per file (ES256, HS256 with a shared secret, or unsigned),
+     * with a SHA-256 of every frame's plaintext in the header: read, no longer written.
+     */
     public static final int VERSION = 1;
-    /** Files keyed by a session (SPEC.md section 10.8). */
+    /** Version 1 keyed by a session (SPEC.md section 10.8): read, no longer written. */
     public static final int VERSION_SESSION = 2;
+    /** Version 1 without frame digests (SPEC.md section 7.4): what writers write for a file signed per file. */
+    public static final int VERSION_PER_FILE = 3;
+    /** Version 2 without frame digests: what writers write for a file keyed by a session. */
+    public static final int VERSION_SESSION_NO_FRAME_DIGESTS = 4;
     public static final int MAX_PADDING = 4096;
 
     private Preamble() {}
+
+    /** True for the versions this reader knows, 1 to 4. */
+    public static boolean isKnownVersion(int version) {
+        return version >= VERSION && version <= VERSION_SESSION_NO_FRAME_DIGESTS;
+    }
+
+    /** True if files of {@code version} are keyed by a session and carry its ticket (2 and 4). */
+    public static boolean isSessionKeyed(int version) {
+        return version == VERSION_SESSION || version == VERSION_SESSION_NO_FRAME_DIGESTS;
+    }
+
+    /** True if the frames of files of {@code version} carry a SHA-256 of their plaintext (1 and 2). */
+    public static boolean hasFrameDigests(int version) {
+        return version == VERSION || version == VERSION_SESSION;
+    }
+
+    /** The version a writer gives a file: 3, or 4 when keyed by a session; 1 or 2 with frame digests. */
+    public static int versionFor(boolean sessionKeyed, boolean frameDigests) {
+        if (frameDigests) {
+            return sessionKeyed ? VERSION_SESSION : VERSION;
+        }
+        return sessionKeyed ? VERSION_SESSION_NO_FRAME_DIGESTS : VERSION_PER_FILE;
+    }
 
     /** The 48 preamble bytes of a version 1 file for a header of {@code headerLength} and a payload at {@code payloadOffset}. */
     public static byte[] encode(int headerLength, int payloadOffset, byte[] headerSha256) {
