@@ -165,6 +165,28 @@ class IndependentDecoderTest {
     }
 
     @Test
+    void rejectsDamagedLargeFilesLikeTheJavaReaderWhoseSecondThreadReadsAhead() throws Exception {
+        Keyring frontEc = SpecVectors.keyring(VectorGenerator.FRONT_KEYS, List.of(VectorGenerator.BACK_PUBLIC));
+        byte[] body = new byte[3 << 19]; // 1.5 MiB: the Java reader reads, hashes and opens it on a second thread
+        new Random(43).nextBytes(body);
+        Instant now = SpecVectors.NOW;
+        Message request = new Message(id(), now, now.plus(Duration.ofDays(1)),
+                new Envelope.Request("PUT", "/blob", "files", List.of()), Body.ofBytes(body));
+        for (FileMode mode : List.of(FileMode.SIGNED_ENCRYPTED, FileMode.SIGNED_PLAINTEXT)) {
+            Path original = write(frontEc, mode, new SpoolFileWriter.Options(1, 4096), mode.ordinal() + 301,
+                    List.of(OutgoingFrame.whole(request)));
+            byte[] bytes = Files.readAllBytes(original);
+            int payloadOffset = ByteBuffer.wrap(bytes).getInt(12);
+            int size = bytes.length;
+            for (int offset : new int[] {(payloadOffset + size) / 2, size - 1}) {
+                byte[] damaged = bytes.clone();
+                damaged[offset] ^= 0x20;
+                compareRejection(original, damaged, "byte " + offset + " flipped");
+            }
+        }
+    }
+
+    @Test
     void rejectsExpiredAndMisaddressedFilesLikeTheJavaReader() throws Exception {
         Keyring frontEc = SpecVectors.keyring(VectorGenerator.FRONT_KEYS, List.of(VectorGenerator.BACK_PUBLIC));
         Path file = write(frontEc, FileMode.SIGNED_ENCRYPTED, SpoolFileWriter.Options.DEFAULT, 201, everyKind());

@@ -34,7 +34,7 @@ class SpecVectorsTest {
 
     @Test
     void theVectorsAreThere() throws IOException {
-        assertEquals(7, vectors().size(), "vectors under " + SpecVectors.dir().toAbsolutePath());
+        assertEquals(10, vectors().size(), "vectors under " + SpecVectors.dir().toAbsolutePath());
     }
 
     @ParameterizedTest

@@ -19,6 +19,7 @@ import io.hoft.transport.message.MessageId;
 import io.hoft.transport.message.SeqRange;
 import io.hoft.transport.spool.FileMode;
 import io.hoft.transport.spool.FragmentInfo;
+import io.hoft.transport.spool.OlderVersions;
 import io.hoft.transport.spool.OutgoingFrame;
 import io.hoft.transport.spool.SendingSessions;
 import io.hoft.transport.spool.SessionPolicy;
@@ -175,7 +176,37 @@ class VectorGenerator {
                         + " front with ES256, its secret wrapped for back with ECDH-ES+A256KW) is in the header.",
                 frontEc, FileMode.SIGNED_ENCRYPTED, SpoolFileWriter.Options.DEFAULT, BACK, 5,
                 List.of(OutgoingFrame.whole(m7)), decodeWith(BACK_KEYS, List.of(FRONT_PUBLIC, SHARED_HELD_BY_BACK), false),
-                sessions);
+                sessions, true);
+
+        // 8 to 10: format versions 3 and 4, what writers write now: no frame digests, zstd's content checksum.
+        Message m8a = new Message(id("000000000000000A"), SpecVectors.NOW, EXPIRES,
+                new Envelope.Request("POST", "/api/orders", "api", List.of(new HeaderField("Content-Type", "application/json"))),
+                Body.ofBytes(ascii("{\"order\":17,\"items\":[\"widget\",\"gadget\"]}")));
+        Message m8b = new Message(id("000000000000000B"), SpecVectors.NOW, EXPIRES_EARLIER,
+                new Envelope.Ack(EPOCH, 4, List.of()), Body.EMPTY);
+        write(dir, "8-session-collated-v4", "A request and an ack collated in a version 4 file: a version 2 file (a"
+                        + " session's HS256 and A256KW, the ticket in the header) without frame digests, whose zstd"
+                        + " stream carries its content checksum.",
+                frontEc, FileMode.SIGNED_ENCRYPTED, SpoolFileWriter.Options.DEFAULT, BACK, 6,
+                List.of(OutgoingFrame.whole(m8a), OutgoingFrame.whole(m8b)),
+                decodeWith(BACK_KEYS, List.of(FRONT_PUBLIC, SHARED_HELD_BY_BACK), false), sessions, false);
+        Message m9 = new Message(id("000000000000000C"), SpecVectors.NOW, EXPIRES,
+                new Envelope.Response(id("000000000000000A"), 200, "OK",
+                        List.of(new HeaderField("Content-Type", "application/json")), null),
+                Body.ofBytes(ascii("{\"order\":17,\"state\":\"accepted\"}")));
+        write(dir, "9-signed-plaintext-v3", "One response from back to front in a version 3 file: signed with ES256, not"
+                        + " encrypted, no frame digest; the payload digest alone binds the frame.",
+                backEc, FileMode.SIGNED_PLAINTEXT, SpoolFileWriter.Options.DEFAULT, FRONT, 3,
+                List.of(OutgoingFrame.whole(m9)), decodeWith(FRONT_KEYS, List.of(BACK_PUBLIC, SHARED_HELD_BY_FRONT), false),
+                null, false);
+        Message m10 = new Message(id("000000000000000D"), SpecVectors.NOW, EXPIRES,
+                new Envelope.Request("POST", "/echo", "api", List.of(new HeaderField("Content-Type", "text/plain"))),
+                Body.ofBytes(ascii("ping again\n")));
+        write(dir, "10-checksum-only-v3", "One request in checksum-only mode in a version 3 file: an unsecured header,"
+                        + " the payload digest and zstd's content checksum only.",
+                frontEc, FileMode.CHECKSUM_ONLY_UNAUTHENTICATED, SpoolFileWriter.Options.DEFAULT, BACK, 7,
+                List.of(OutgoingFrame.whole(m10)), decodeWith(BACK_KEYS, List.of(FRONT_PUBLIC, SHARED_HELD_BY_BACK), true),
+                null, false);
 
         Path example = Paths.get("target", "spec-worked-example.md");
         Files.createDirectories(example.getParent());
@@ -215,17 +246,18 @@ class VectorGenerator {
     private static void write(Path dir, String name, String description, Keyring keyring, FileMode mode,
             SpoolFileWriter.Options options, NodeId recipient, long seq, List<OutgoingFrame> frames,
             ObjectNode decodeWith) throws IOException {
-        write(dir, name, description, keyring, mode, options, recipient, seq, frames, decodeWith, null);
+        write(dir, name, description, keyring, mode, options, recipient, seq, frames, decodeWith, null, true);
     }
 
     /**
-     * Writes one vector, keyed by {@code sessions} (version 2) or signed on its own (null). A
+     * Writes one vector, keyed by {@code sessions} or signed on its own (null), in the older
+     * format versions 1 and 2 ({@code olderVersion}: vectors 1 to 7) or in versions 3 and 4. A
      * vector whose folder exists is kept as it is, so a new vector can be added without changing
      * the others; {@code -Dhoft.vectors.all=true} writes every one afresh.
      */
     private static void write(Path dir, String name, String description, Keyring keyring, FileMode mode,
             SpoolFileWriter.Options options, NodeId recipient, long seq, List<OutgoingFrame> frames,
-            ObjectNode decodeWith, SendingSessions sessions) throws IOException {
+            ObjectNode decodeWith, SendingSessions sessions, boolean olderVersion) throws IOException {
         Path vectorDir = dir.resolve(name);
         if (Files.isDirectory(vectorDir) && !Boolean.getBoolean("hoft.vectors.all")) {
             return;
@@ -237,6 +269,7 @@ class VectorGenerator {
             }
         }
         SpoolFileWriter writer = new SpoolFileWriter(keyring, mode, options, SpecVectors.clock(), Disk.REAL, sessions);
+        writer = olderVersion ? OlderVersions.writer(writer) : writer;
         SpoolFileWriter.WrittenFile written = writer.write(new SpoolFileWriter.Address(recipient, EPOCH, seq), frames, vectorDir);
         Path file = writer.publish(written, vectorDir);
 
