@@ -26,8 +26,8 @@ import java.security.MessageDigest;
  * authenticated, the zstd stream decoded (and its content checksum matched, where the writer set
  * one), every frame's digest matched (versions 1 and 2), the payload's digest matched, and
  * nothing followed its declared end. After the first failure nothing more is read. A large
- * payload is read, hashed and decrypted on a second thread ({@link PayloadStage}) while the
- * caller's thread decompresses; failures reach the caller in the order of the payload, and no
+ * payload is read and hashed on a second thread ({@link PayloadStage}) while the caller's
+ * thread opens its segments and decompresses; failures reach the caller in the order of the payload, and no
  * thread reads the file once {@code readFrames} has returned or thrown.
  */
 public final class SpoolFile implements Closeable {
@@ -83,21 +83,21 @@ public final class SpoolFile implements Closeable {
                 () -> new TruncatedFileException("file ends inside the payload", header));
         MessageDigest payloadDigest = Digests.sha256();
         InputStream hashed = new DigestInputStream(stored, payloadDigest);
-        InputStream compressed = header.mode().isEncrypted()
-                ? new SegmentDecryptingInputStream(hashed, payloadKey, header.segmentSize(), header.payloadLength(), header)
-                : hashed;
-        // A large payload is read, hashed and opened on a second thread while this one decompresses:
-        // the stage yields exactly what the chain above yields, in order, failures included.
+        // A large payload is read and hashed on a second thread while this one opens the segments and
+        // decompresses: the stage yields exactly what the stream above yields, in order, failures included.
         InputStream source = header.payloadLength() >= PayloadStage.MIN_PIPELINED_BYTES
-                ? ReadAheadInputStream.over(compressed)
-                : compressed;
+                ? ReadAheadInputStream.over(hashed)
+                : hashed;
+        InputStream compressed = header.mode().isEncrypted()
+                ? new SegmentDecryptingInputStream(source, payloadKey, header.segmentSize(), header.payloadLength(), header)
+                : source;
         try {
-            decodeFrames(source, handler);
-            if (source.read() != -1) {
+            decodeFrames(compressed, handler);
+            if (compressed.read() != -1) {
                 throw new MalformedFileException("payload has bytes after its zstd stream", header);
             }
         } finally {
-            if (source != compressed) {
+            if (source != hashed) {
                 source.close(); // stops the stage: nothing reads the file behind this thread's back
             }
         }

@@ -216,6 +216,7 @@ public final class SpoolFileWriter {
         try (FileChannel channel = disk.create(temp)) {
             DigestingChannelOutputStream sink = new DigestingChannelOutputStream(channel, payloadOffset);
             // A large payload is hashed and written on a second thread while this one compresses and seals.
+            // When every stage thread is busy, it is all done in series here, compression included.
             long plainBytes = metas.stream().mapToLong(m -> m.length).sum()
                     + frames.stream().mapToLong(OutgoingFrame::bodyLength).sum();
             OutputStream stored = plainBytes >= PayloadStage.MIN_PIPELINED_BYTES ? WriteBehindOutputStream.over(sink) : sink;
@@ -223,7 +224,7 @@ public final class SpoolFileWriter {
             try {
                 descriptors = writePayload(frames, metas, mode.isEncrypted()
                         ? new SegmentEncryptingOutputStream(stored, payloadKey, options.segmentSize())
-                        : stored);
+                        : stored, stored != sink);
             } finally {
                 if (stored instanceof WriteBehindOutputStream stage) {
                     stage.abort(); // after a normal close a no-op; after a failure nothing writes to the file any more
@@ -303,16 +304,22 @@ public final class SpoolFileWriter {
 
     /**
      * Streams the frames through zstd into {@code sealed} and closes it; returns their descriptors,
-     * with frame digests where this writer writes them (versions 1 and 2).
+     * with frame digests where this writer writes them (versions 1 and 2). {@code parallel}: a
+     * large payload, compressed by zstd's worker threads.
      */
-    private List<FrameDescriptor> writePayload(List<OutgoingFrame> frames, List<byte[]> metas, OutputStream sealed)
-            throws IOException {
+    private List<FrameDescriptor> writePayload(List<OutgoingFrame> frames, List<byte[]> metas, OutputStream sealed,
+            boolean parallel) throws IOException {
         List<FrameDescriptor> descriptors = new ArrayList<>(frames.size());
         try (ZstdOutputStreamNoFinalizer zstd =
                      new ZstdOutputStreamNoFinalizer(sealed, RecyclingBufferPool.INSTANCE, options.compressionLevel())) {
             // zstd's own content checksum (XXH64): a cheap end-to-end check of the codec itself, verified by every
             // decoder. Writers of the older versions did not set it.
             zstd.setChecksum(!frameDigests);
+            if (parallel) {
+                // The hashing left this thread for the stage: compression, the larger part, gets two threads of zstd's own.
+                zstd.setWorkers(PayloadStage.COMPRESSION_WORKERS);
+                zstd.setJobSize(PayloadStage.BLOCK_SIZE * PayloadStage.BLOCKS); // bounds zstd's buffers to a few of these
+            }
             MessageDigest digest = frameDigests ? Digests.sha256() : null;
             for (int i = 0; i < frames.size(); i++) {
                 OutgoingFrame frame = frames.get(i);

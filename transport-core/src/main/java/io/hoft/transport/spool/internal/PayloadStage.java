@@ -30,6 +30,13 @@ public final class PayloadStage {
     public static final int BLOCK_SIZE = 256 * 1024;
     /** Blocks per pipelined stream: memory per stream is at most {@code BLOCKS * BLOCK_SIZE}. */
     public static final int BLOCKS = 4;
+    /**
+     * zstd's own threads per large payload being written: with the payload stage hashing and
+     * writing, compression is what is left on the caller's thread, and the larger part of a
+     * compressible body's cost. zstd's job size is set to {@code BLOCKS * BLOCK_SIZE}, which
+     * bounds its buffers to a few MiB per stream.
+     */
+    public static final int COMPRESSION_WORKERS = 2;
     static final int MAX_THREADS = Math.max(2, Runtime.getRuntime().availableProcessors());
     static final int KEEP_ALIVE_SECONDS = 30;
 
