@@ -27,8 +27,8 @@ import java.security.MessageDigest;
  * one), every frame's digest matched (versions 1 and 2), the payload's digest matched, and
  * nothing followed its declared end. After the first failure nothing more is read. A large
  * payload is read and hashed on a second thread ({@link PayloadStage}) while the caller's
- * thread opens its segments and decompresses; failures reach the caller in the order of the payload, and no
- * thread reads the file once {@code readFrames} has returned or thrown.
+ * thread opens its segments and decompresses; failures reach the caller in the order of the
+ * payload, and no thread reads the file once {@code readFrames} has returned or thrown.
  */
 public final class SpoolFile implements Closeable {
     /** zstd frames may not need more than an 8 MiB window (levels 1 to 19 stay within it). */

@@ -44,10 +44,10 @@ import java.util.Set;
  * computed, then the signed header goes into the reserved room and the file is forced to disk
  * (unless the caller can rebuild it, see {@link #write(Address, List, Path, boolean)}). A large
  * payload is hashed and written on a second thread ({@code PayloadStage}) while the caller's
- * thread compresses and seals, with a bounded hand-off between them; {@code write} returns only
- * once that thread is done with the file. The file is written under a temporary name
- * ({@code .NAME.tmp}) and becomes visible only through {@link #publish}, one atomic rename; a
- * crash before that leaves only a temporary file, which recovery deletes.
+ * thread compresses (with two zstd worker threads) and seals, with a bounded hand-off between
+ * them; {@code write} returns only once that thread is done with the file. The file is written
+ * under a temporary name ({@code .NAME.tmp}) and becomes visible only through {@link #publish},
+ * one atomic rename; a crash before that leaves only a temporary file, which recovery deletes.
  *
  * <p>A signed file is keyed by a session ({@link SendingSessions}, format version 4: HS256 and
  * A256KW under the session's keys, the ticket in the header) where the writer has sessions and
@@ -316,9 +316,7 @@ public final class SpoolFileWriter {
             // decoder. Writers of the older versions did not set it.
             zstd.setChecksum(!frameDigests);
             if (parallel) {
-                // The hashing left this thread for the stage: compression, the larger part, gets two threads of zstd's own.
-                zstd.setWorkers(PayloadStage.COMPRESSION_WORKERS);
-                zstd.setJobSize(PayloadStage.BLOCK_SIZE * PayloadStage.BLOCKS); // bounds zstd's buffers to a few of these
+                compressInParallel(zstd);
             }
             MessageDigest digest = frameDigests ? Digests.sha256() : null;
             for (int i = 0; i < frames.size(); i++) {
@@ -333,6 +331,19 @@ public final class SpoolFileWriter {
             }
         }
         return descriptors;
+    }
+
+    /**
+     * Hashing has left this thread for the stage, so compression, the larger part of what is left,
+     * gets threads of zstd's own, with jobs of 1 MiB that bound its buffers to a few MiB.
+     */
+    private static void compressInParallel(ZstdOutputStreamNoFinalizer zstd) {
+        try {
+            zstd.setJobSize(PayloadStage.BLOCK_SIZE * PayloadStage.BLOCKS);
+            zstd.setWorkers(PayloadStage.COMPRESSION_WORKERS);
+        } catch (IOException e) {
+            // A zstd built without threads: it compresses on this thread, as for a small payload.
+        }
     }
 
     /** Copies the frame's slice of its body to {@code out}, and into {@code digest} unless null. */

@@ -57,8 +57,19 @@ class WriterCrashTest {
     @ParameterizedTest
     @EnumSource(FileMode.class)
     void writerFailingAtAnyPointPublishesNothingAndCleansUp(FileMode mode) throws IOException {
+        assertEveryFailureCleansUp(mode, 200_000);
+    }
+
+    @ParameterizedTest
+    @EnumSource(FileMode.class)
+    void writerWhoseSecondThreadFailsAtAnyPointPublishesNothingAndCleansUp(FileMode mode) throws IOException {
+        // Over PayloadStage.MIN_PIPELINED_BYTES: the failing writes happen on the stage's thread.
+        assertEveryFailureCleansUp(mode, 1_500_000);
+    }
+
+    private void assertEveryFailureCleansUp(FileMode mode, int bodyLength) throws IOException {
         Codec codec = new Codec(mode, TestNodes.Keys.EC);
-        Message message = codec.request(randomBytes(200_000));
+        Message message = codec.request(randomBytes(bodyLength));
         SpoolFileWriter writer = new SpoolFileWriter(codec.sender, mode, SpoolFileWriter.Options.DEFAULT, codec.clock, disk);
 
         // A healthy write first, to learn where the payload ends and the header write begins.
