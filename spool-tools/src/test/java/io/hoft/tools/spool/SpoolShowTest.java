@@ -78,7 +78,7 @@ class SpoolShowTest {
         assertTrue(doc.get("verified").asBoolean());
         assertEquals("content", doc.get("check").asText());
         assertEquals("front", doc.get("header").get("sender").asText());
-        assertEquals(2, doc.get("header").get("version").asInt(), "nodes key their files by sessions");
+        assertEquals(4, doc.get("header").get("version").asInt(), "nodes key their files by sessions (format version 4)");
         assertEquals("HS256", doc.get("header").get("signature").get("alg").asText());
         assertTrue(doc.get("header").get("signature").get("session").asBoolean());
         assertEquals("A256KW", doc.get("header").get("encryption").get("keyAlg").asText());
