@@ -34,7 +34,7 @@ record Inspection(SpoolEntry entry, SpoolContext.Perspective perspective, SpoolF
         /** All of HEADER plus the payload digest; the content was not decrypted (no private key for it). */
         HEADER_AND_DIGEST("signature, length and payload digest (content encrypted for the peer)"),
         /**
-         * A session file (format version 2) seen without the recipient's keys: its session
+         * A session file (format version 2 or 4) seen without the recipient's keys: its session
          * ticket (signed by the sender, for the recipient, not expired), addressing, expiry and
          * length; the file's own signature needs the session secret, which only the recipient can unwrap.
          */

@@ -63,7 +63,7 @@ final class Render {
         ObjectNode signature = node.putObject("signature");
         signature.put("alg", header.signingAlgorithm());
         signature.put("kid", header.signingKid());
-        signature.put("session", Inspector.isSession(header)); // the kid is the session's id (format version 2)
+        signature.put("session", Inspector.isSession(header)); // the kid is the session's id (format versions 2 and 4)
         ObjectNode payload = node.putObject("payload");
         payload.put("length", header.payloadLength());
         payload.put("sha256", header.payloadSha256());

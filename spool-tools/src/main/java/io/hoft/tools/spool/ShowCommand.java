@@ -241,7 +241,7 @@ final class ShowCommand implements Callable<Integer> {
             return "checksum-only: not signed, accepted from " + h.sender() + " by configuration";
         }
         if (Inspector.isSession(h)) {
-            return "HS256 under session " + h.signingKid() + " (format version 2; its ticket is signed by " + h.sender() + ")";
+            return "HS256 under session " + h.signingKid() + " (format version " + h.version() + "; its ticket is signed by " + h.sender() + ")";
         }
         if ("HS256".equals(h.signingAlgorithm())) {
             return "HS256 with the secret " + h.sender() + " shares with " + h.recipient() + " (kid " + h.signingKid() + ")";

@@ -166,7 +166,7 @@ final class VerifyCommand implements Callable<Integer> {
         long sessionOnly = results.stream().filter(r -> r.passed() && (r.checked() == Check.SESSION
                 || r.checked() == Check.SESSION_AND_DIGEST)).count();
         if (sessionOnly > 0) {
-            notes.add(sessionOnly + (sessionOnly == 1 ? " file is" : " files are") + " keyed by a session (format version 2):"
+            notes.add(sessionOnly + (sessionOnly == 1 ? " file is" : " files are") + " keyed by a session (format version 2 or 4):"
                     + " its ticket, length and payload digest were checked, but its own signature needs the recipient's keys"
                     + " (check it on the recipient, or send with keys: per-file)");
         }

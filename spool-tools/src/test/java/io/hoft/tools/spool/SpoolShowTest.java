@@ -58,7 +58,7 @@ class SpoolShowTest {
         assertEquals(0, result.exit(), result.toString());
         String out = result.out();
         assertTrue(out.contains("header    verified: HS256 under session "), out);
-        assertTrue(out.contains("(format version 2; its ticket is signed by front)"), out);
+        assertTrue(out.contains("(format version 4; its ticket is signed by front)"), out);
         assertTrue(out.contains("mode      encrypted"), out);
         assertTrue(out.contains("from      front") && out.contains("to        back"), out);
         assertTrue(out.contains("POST /api/items?x=1  (upstream api)"), out);
