@@ -116,7 +116,7 @@ public final class ReadAheadInputStream extends InputStream {
             }
             next.length = 0;
             next.position = 0;
-            Throwable failure = null;
+            Throwable thrown = null;
             int n = 0;
             try {
                 while (next.length < next.bytes.length
@@ -124,14 +124,14 @@ public final class ReadAheadInputStream extends InputStream {
                     next.length += n;
                 }
             } catch (Throwable t) {
-                failure = t;
+                thrown = t;
             }
             if (next.length > 0) {
                 handoff.full.add(next); // the bytes before a failure or the end come first
             }
-            if (failure != null) {
+            if (thrown != null) {
                 Block failed = new Block(0);
-                failed.failure = failure;
+                failed.failure = thrown;
                 handoff.full.add(failed);
                 return;
             }
