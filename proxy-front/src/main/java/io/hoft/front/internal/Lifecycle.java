@@ -119,7 +119,7 @@ final class Lifecycle {
         try {
             return store.inTransaction(tx -> transport.sendGrowing(tx, peer, request));
         } catch (RuntimeException e) {
-            log.debug("request {} is not sent while its body arrives: {}", request.id(), e.toString());
+            log.info("request {} is not sent while its body arrives: {}", request.id(), e.toString());
             return false;
         }
     }

@@ -612,8 +612,20 @@ final class OutgoingChannel {
         for (int i = 0; i < rows.size(); i++) {
             frames.add(frame(rows.get(i), Math.max(0, indexes.get(i))));
         }
-        storeAndSend(writer, seq, lane, frames, nowMs);
+        try {
+            storeAndSend(writer, seq, lane, frames, nowMs);
+        } catch (IOException e) {
+            if (stillWriting(seq)) {
+                throw e;
+            }
+            return false; // a growing message given up meanwhile: its body went, and the file was abandoned
+        }
         return true;
+    }
+
+    private boolean stillWriting(long seq) {
+        return ctx.store().inTransactionDurableLater(tx -> tx.queryOne("SELECT 1 FROM out_file WHERE peer = ? AND epoch = ?"
+                + " AND seq = ? AND state = 'writing'", row -> true, peer.value(), epoch, seq).isPresent());
     }
 
     /**
