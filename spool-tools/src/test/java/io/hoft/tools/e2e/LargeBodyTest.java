@@ -44,9 +44,12 @@ import org.junit.jupiter.api.io.TempDir;
  * <p>By default 96 MiB through nodes at {@code -Xmx64m}; with {@code -Dhoft.large=true} 1 GiB
  * through nodes at {@code -Xmx256m}.
  *
- * <p>A body of several fragments leaves the front while it still arrives; a front killed
- * (SIGKILL) in the middle of one never lets the callee see that call, gives its message up at
- * the next start and carries the next call whole.
+ * <p>With {@code -Dhoft.long=true}: a body of several fragments leaves the front while it still
+ * arrives; a front killed (SIGKILL) in the middle of one never lets the callee see that call,
+ * gives its message up at the next start and carries the next call whole. Likewise a response
+ * body leaves the back while the callee still sends it; a back killed in the middle of one
+ * answers the call, once restarted, as interrupted, and the caller never gets the part that had
+ * left.
  */
 class LargeBodyTest {
     private static final Pattern LISTENING = Pattern.compile("listening on http://127\\.0\\.0\\.1:(\\d+)");
@@ -66,6 +69,7 @@ class LargeBodyTest {
     }
 
     @Test
+    @EnabledIfSystemProperty(named = "hoft.long", matches = "true") // three JVM starts: CommitPointTest covers the restart in-process
     void aFrontKilledWhileABodyArrivesNeverCallsTheCalleeAndCarriesTheNextCallWhole() throws Exception {
         long per = Fragmenter.bodyBytesPerFile(4L << 20);
         Map<String, String> small = Map.of("HOFT_NODE_CHANNEL_MAX_FILE_SIZE", "4MiB");
@@ -110,6 +114,51 @@ class LargeBodyTest {
             assertEquals(HexFormat.of().formatHex(sent.digest()), Chain.JSON.readTree(up.body()).path("bodySha256").asText());
             assertEquals(0, calls(http, callee, "killed"), "the callee never saw the call the killed front had not accepted");
             assertEquals(1, calls(http, callee, "after"));
+        } finally {
+            for (Process node : nodes) {
+                node.destroyForcibly();
+            }
+        }
+    }
+
+    @Test
+    @EnabledIfSystemProperty(named = "hoft.long", matches = "true") // three JVM starts: CommitPointTest covers the restart in-process
+    void aBackKilledWhileAResponseArrivesAnswersTheCallOnceAndNeverHandsOnPartOfTheBody() throws Exception {
+        long per = Fragmenter.bodyBytesPerFile(4L << 20);
+        Map<String, String> small = Map.of("HOFT_NODE_CHANNEL_MAX_FILE_SIZE", "4MiB");
+        byte[] head = ("HTTP/1.1 200 OK\r\nContent-Length: " + 3 * per + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+        byte[] part;
+        try (InputStream body = SampleCallee.bytes(4, 2 * per + BodySizesTest.SLACK)) {
+            part = java.nio.ByteBuffer.allocate(head.length + (int) (2 * per + BodySizesTest.SLACK)).put(head)
+                    .put(body.readAllBytes()).array();
+        }
+        List<Process> nodes = new ArrayList<>();
+        try (RawCallee callee = new RawCallee()) {
+            callee.script(request -> part); // and then silence on an open connection: the rest never comes
+            Setup setup = Setup.of(dir, callee.url(), 0, false);
+            setup.write();
+            Process back = node("back", setup.backConfig(), "64m", small);
+            nodes.add(back);
+            nodes.add(node("front", setup.frontConfig(), "64m", small));
+            await().atMost(Duration.ofSeconds(60)).until(() -> log("back").contains("back back running"));
+            int port = await().atMost(Duration.ofSeconds(60)).until(() -> port(log("front")), p -> p > 0);
+            URI base = URI.create("http://127.0.0.1:" + port);
+            HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+            var answer = http.sendAsync(HttpRequest.newBuilder(base.resolve("/stalls")).header("Prefer", "wait=120").build(),
+                    BodyHandlers.ofByteArray());
+            // response fragments reached the front before the back recorded any answer
+            await().atMost(Duration.ofSeconds(60)).until(() -> metric(http, base, "hoft_backlog_partial_messages") > 0);
+            back.destroyForcibly(); // SIGKILL
+            assertTrue(back.waitFor(30, TimeUnit.SECONDS));
+            Files.move(dir.resolve("back.log"), dir.resolve("back-killed.log"));
+            nodes.add(node("back", setup.backConfig(), "64m", small));
+
+            HttpResponse<byte[]> got = answer.get(120, TimeUnit.SECONDS);
+            assertEquals(502, got.statusCode(), new String(got.body(), StandardCharsets.UTF_8));
+            assertEquals("upstream-interrupted", got.headers().firstValue("Hoft-Error").orElse(null));
+            assertTrue(log("back").contains("was still arriving when the node stopped"), log("back"));
+            assertEquals(1, callee.to("/stalls").size(), "the callee was called once");
         } finally {
             for (Process node : nodes) {
                 node.destroyForcibly();
