@@ -62,9 +62,9 @@ import org.slf4j.LoggerFactory;
  * response body into memory up to 64 KiB and past that into a new body file, which is forced
  * before the exchange returns; a response body of declared length may be sent on while it
  * arrives ({@link ResponseSlices}): each whole slice is forced and reported as it is written,
- * so the final force covers only the last one. A watchdog may {@link #abort} an exchange that made no progress
- * for the response timeout (a callee that stops reading the request would otherwise block the
- * write for ever).
+ * so the final force covers only the last one. A watchdog may {@link #abort} an exchange that
+ * made no progress for the response timeout (a callee that stops reading the request would
+ * otherwise block the write for ever).
  */
 final class Exchange {
     private static final int BUFFER = 64 * 1024;

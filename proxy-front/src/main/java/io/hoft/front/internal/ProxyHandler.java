@@ -106,7 +106,7 @@ final class ProxyHandler {
      * The REQUEST message of a call whose declared body spans several fragments, sent while the
      * body arrives: its id and times are fixed when the body starts, each fragment but the last
      * leaves as soon as its slice is forced, and the last only with the call's acceptance (SPEC
-     * section 12.2; {@link io.hoft.transport.channel.Transport#sendGrowing}). The back calls the
+     * section 15.11; {@link io.hoft.transport.channel.Transport#sendGrowing}). The back calls the
      * callee only once every fragment verified, so it never sees a call the front did not accept.
      */
     private final class EarlyRequest implements BodyReceiver.Slices {
@@ -207,9 +207,9 @@ final class ProxyHandler {
             early.cancelled(); // sent the ordinary way below
         }
         long nowMs = clock.millis();
-        Message request = grown ? early.message(body.body())
-                : new Message(MessageId.generate(clock), Instant.ofEpochMilli(nowMs), Instant.ofEpochMilli(nowMs + instructions.ttlMs()),
-                        new Envelope.Request(prepared.method(), prepared.target(), route.upstream(), prepared.fields()), body.body());
+        Envelope.Request envelope = new Envelope.Request(prepared.method(), prepared.target(), route.upstream(), prepared.fields());
+        Message request = grown ? early.message(body.body()) : new Message(MessageId.generate(clock), Instant.ofEpochMilli(nowMs),
+                Instant.ofEpochMilli(nowMs + instructions.ttlMs()), envelope, body.body());
         MessageId id = request.id();
         long expiresMs = request.expires().toEpochMilli();
         NewRequest call = new NewRequest(id.value(), route.peer(), route.name(), route.upstream(), prepared.method(),
