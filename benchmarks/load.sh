@@ -17,6 +17,8 @@
 #                           of spool-tools/target) as target "hoft-base", side by side in the same
 #                           rounds: before/after numbers on a machine whose load varies
 #
+# NODE_JAVA_OPTS in the environment adds JVM options to every node, {node} standing for its name
+# (e.g. NODE_JAVA_OPTS='-XX:StartFlightRecording=filename=/tmp/{node}.jfr,settings=profile').
 # Needs: a JDK 17+ (java, jcmd and jfr on PATH or in JAVA_HOME), curl, nginx (installs nginx-light with apt-get
 # when it is missing and we are root). Everything it starts it stops on exit, by process id.
 # The hoft state and link folders live under ${LOAD_TMP:-/var/tmp}, on disk, so fsyncs cost
@@ -181,7 +183,9 @@ declare -A node_pid
 start_node() { # name (front|back), label, class path, setup folder, extra environment...
     local name=$1 label=$2 cp=$3 setup=$4
     shift 4
-    env "$@" "$java" "-Xmx$heap" -XX:+ExitOnOutOfMemoryError "-Xlog:gc:file=$out/$name-$label-gc.log" \
+    # shellcheck disable=SC2086 # NODE_JAVA_OPTS: extra JVM options for the nodes, e.g. a JFR recording
+    local opts=${NODE_JAVA_OPTS:-}
+    env "$@" "$java" "-Xmx$heap" ${opts//\{node\}/$name-$label} -XX:+ExitOnOutOfMemoryError "-Xlog:gc:file=$out/$name-$label-gc.log" \
         -cp "$cp" io.hoft.tools.Main "$name" --config "$setup/$name.yaml" >"$out/$name-$label.log" 2>&1 &
     node_pid[$name-$label]=$!
     pids+=($!)
@@ -196,6 +200,15 @@ start_pair() { # label, class path, setup folder, front port, extra environment 
         grep -q "running" "$out/back-$label.log" && break
         sleep 0.2
     done
+}
+forces() { # pid, name: starts (start) or stops and counts (stop) a JFR recording of FileChannel.force
+    if [ "$2" = start ]; then
+        jcmd "$1" JFR.start name=hoftforces settings="$here/forces.jfc" >/dev/null
+    else
+        jcmd "$1" JFR.stop name=hoftforces filename="$out/forces-$1.jfr" >/dev/null
+        jfr summary "$out/forces-$1.jfr" | awk '$1 == "jdk.FileForce" {print $2; found = 1} END {if (!found) print 0}'
+        rm -f "$out/forces-$1.jfr"
+    fi
 }
 cpu_ticks() { # pid: user + system CPU time so far, in clock ticks
     awk '{print $14 + $15}' "/proc/$1/stat"
@@ -250,15 +263,6 @@ metric() { # port, metric name: the sum over its label sets in the front's /_hof
 }
 data_files() { # port: data files the front sent
     curl -s "http://127.0.0.1:$1/_hoft/metrics" | awk '/^hoft_files_sent_total\{/ && /kind="data"/ {s += $2} END {printf "%d", s}'
-}
-forces() { # pid, name: starts (start) or stops and counts (stop) a JFR recording of FileChannel.force
-    if [ "$2" = start ]; then
-        jcmd "$1" JFR.start name=hoftforces settings="$here/forces.jfc" >/dev/null
-    else
-        jcmd "$1" JFR.stop name=hoftforces filename="$out/forces-$1.jfr" >/dev/null
-        jfr summary "$out/forces-$1.jfr" | awk '$1 == "jdk.FileForce" {print $2; found = 1} END {if (!found) print 0}'
-        rm -f "$out/forces-$1.jfr"
-    fi
 }
 {
     IFS=, read -r -a levels <<<"$concurrency"
@@ -318,12 +322,43 @@ if [ "$big" != 0 ]; then
     pids+=($!)
     wait_port "$sample_port" "sample callee"
     tag() { sed "s/^RESULT\t/RESULT\t$1\t/"; }
+    # What noise cannot move, per node and direction: CPU seconds, bytes handed to write() (wchar)
+    # and bytes the kernel sent to the disk (write_bytes, both from /proc/PID/io), and forces
+    # (JFR jdk.FileForce), each per MB of body.
+    declare -A cost_at
+    costs() { # label, start | up | down
+        local label=$1 phase=$2 name pid cpu wchar wbytes forced
+        for name in front back; do
+            pid=${node_pid[$name-$label]}
+            cpu=$(cpu_ticks "$pid")
+            wchar=$(awk '$1 == "wchar:" {print $2}' "/proc/$pid/io")
+            wbytes=$(awk '$1 == "write_bytes:" {print $2}' "/proc/$pid/io")
+            if [ "$phase" = start ]; then
+                forces "$pid" start
+            else
+                forced=$(forces "$pid" stop)
+                awk -v l="$label" -v p="$phase" -v n="$name" -v mb="$((big_bytes / 1000000))" -v hz="$(getconf CLK_TCK)" \
+                    -v cpu="$((cpu - cost_at[$name-cpu]))" -v wc="$((wchar - cost_at[$name-wchar]))" \
+                    -v wb="$((wbytes - cost_at[$name-wbytes]))" -v f="$forced" 'BEGIN {
+                    printf "COST\t%s\t%s\t%s\tcpu_s=%.1f\tcpu_ms_per_MB=%.2f\twritten_per_body_byte=%.2f\tto_disk_per_body_byte=%.2f\tforces=%d\n",
+                        l, p, n, cpu / hz, cpu / hz * 1000 / mb, wc / (mb * 1e6), wb / (mb * 1e6), f }'
+                forces "$pid" start
+            fi
+            cost_at[$name-cpu]=$cpu; cost_at[$name-wchar]=$wchar; cost_at[$name-wbytes]=$wbytes
+        done
+        if [ "$phase" = down ]; then
+            for name in front back; do jcmd "${node_pid[$name-$label]}" JFR.stop name=hoftforces >/dev/null; done
+        fi
+    }
     big_run() { # label, class path, setup folder, front port
         local label=$1 port=$4
         start_pair "$label" "$2" "$3" "$port" HOFT_BACK_UPSTREAMS_DEFAULT_URL="http://127.0.0.1:$sample_port"
         echo "# $label: $big up (random bytes, checked by the callee's echo) and down (/bytes), sync, through front and back"
+        costs "$label" start
         driver upload "http://127.0.0.1:$port/echo" "$big" --header "Prefer: wait=1800" | tag "$label"
+        costs "$label" up
         driver download "http://127.0.0.1:$port/bytes?size=$big_bytes&seed=3" "$big" --header "Prefer: wait=1800" | tag "$label"
+        costs "$label" down
         stop_pair "$label"
     }
     {

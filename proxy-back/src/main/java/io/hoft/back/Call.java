@@ -2,6 +2,7 @@ package io.hoft.back;
 
 import io.hoft.transport.message.HeaderField;
 import io.hoft.transport.message.MessageId;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -143,11 +144,13 @@ final class Call implements Runnable {
             exchange = current;
             RecordedResponse raw = null;
             Exchange.Failure failure = null;
+            EarlyResponse early = new EarlyResponse(via);
             try {
                 if (aborted) {
                     current.abort(BackError.UPSTREAM_INTERRUPTED);
                 }
-                raw = current.send(request, route.path(), fields, dispatcher.bodies, callee.config().maxResponseBody().bytes());
+                raw = current.send(request, route.path(), fields, dispatcher.bodies, callee.config().maxResponseBody().bytes(),
+                        early);
             } catch (Exchange.Failure e) {
                 failure = e;
             } finally {
@@ -156,7 +159,7 @@ final class Call implements Runnable {
             }
             if (failure == null) {
                 dispatcher.answer(id, new RecordedResponse(raw.status(), raw.reason(), ReplayRules.response(raw.headers(), via),
-                        null, raw.bodyInline(), raw.bodyName(), raw.bodyLength()));
+                        null, raw.bodyInline(), raw.bodyName(), raw.bodyLength()), early.growing);
                 return;
             }
             lastFailure = failure;
@@ -169,6 +172,43 @@ final class Call implements Runnable {
             }
             dispatcher.answer(id, failure(failure));
             return;
+        }
+    }
+
+    /**
+     * The RESPONSE of a body of several fragments, sent while it arrives: every fragment but the
+     * last leaves as its slice is forced, the last only with the answer's record (so the front
+     * never hands its caller a response the back did not record), and a failed exchange gives
+     * it up (the front's partial copy expires; the failure's own answer follows).
+     */
+    private final class EarlyResponse implements Exchange.ResponseSlices {
+        private final String via;
+        private Replies.Growing growing;
+
+        EarlyResponse(String via) {
+            this.via = via;
+        }
+
+        @Override
+        public long sliceBytes() {
+            return dispatcher.replies.fragmentBodyBytes();
+        }
+
+        @Override
+        public boolean started(Path file, long length, int status, String reason, List<HeaderField> headers) {
+            growing = dispatcher.startGrowing(id, status, reason, ReplayRules.response(headers, via), file, length).orElse(null);
+            return growing != null;
+        }
+
+        @Override
+        public void durable(long bytes) {
+            dispatcher.replies.grown(growing, bytes);
+        }
+
+        @Override
+        public void cancelled() {
+            dispatcher.replies.cancel(growing);
+            growing = null;
         }
     }
 

@@ -3,11 +3,13 @@ package io.hoft.back;
 import io.hoft.transport.channel.ChannelFullException;
 import io.hoft.transport.channel.TransportMetrics;
 import io.hoft.transport.keys.NodeId;
+import io.hoft.transport.message.HeaderField;
 import io.hoft.transport.message.MessageId;
 import io.hoft.transport.store.NodeStore;
 import io.hoft.transport.store.StoreTx;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -325,6 +327,46 @@ final class Dispatcher implements AutoCloseable {
      * already. Returns whether this answer was recorded.
      */
     boolean answer(MessageId id, RecordedResponse response) {
+        return answer(id, response, null);
+    }
+
+    /**
+     * Starts sending the RESPONSE to the unanswered request {@code id} while its body arrives
+     * (see {@link Replies#startGrowing}); empty if it is not sent so.
+     */
+    Optional<Replies.Growing> startGrowing(MessageId id, int status, String reason, List<HeaderField> headers, Path file,
+            long length) {
+        try {
+            return store.inTransaction(tx -> {
+                Optional<NodeId> peer = requests.unansweredPeer(tx, id);
+                if (peer.isEmpty()) {
+                    return Optional.<Replies.Growing>empty();
+                }
+                return replies.startGrowing(tx, peer.get(), requests.replyTo(tx, id), requests.expiresMs(tx, id), status, reason,
+                        headers, file, length);
+            });
+        } catch (RuntimeException e) {
+            log.warn("the response to {} is not sent while it arrives: {}", id, e.toString());
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * As {@link #answer(MessageId, RecordedResponse)}; {@code growing} (or null) is the RESPONSE
+     * started while the body arrived: completed by the transaction that records the answer if
+     * it carries exactly that body, else given up.
+     */
+    boolean answer(MessageId id, RecordedResponse response, Replies.Growing growing) {
+        boolean sendsGrowing = growing != null && response.bodyName() != null && response.bodyLength() == growing.length()
+                && response.bodyName().equals(growing.file().getFileName().toString());
+        boolean recorded = record(id, response, sendsGrowing ? growing : null);
+        if (growing != null && !(recorded && sendsGrowing)) {
+            replies.cancel(growing);
+        }
+        return recorded;
+    }
+
+    private boolean record(MessageId id, RecordedResponse response, Replies.Growing growing) {
         RuntimeException last = null;
         for (int attempt = 0; attempt < 3; attempt++) {
             try {
@@ -335,7 +377,9 @@ final class Dispatcher implements AutoCloseable {
                         return false;
                     }
                     try {
-                        replies.response(tx, peer.get(), requests.replyTo(tx, id), requests.expiresMs(tx, id), response);
+                        if (growing == null || !replies.complete(tx, growing)) {
+                            replies.response(tx, peer.get(), requests.replyTo(tx, id), requests.expiresMs(tx, id), response);
+                        }
                         requests.countReply(tx, id);
                     } catch (ChannelFullException e) {
                         log.warn("the channel to {} is full; the answer to {} waits ({})", peer.get(), id, e.getMessage());

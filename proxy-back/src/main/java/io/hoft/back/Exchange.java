@@ -9,8 +9,11 @@ import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.net.SocketTimeoutException;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
@@ -57,13 +60,31 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Bodies stream: the request body from its stored file (with its exact Content-Length), the
  * response body into memory up to 64 KiB and past that into a new body file, which is forced
- * before the exchange returns. A watchdog may {@link #abort} an exchange that made no progress
- * for the response timeout (a callee that stops reading the request would otherwise block the
- * write for ever).
+ * before the exchange returns; a response body of declared length may be sent on while it
+ * arrives ({@link ResponseSlices}): each whole slice is forced and reported as it is written,
+ * so the final force covers only the last one. A watchdog may {@link #abort} an exchange that
+ * made no progress for the response timeout (a callee that stops reading the request would
+ * otherwise block the write for ever).
  */
 final class Exchange {
     private static final int BUFFER = 64 * 1024;
     private static final Logger log = LoggerFactory.getLogger(Exchange.class);
+
+    /**
+     * Told of a response body file of declared length as it fills: {@link #started} once the
+     * file exists (false: tell nothing more), {@link #durable} each time another whole
+     * {@link #sliceBytes} are written and forced, {@link #cancelled} if the exchange then fails.
+     * After a response completed, the caller decides what happens.
+     */
+    interface ResponseSlices {
+        long sliceBytes();
+
+        boolean started(Path file, long length, int status, String reason, List<HeaderField> headers);
+
+        void durable(long bytes);
+
+        void cancelled();
+    }
 
     /** Why an attempt produced no response. */
     static final class Failure extends Exception {
@@ -155,6 +176,12 @@ final class Exchange {
      */
     RecordedResponse send(StoredRequest request, String path, List<HeaderField> fields, BodyFiles bodies, long maxBody)
             throws Failure {
+        return send(request, path, fields, bodies, maxBody, null);
+    }
+
+    /** As {@link #send(StoredRequest, String, List, BodyFiles, long)}, telling {@code slices} (or null) of the body file. */
+    RecordedResponse send(StoredRequest request, String path, List<HeaderField> fields, BodyFiles bodies, long maxBody,
+            ResponseSlices slices) throws Failure {
         ClassicHttpRequest http = new BasicClassicHttpRequest(request.method(), null, null, path);
         for (HeaderField field : fields) {
             http.addHeader(new BasicHeader(field.name(), field.value()));
@@ -164,6 +191,7 @@ final class Exchange {
         }
         HttpCoreContext context = HttpCoreContext.create();
         Path file = null;
+        ResponseSlices growing = null;
         try {
             endpoint.setSocketTimeout(Timeout.of(callee.config().responseTimeout()));
             progress();
@@ -190,7 +218,9 @@ final class Exchange {
             byte[] inline = null;
             long length = 0;
             if (entity != null) {
+                long declared = entity.getContentLength();
                 ByteArrayOutputStream small = new ByteArrayOutputStream();
+                FileChannel channel = null;
                 try (InputStream in = entity.getContent()) {
                     byte[] buffer = new byte[BUFFER];
                     OutputStream sink = small;
@@ -204,17 +234,30 @@ final class Exchange {
                         }
                         if (file == null && length > RecordedResponse.INLINE_MAX) {
                             file = bodies.newPath();
-                            sink = OwnerOnly.newOutputStream(file);
+                            channel = OwnerOnly.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                            sink = Channels.newOutputStream(channel);
                             small.writeTo(sink);
                             small = null;
+                            if (slices != null && declared > slices.sliceBytes() && declared <= maxBody
+                                    && slices.started(file, declared, response.getCode(), reason, headers)) {
+                                growing = slices;
+                            }
                         }
+                        long sliceBefore = growing == null ? 0 : (length - n) / growing.sliceBytes();
                         sink.write(buffer, 0, n);
+                        if (growing != null && length / growing.sliceBytes() > sliceBefore) {
+                            channel.force(true);
+                            growing.durable(length);
+                        }
                     }
-                    if (file != null) {
-                        sink.close();
-                        bodies.force(file);
+                    if (channel != null) {
+                        channel.force(true);
                     } else {
                         inline = small.toByteArray();
+                    }
+                } finally {
+                    if (channel != null) {
+                        channel.close();
                     }
                 }
             }
@@ -225,9 +268,11 @@ final class Exchange {
             return new RecordedResponse(response.getCode(), reason, headers, null, inline,
                     file == null ? null : file.getFileName().toString(), length);
         } catch (Failure e) {
+            cancel(growing);
             deleteQuietly(file);
             throw e;
         } catch (IOException | HttpException | IllegalArgumentException e) {
+            cancel(growing);
             deleteQuietly(file);
             BackError as = abortedAs;
             if (as != null) {
@@ -240,8 +285,15 @@ final class Exchange {
             }
             throw new Failure(BackError.UPSTREAM_FAILED, "the exchange with " + callee.name() + " failed: " + e, e);
         } catch (RuntimeException | Error e) {
+            cancel(growing);
             deleteQuietly(file);
             throw e;
+        }
+    }
+
+    private static void cancel(ResponseSlices growing) {
+        if (growing != null) {
+            growing.cancelled();
         }
     }
 

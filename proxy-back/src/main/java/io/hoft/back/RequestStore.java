@@ -224,6 +224,12 @@ final class RequestStore {
                 row.getLong(7)), id.value());
     }
 
+    /** The peer that sent request {@code id}, if the request is not answered yet. */
+    Optional<NodeId> unansweredPeer(StoreTx tx, MessageId id) {
+        return tx.queryOne("SELECT peer FROM back_request WHERE id = ? AND state <> 'responded'", row -> row.getString(1),
+                id.value()).map(NodeId::of);
+    }
+
     /**
      * The message id an answer or status about request {@code id} names: that of the newest
      * attempt received (the request id itself for a first attempt).

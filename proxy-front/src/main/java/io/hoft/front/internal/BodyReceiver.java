@@ -32,6 +32,10 @@ import org.xnio.channels.StreamSourceChannel;
  * {@code minBytesPerSecond} or the caller gets 408 (the rule of Apache's mod_reqtimeout: the
  * deadline is {@code start + readTimeout + received / minRate}). A body folder that cannot be
  * written is 503, logged. Whatever ends a body early deletes its file.
+ *
+ * <p>A large body can be sent on while it arrives ({@link Slices}): each time the file holds
+ * another whole slice, it is forced and the slice reported, so the front encodes fragment 1
+ * while fragment 2 arrives; the final force then covers only the last slice.
  */
 final class BodyReceiver {
     static final int INLINE_MAX = 64 * 1024;
@@ -47,6 +51,22 @@ final class BodyReceiver {
         void discard() {
             deleteQuietly(file);
         }
+    }
+
+    /**
+     * Told of a body file as it fills, on a worker thread with reading paused: {@link #started}
+     * once the file exists (false: tell nothing more), {@link #durable} each time another whole
+     * {@link #sliceBytes} are written and forced, {@link #cancelled} if the body then fails or
+     * its caller goes away. After a body completed, its receiver decides what happens.
+     */
+    interface Slices {
+        long sliceBytes();
+
+        boolean started(Path file);
+
+        void durable(long bytes);
+
+        void cancelled();
     }
 
     private final BodyFiles bodies;
@@ -71,7 +91,12 @@ final class BodyReceiver {
      * {@link IOException} (the caller went away). Neither runs if the connection closed first.
      */
     void receive(HttpServerExchange exchange, Consumer<Received> received, Consumer<Exception> failed) {
-        new Reading(exchange, received, failed).start();
+        receive(exchange, null, received, failed);
+    }
+
+    /** As {@link #receive(HttpServerExchange, Consumer, Consumer)}, telling {@code slices} (or null) of the body file. */
+    void receive(HttpServerExchange exchange, Slices slices, Consumer<Received> received, Consumer<Exception> failed) {
+        new Reading(exchange, slices, received, failed).start();
     }
 
     /** A 503 for a body folder that refuses writes, logged: the operator must act, the caller may retry. */
@@ -103,12 +128,15 @@ final class BodyReceiver {
         private ByteBuffer buffer;
         private Path file;
         private FileChannel out;
+        private Slices slices;
+        private long written;
         private long total;
         private boolean writing;
         private boolean ended;
 
-        Reading(HttpServerExchange exchange, Consumer<Received> received, Consumer<Exception> failed) {
+        Reading(HttpServerExchange exchange, Slices slices, Consumer<Received> received, Consumer<Exception> failed) {
             this.exchange = exchange;
+            this.slices = slices;
             this.received = received;
             this.failed = failed;
             this.worker = exchange.getConnection().getWorker();
@@ -202,12 +230,20 @@ final class BodyReceiver {
             if (out == null) {
                 file = bodies.newPath();
                 out = OwnerOnly.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                if (slices != null && !slices.started(file)) {
+                    slices = null;
+                }
             }
             buffer.flip();
+            long sliceBefore = slices == null ? 0 : written / slices.sliceBytes();
             while (buffer.hasRemaining()) {
-                out.write(buffer);
+                written += out.write(buffer);
             }
             buffer.clear();
+            if (slices != null && written / slices.sliceBytes() > sliceBefore) {
+                out.force(true);
+                slices.durable(written);
+            }
         }
 
         /** The body is complete: inline, or the rest written and the file forced, on a worker. */
@@ -258,6 +294,9 @@ final class BodyReceiver {
         }
 
         private void closeAndDelete() {
+            if (slices != null && file != null) {
+                slices.cancelled();
+            }
             if (out != null) {
                 try {
                     out.close();

@@ -107,6 +107,45 @@ final class Lifecycle {
      * @throws HttpError 429 when {@code maxInFlight} calls are open, 503 when the channel is full
      */
     void accept(NewRequest call, NodeId peer, Message request, Path keptBody, int maxInFlight, Duration retryAfter) {
+        accept(call, peer, request, keptBody, maxInFlight, retryAfter, false);
+    }
+
+    /**
+     * Starts sending a REQUEST message while its body still arrives (see {@link
+     * Transport#sendGrowing}); false, with nothing stored, if it is not sent so (too short, or
+     * the channel is full: the call then goes the ordinary way once its body is whole).
+     */
+    boolean startGrowing(NodeId peer, Message request) {
+        try {
+            return store.inTransaction(tx -> transport.sendGrowing(tx, peer, request));
+        } catch (RuntimeException e) {
+            log.info("request {} is not sent while its body arrives: {}", request.id(), e.toString());
+            return false;
+        }
+    }
+
+    /** The body bytes per fragment, and so per slice of a body sent while it arrives. */
+    long fragmentBodyBytes() {
+        return transport.fragmentBodyBytes();
+    }
+
+    /** The first {@code durableBytes} of a REQUEST started with {@link #startGrowing} are forced. */
+    void grown(NodeId peer, MessageId id, long durableBytes) {
+        transport.grown(peer, id, durableBytes);
+    }
+
+    /** Gives up a REQUEST message started with {@link #startGrowing} whose call was not accepted. */
+    void cancelGrowing(NodeId peer, MessageId id) {
+        transport.cancelGrowing(peer, id);
+    }
+
+    /**
+     * As {@link #accept(NewRequest, NodeId, Message, Path, int, Duration)}; with {@code grown},
+     * {@code request} was started with {@link #startGrowing} and is completed in the transaction
+     * that stores the call, instead of being handed to the channel.
+     */
+    void accept(NewRequest call, NodeId peer, Message request, Path keptBody, int maxInFlight, Duration retryAfter,
+            boolean grown) {
         boolean[] counted = {false};
         try {
             store.inTransaction(tx -> {
@@ -120,7 +159,12 @@ final class Lifecycle {
                         : bodies.register(tx, keptBody, REQUEST_BODY_OWNER + call.id(), clock.millis());
                 requests.insert(tx, call, keptName);
                 try {
-                    transport.send(tx, peer, request);
+                    if (!grown) {
+                        transport.send(tx, peer, request);
+                    } else if (!transport.completeGrowing(tx, peer, request.id())) {
+                        throw new HttpError(503, "storage-unavailable", "the request's message was given up while its body"
+                                + " arrived", retryAfter, Map.of(), false);
+                    }
                 } catch (ChannelFullException e) {
                     throw new HttpError(503, "spool-full", "the link to " + peer + " is backlogged: " + e.getMessage(),
                             e.retryAfter(), Map.of(), false);

@@ -4,6 +4,7 @@ import io.hoft.front.CallbackUrlGuard;
 import io.hoft.front.FrontConfig;
 import io.hoft.front.internal.RequestStore.NewRequest;
 import io.hoft.transport.keys.NodeId;
+import io.hoft.transport.message.Body;
 import io.hoft.transport.message.Envelope;
 import io.hoft.transport.message.HeaderField;
 import io.hoft.transport.message.HttpFields;
@@ -79,7 +80,7 @@ final class ProxyHandler {
     void handle(HttpServerExchange exchange) {
         writer.guarded(exchange, true, () -> {
             Prepared call = prepare(exchange);
-            receiver.receive(exchange,
+            receiver.receive(exchange, call.early(),
                     body -> writer.guarded(exchange, true, () -> {
                         exchange.startBlocking();
                         accept(exchange, call, body);
@@ -93,9 +94,69 @@ final class ProxyHandler {
         });
     }
 
-    /** A call that passed every check made before its body is read. */
+    /**
+     * A call that passed every check made before its body is read; {@code early} (or null) sends
+     * its REQUEST message while a body of several fragments arrives.
+     */
     private record Prepared(FrontConfig.Route route, Authenticator.Caller caller, Instructions instructions, String method,
-            String target, List<HeaderField> fields) {
+            String target, List<HeaderField> fields, EarlyRequest early) {
+    }
+
+    /**
+     * The REQUEST message of a call whose declared body spans several fragments, sent while the
+     * body arrives: its id and times are fixed when the body starts, each fragment but the last
+     * leaves as soon as its slice is forced, and the last only with the call's acceptance (SPEC
+     * section 15.11; {@link io.hoft.transport.channel.Transport#sendGrowing}). The back calls the
+     * callee only once every fragment verified, so it never sees a call the front did not accept.
+     */
+    private final class EarlyRequest implements BodyReceiver.Slices {
+        private final NodeId peer;
+        private final Envelope.Request envelope;
+        private final long length;
+        private final MessageId id = MessageId.generate(clock);
+        private final long createdMs = clock.millis();
+        private final long expiresMs;
+        private volatile boolean sending;
+
+        EarlyRequest(NodeId peer, Envelope.Request envelope, long length, long ttlMs) {
+            this.peer = peer;
+            this.envelope = envelope;
+            this.length = length;
+            this.expiresMs = createdMs + ttlMs;
+        }
+
+        Message message(Body body) {
+            return new Message(id, Instant.ofEpochMilli(createdMs), Instant.ofEpochMilli(expiresMs), envelope, body);
+        }
+
+        /** True if the message went out early and {@code body} is the whole body it announced. */
+        boolean matches(BodyReceiver.Received body) {
+            return sending && body.file() != null && body.length() == length;
+        }
+
+        @Override
+        public long sliceBytes() {
+            return lifecycle.fragmentBodyBytes();
+        }
+
+        @Override
+        public boolean started(Path file) {
+            sending = lifecycle.startGrowing(peer, message(Body.ofFile(file, length)));
+            return sending;
+        }
+
+        @Override
+        public void durable(long bytes) {
+            lifecycle.grown(peer, id, bytes);
+        }
+
+        @Override
+        public void cancelled() {
+            if (sending) {
+                sending = false;
+                lifecycle.cancelGrowing(peer, id);
+            }
+        }
     }
 
     private Prepared prepare(HttpServerExchange exchange) {
@@ -126,8 +187,13 @@ final class ProxyHandler {
         }
         String query = exchange.getQueryString();
         String target = exchange.getRequestURI() + (query == null || query.isEmpty() ? "" : "?" + query);
-        return new Prepared(route, caller, instructions, exchange.getRequestMethod().toString(), target,
-                forwarded(exchange, caller));
+        String method = exchange.getRequestMethod().toString();
+        List<HeaderField> fields = forwarded(exchange, caller);
+        EarlyRequest early = declared > lifecycle.fragmentBodyBytes()
+                ? new EarlyRequest(NodeId.of(route.peer()), new Envelope.Request(method, target, route.upstream(), fields),
+                        declared, instructions.ttlMs())
+                : null;
+        return new Prepared(route, caller, instructions, method, target, fields, early);
     }
 
     /** Stores the call with its received body and answers: 202, or the sync wait. */
@@ -135,11 +201,17 @@ final class ProxyHandler {
         FrontConfig.Limits limits = config.limits();
         Instructions instructions = prepared.instructions();
         FrontConfig.Route route = prepared.route();
-        MessageId id = MessageId.generate(clock);
+        EarlyRequest early = prepared.early();
+        boolean grown = early != null && early.matches(body);
+        if (early != null && !grown) {
+            early.cancelled(); // sent the ordinary way below
+        }
         long nowMs = clock.millis();
-        long expiresMs = nowMs + instructions.ttlMs();
-        Message request = new Message(id, Instant.ofEpochMilli(nowMs), Instant.ofEpochMilli(expiresMs),
-                new Envelope.Request(prepared.method(), prepared.target(), route.upstream(), prepared.fields()), body.body());
+        Envelope.Request envelope = new Envelope.Request(prepared.method(), prepared.target(), route.upstream(), prepared.fields());
+        Message request = grown ? early.message(body.body()) : new Message(MessageId.generate(clock), Instant.ofEpochMilli(nowMs),
+                Instant.ofEpochMilli(nowMs + instructions.ttlMs()), envelope, body.body());
+        MessageId id = request.id();
+        long expiresMs = request.expires().toEpochMilli();
         NewRequest call = new NewRequest(id.value(), route.peer(), route.name(), route.upstream(), prepared.method(),
                 prepared.target(), prepared.caller().id(), body.length(), nowMs, expiresMs, instructions.callback(),
                 instructions.format(), instructions.statusCallback(), prepared.fields(), body.inline(), null);
@@ -148,16 +220,22 @@ final class ProxyHandler {
         try {
             keptBody = body.file() == null ? null : lifecycle.keepBody(body.file());
         } catch (IOException e) {
+            if (grown) {
+                early.cancelled();
+            }
             body.discard();
             throw receiver.storageFailure(e);
         }
         Waiters.Waiter waiter = instructions.async() ? null
                 : waiters.register(id.value(), outcome -> exchange.dispatch(() -> finish(exchange, id.value(), outcome)));
         try {
-            lifecycle.accept(call, NodeId.of(route.peer()), request, keptBody, limits.maxInFlight(), limits.retryAfter());
+            lifecycle.accept(call, NodeId.of(route.peer()), request, keptBody, limits.maxInFlight(), limits.retryAfter(), grown);
         } catch (RuntimeException e) {
             if (waiter != null) {
                 waiter.cancel();
+            }
+            if (grown) {
+                early.cancelled();
             }
             body.discard();
             if (keptBody != null) {

@@ -148,7 +148,7 @@ final class StatsCommand implements Callable<Integer> {
                 out.put("epoch", row.outEpoch());
                 out.put("lastSeq", row.outNextSeq() - 1);
             });
-            out.put("queuedMessages", db.queryLong("SELECT COUNT(*) FROM out_message WHERE peer = ? AND state IN ('queued', 'sending')", id));
+            out.put("queuedMessages", db.queryLong("SELECT COUNT(*) FROM out_message WHERE peer = ? AND state IN ('queued', 'sending', 'growing')", id));
             out.put("backlogMessages", db.queryLong("SELECT COALESCE(SUM(messages), 0) FROM out_backlog WHERE peer = ?", id));
             out.put("backlogBytes", db.queryLong("SELECT COALESCE(SUM(bytes), 0) FROM out_backlog WHERE peer = ?", id));
             out.put("unackedFiles", db.queryLong("SELECT COUNT(*) FROM out_file WHERE peer = ? AND state = 'sent'", id));

@@ -13,6 +13,8 @@ import io.hoft.samples.WebhookVerifier;
 import io.hoft.tools.node.Setup;
 import io.hoft.transport.config.ConfigLoader;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -22,9 +24,14 @@ import java.net.http.HttpResponse.BodyHandlers;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.DigestInputStream;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -118,6 +125,24 @@ final class Chain implements AutoCloseable {
         Chain start() throws IOException {
             return new Chain(this);
         }
+    }
+
+    /** {@code size} bytes of {@link SampleCallee#bytes} made while they are sent (with Content-Length), hashed into {@code digest}. */
+    static HttpRequest.BodyPublisher generated(long seed, long size, MessageDigest digest) {
+        if (size == 0) {
+            return HttpRequest.BodyPublishers.noBody();
+        }
+        return HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.ofInputStream(
+                () -> new DigestInputStream(SampleCallee.bytes(seed, size), digest)), size);
+    }
+
+    /** The SHA-256 of what {@code in} yields, in hex. */
+    static String sha256(InputStream in) throws IOException, NoSuchAlgorithmException {
+        MessageDigest digest = MessageDigest.getInstance("SHA-256");
+        try (OutputStream sink = new DigestOutputStream(OutputStream.nullOutputStream(), digest)) {
+            in.transferTo(sink);
+        }
+        return HexFormat.of().formatHex(digest.digest());
     }
 
     static Builder in(Path dir) {

@@ -112,12 +112,22 @@ final class RawCallee implements AutoCloseable {
             OutputStream out = socket.getOutputStream();
             for (Recorded request = read(in); request != null; request = read(in)) {
                 requests.add(request);
-                out.write(script.apply(request));
+                byte[] answer = script.apply(request);
+                out.write(answer);
                 out.flush();
+                if (closes(answer)) {
+                    return; // an answer with "Connection: close" ends the connection, even one cut short
+                }
             }
         } catch (IOException e) {
             // the back closed the connection
         }
+    }
+
+    private static boolean closes(byte[] answer) {
+        String text = new String(answer, 0, Math.min(answer.length, 4096), StandardCharsets.ISO_8859_1).toLowerCase(Locale.ROOT);
+        int end = text.indexOf("\r\n\r\n");
+        return end > 0 && text.substring(0, end).contains("\r\nconnection: close");
     }
 
     private static Recorded read(InputStream in) throws IOException {

@@ -26,7 +26,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -57,6 +59,15 @@ import org.slf4j.LoggerFactory;
  * the link; a file whose messages all expired is abandoned, and heartbeats tell the peer the
  * floor moved so it stops waiting for it.
  *
+ * <p>A large body may be sent while it still arrives ({@link #enqueueGrowing}): its message
+ * waits as {@code growing}, and the bulk lane writes each fragment as soon as the layer above
+ * reports its slice durable ({@link #grown}), but never the last one: that waits until the
+ * layer above completes the message in the transaction that accepts it ({@link
+ * #completeGrowing}), so the peer can never deliver a message whose sender did not accept it.
+ * A message that does not complete ({@link #cancelGrowing}, or a restart: only an accepted
+ * message is the node's promise) is settled as expired and the files of it already written are
+ * abandoned; the peer's partial copy expires with it.
+ *
  * <p>Control files (acks, nacks, heartbeats) are not sequenced, stored or resent: the next
  * one carries newer state anyway.
  */
@@ -81,6 +92,8 @@ final class OutgoingChannel {
     private long takenThroughSeq;
     private volatile long lastFileSentMs;
     private volatile boolean floorMoved;
+    /** Growing messages by id: how many bytes of the body the layer above made durable so far. */
+    private final Map<String, Long> growing = new ConcurrentHashMap<>();
 
     OutgoingChannel(ChannelContext ctx, NodeId peer, Link link, IncomingChannel incoming) throws IOException {
         this.ctx = ctx;
@@ -122,6 +135,13 @@ final class OutgoingChannel {
      * force of their own, so power loss may have left a stored copy damaged.
      */
     void recover(StoreTx tx, long nowMs, boolean afterReboot) throws IOException {
+        List<String> unfinished = tx.query("SELECT id FROM out_message WHERE peer = ? AND state = 'growing'",
+                row -> row.getString(1), peer.value());
+        for (String id : unfinished) {
+            log.info("message {} to {} was still arriving when the node stopped; its files already written are abandoned",
+                    id, peer);
+            cancelGrowing(tx, MessageId.of(id), nowMs);
+        }
         tx.update("UPDATE out_file SET state = 'writing' WHERE peer = ? AND state = 'open'", peer.value());
         if (afterReboot) {
             int rebuilt = tx.update("UPDATE out_file SET state = 'writing' WHERE peer = ? AND state = 'sent'", peer.value());
@@ -150,6 +170,74 @@ final class OutgoingChannel {
      */
     void enqueue(StoreTx tx, Message message, String bodyName, byte[] inlineBody, long nowMs, long spoolQuotaBytes)
             throws ChannelFullException {
+        enqueue(tx, message, bodyName, inlineBody, nowMs, spoolQuotaBytes, false);
+    }
+
+    /**
+     * Accepts, inside the caller's transaction, a message whose body file {@code bodyName} is
+     * still being written towards {@code message.body().length()} bytes (see the class comment).
+     * Only for a body of more than one fragment.
+     */
+    void enqueueGrowing(StoreTx tx, Message message, String bodyName, long nowMs, long spoolQuotaBytes)
+            throws ChannelFullException {
+        if (message.body().length() <= Math.max(ctx.config().fragmentBodyBytes(), ctx.config().bulkThresholdBytes())) {
+            throw new IllegalArgumentException("only a body of several fragments is sent while it grows");
+        }
+        enqueue(tx, message, bodyName, null, nowMs, spoolQuotaBytes, true);
+        tx.onCommit(() -> growing.putIfAbsent(message.id().value(), 0L));
+    }
+
+    /** The first {@code durableBytes} of a growing message's body are written and forced. */
+    void grown(MessageId id, long durableBytes) {
+        if (growing.computeIfPresent(id.value(), (k, had) -> Math.max(had, durableBytes)) != null) {
+            hints[BULK].queued = true;
+            bulkLane.signal();
+        }
+    }
+
+    /**
+     * The growing message's body is whole and forced: it becomes an ordinary queued message (in
+     * the caller's transaction, which accepts it). False if it is no longer growing (cancelled).
+     */
+    boolean completeGrowing(StoreTx tx, MessageId id) {
+        int updated = tx.update("UPDATE out_message SET state = CASE WHEN fragments_written = 0 THEN 'queued' ELSE 'sending' END"
+                + " WHERE peer = ? AND id = ? AND state = 'growing'", peer.value(), id.value());
+        tx.onCommit(() -> {
+            growing.remove(id.value());
+            hints[BULK].queued = true;
+            bulkLane.signal();
+        });
+        return updated == 1;
+    }
+
+    /**
+     * Gives up a growing message: settled as expired without telling the layer above (it never
+     * accepted it), its body released, and every file of it not yet acknowledged abandoned.
+     */
+    void cancelGrowing(StoreTx tx, MessageId id, long nowMs) {
+        Optional<Object[]> row = tx.queryOne("SELECT body_name, body_length FROM out_message WHERE peer = ? AND id = ?"
+                + " AND state = 'growing'", r -> new Object[] {r.getString(1), r.getLong(2)}, peer.value(), id.value());
+        tx.onCommit(() -> growing.remove(id.value()));
+        if (row.isEmpty()) {
+            return;
+        }
+        tx.update("UPDATE out_message SET state = 'expired', settled_ms = ? WHERE peer = ? AND id = ?", nowMs, peer.value(),
+                id.value());
+        tx.update("UPDATE out_backlog SET messages = messages - 1, bytes = bytes - ? WHERE peer = ?", row.get()[1], peer.value());
+        if (row.get()[0] != null) {
+            ctx.bodies().release(tx, (String) row.get()[0]);
+        }
+        List<Object[]> files = tx.query("SELECT f.seq, f.name FROM out_file f JOIN out_file_frame m ON m.peer = f.peer"
+                + " AND m.epoch = f.epoch AND m.seq = f.seq WHERE f.peer = ? AND f.epoch = ? AND m.message_id = ?"
+                + " AND f.state IN ('sent', 'writing')", r -> new Object[] {r.getLong(1), r.getString(2)}, peer.value(), epoch,
+                id.value());
+        for (Object[] file : files) {
+            abandon(tx, (Long) file[0], (String) file[1], nowMs);
+        }
+    }
+
+    private void enqueue(StoreTx tx, Message message, String bodyName, byte[] inlineBody, long nowMs, long spoolQuotaBytes,
+            boolean isGrowing) throws ChannelFullException {
         ChannelConfig config = ctx.config();
         long length = message.body().length();
         long[] backlog = tx.queryOne("SELECT messages, bytes, (SELECT COALESCE(SUM(bytes), 0) FROM out_backlog) FROM out_backlog"
@@ -181,7 +269,7 @@ final class OutgoingChannel {
                         + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)",
                 peer.value(), message.id().value(), message.kind().wireName(), message.created().toEpochMilli(),
                 message.expires().toEpochMilli(), meta, inlineBody, bodyName, length, lane,
-                reserved < 0 ? "queued" : "sent", fragments, fragmentSize, reserved < 0 ? 0 : 1, nowMs);
+                isGrowing ? "growing" : reserved < 0 ? "queued" : "sent", fragments, fragmentSize, reserved < 0 ? 0 : 1, nowMs);
         if (inserted == 0) {
             throw new IllegalArgumentException("message " + message.id() + " was already sent to " + peer);
         }
@@ -347,7 +435,7 @@ final class OutgoingChannel {
             throw new IOException("unreadable meta of queued message " + row.id() + ": " + e.getMessage(), e);
         }
         Body body = row.inline() != null ? Body.ofBytes(row.inline())
-                : row.bodyName() != null ? Body.ofFile(ctx.bodies().path(row.bodyName())) : Body.EMPTY;
+                : row.bodyName() != null ? Body.ofFile(ctx.bodies().path(row.bodyName()), row.bodyLength()) : Body.EMPTY;
         return new Message(MessageId.of(row.id()), Instant.ofEpochMilli(row.createdMs()),
                 Instant.ofEpochMilli(row.expiresMs()), envelope, body);
     }
@@ -451,27 +539,51 @@ final class OutgoingChannel {
             hints[BULK].queued = true; // looked at again when an ack opens the window
             return;
         }
-        Optional<OutRow> next = ctx.store().inTransactionDurableLater(tx -> tx.queryOne("SELECT " + OUT_ROW_COLUMNS
-                + " FROM out_message WHERE peer = ? AND lane = ? AND state IN ('queued', 'sending') AND expires_ms >= ?"
-                + " ORDER BY enqueued_ms, rowid LIMIT 1", OutRow::map, peer.value(), BULK, nowMs));
+        // The oldest message with a file to write: a growing one only once its next slice is durable.
+        List<Object[]> candidates = ctx.store().inTransactionDurableLater(tx -> tx.query("SELECT " + OUT_ROW_COLUMNS
+                + ", state FROM out_message WHERE peer = ? AND lane = ? AND state IN ('queued', 'sending', 'growing')"
+                + " AND expires_ms >= ? ORDER BY enqueued_ms, rowid LIMIT 32",
+                row -> new Object[] {OutRow.map(row), row.getString("state").equals("growing")}, peer.value(), BULK, nowMs));
+        Optional<OutRow> next = candidates.stream().filter(c -> !(Boolean) c[1] || nextSliceDurable((OutRow) c[0]))
+                .map(c -> (OutRow) c[0]).findFirst();
         if (next.isEmpty()) {
-            return;
+            return; // a growing message's next slice wakes the lane (grown, completeGrowing)
         }
         OutRow row = next.get();
         int index = row.fragmentCount() <= 1 ? -1 : row.fragmentsWritten();
-        writeDataFile(writer, BULK, List.of(row), List.of(index), nowMs);
+        if (!writeDataFile(writer, BULK, List.of(row), List.of(index), nowMs)) {
+            return; // cancelled meanwhile
+        }
         hints[BULK].queued = true; // there may be more fragments, or more messages
         bulkLane.signal();
     }
 
-    /** Step 1 to 3 of a data file (see the class comment). {@code indexes} holds -1 for whole messages. */
-    private void writeDataFile(SpoolFileWriter writer, int lane, List<OutRow> rows, List<Integer> indexes, long nowMs)
+    /** For a growing message: true if its next fragment is not the last and its slice is durable. */
+    private boolean nextSliceDurable(OutRow row) {
+        long durable = growing.getOrDefault(row.id(), 0L);
+        int index = row.fragmentsWritten();
+        return index + 1 < row.fragmentCount() && durable >= (index + 1) * row.fragmentSize();
+    }
+
+    /**
+     * Step 1 to 3 of a data file (see the class comment). {@code indexes} holds -1 for whole
+     * messages. False, with nothing written, if a message was settled since it was read (a
+     * growing one cancelled).
+     */
+    private boolean writeDataFile(SpoolFileWriter writer, int lane, List<OutRow> rows, List<Integer> indexes, long nowMs)
             throws IOException {
         long expiresMs = rows.stream().mapToLong(OutRow::expiresMs).max().orElseThrow();
         // Step 1 need not wait for the disk: nothing leaves this node before the force of step 2.
         // If power loss takes step 1 back, the file written under its number in sent/ is unknown
         // to the database and recover() deletes it.
         long seq = ctx.store().inTransactionDurableLater(tx -> {
+            for (int i = 0; i < rows.size(); i++) {
+                if (tx.queryOne("SELECT 1 FROM out_message WHERE peer = ? AND id = ? AND fragments_written = ?"
+                        + " AND state IN ('queued', 'sending', 'growing')", row -> true, peer.value(), rows.get(i).id(),
+                        rows.get(i).fragmentsWritten()).isEmpty()) {
+                    return -1L;
+                }
+            }
             long s = tx.queryLong("SELECT out_next_seq FROM channel WHERE peer = ?", peer.value());
             tx.update("UPDATE channel SET out_next_seq = ? WHERE peer = ?", s + 1, peer.value());
             tx.update("INSERT INTO out_file (peer, epoch, seq, name, lane, size, expires_ms, state, attempts)"
@@ -486,17 +598,34 @@ final class OutgoingChannel {
                             peer.value(), row.id());
                 } else {
                     boolean last = index + 1 == row.fragmentCount();
-                    tx.update("UPDATE out_message SET state = ?, fragments_written = ? WHERE peer = ? AND id = ?",
-                            last ? "sent" : "sending", index + 1, peer.value(), row.id());
+                    tx.update("UPDATE out_message SET state = CASE WHEN ? THEN 'sent' WHEN state = 'growing' THEN 'growing'"
+                            + " ELSE 'sending' END, fragments_written = ? WHERE peer = ? AND id = ?",
+                            last ? 1 : 0, index + 1, peer.value(), row.id());
                 }
             }
             return s;
         });
+        if (seq < 0) {
+            return false;
+        }
         List<OutgoingFrame> frames = new ArrayList<>();
         for (int i = 0; i < rows.size(); i++) {
             frames.add(frame(rows.get(i), Math.max(0, indexes.get(i))));
         }
-        storeAndSend(writer, seq, lane, frames, nowMs);
+        try {
+            storeAndSend(writer, seq, lane, frames, nowMs);
+        } catch (IOException e) {
+            if (stillWriting(seq)) {
+                throw e;
+            }
+            return false; // a growing message given up meanwhile: its body went, and the file was abandoned
+        }
+        return true;
+    }
+
+    private boolean stillWriting(long seq) {
+        return ctx.store().inTransactionDurableLater(tx -> tx.queryOne("SELECT 1 FROM out_file WHERE peer = ? AND epoch = ?"
+                + " AND seq = ? AND state = 'writing'", row -> true, peer.value(), epoch, seq).isPresent());
     }
 
     /**

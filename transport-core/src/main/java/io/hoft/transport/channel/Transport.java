@@ -8,6 +8,7 @@ import io.hoft.transport.keys.Keyring;
 import io.hoft.transport.keys.NodeId;
 import io.hoft.transport.link.Link;
 import io.hoft.transport.message.Message;
+import io.hoft.transport.message.MessageId;
 import io.hoft.transport.spool.ModePolicy;
 import io.hoft.transport.spool.SendingSessions;
 import io.hoft.transport.spool.SpoolFileReader;
@@ -217,6 +218,63 @@ public final class Transport implements Closeable {
         out.enqueue(tx, message, bodyName, inline, ctx.now(), spoolQuotaBytes);
     }
 
+    /**
+     * The bytes of body each fragment carries: a body over this length may be sent while it still
+     * arrives ({@link #sendGrowing}), one fragment per slice of this length.
+     */
+    public long fragmentBodyBytes() {
+        return ctx.config().fragmentBodyBytes();
+    }
+
+    /**
+     * Starts sending, inside the caller's transaction, a message whose body is still being
+     * written into {@code message.body().file()} (a new file of this node's body store, which
+     * the channel takes over) and will hold exactly {@code message.body().length()} bytes, more
+     * than {@link #fragmentBodyBytes()}. Report each durable prefix with {@link #grown}; every
+     * fragment but the last may leave the node before the body is whole. Then either {@link
+     * #completeGrowing} in the transaction that accepts the message (only then can the last
+     * fragment leave, so the peer never delivers a message this node did not accept), or
+     * {@link #cancelGrowing}. A message not completed when the node stops is cancelled at the
+     * next start. Returns false, with nothing stored, for a body too short to be sent so (it is
+     * sent whole with {@link #send} once complete).
+     *
+     * @throws ChannelFullException when a send limit is reached; nothing was stored
+     */
+    public boolean sendGrowing(StoreTx tx, NodeId peer, Message message) throws ChannelFullException, IOException {
+        long length = message.body().length();
+        if (length <= ctx.config().fragmentBodyBytes() || length <= ctx.config().bulkThresholdBytes()) {
+            return false;
+        }
+        Path file = message.body().file().filter(ctx.bodies()::holds)
+                .orElseThrow(() -> new IllegalArgumentException("a growing body must be a file of the body store"));
+        String bodyName = file.getFileName().toString();
+        outgoing(peer).enqueueGrowing(tx, message, bodyName, ctx.now(), spoolQuotaBytes); // first: it may refuse
+        ctx.bodies().register(tx, file, "out:" + peer + ":" + message.id(), ctx.now());
+        return true;
+    }
+
+    /** The first {@code durableBytes} of a growing message's body are written and forced (see {@link #sendGrowing}). */
+    public void grown(NodeId peer, MessageId id, long durableBytes) {
+        outgoing(peer).grown(id, durableBytes);
+    }
+
+    /**
+     * Inside the transaction that accepts it: the growing message's body is whole and forced,
+     * and the message is sent like any other. False if it was cancelled meanwhile.
+     */
+    public boolean completeGrowing(StoreTx tx, NodeId peer, MessageId id) {
+        return outgoing(peer).completeGrowing(tx, id);
+    }
+
+    /** Gives up a growing message in a transaction of its own (see {@link #sendGrowing}); nothing if it completed. */
+    public void cancelGrowing(NodeId peer, MessageId id) {
+        OutgoingChannel out = outgoing(peer);
+        ctx.store().inTransactionDurableLater(tx -> {
+            out.cancelGrowing(tx, id, ctx.now());
+            return null;
+        });
+    }
+
     /** The link state and backlog of every peer. */
     public List<PeerHealth> health() {
         long nowMs = ctx.now();
@@ -231,8 +289,8 @@ public final class Transport implements Closeable {
                     : silence <= config.lateAfter().toMillis() ? LinkState.UP
                     : silence <= config.downAfter().toMillis() ? LinkState.LATE : LinkState.DOWN;
             long[] backlog = ctx.store().inTransaction(tx -> new long[] {
-                tx.queryLong("SELECT COUNT(*) FROM out_message WHERE peer = ? AND lane IN (0, 1) AND state IN ('queued', 'sending')",
-                        peer.value()),
+                tx.queryLong("SELECT COUNT(*) FROM out_message WHERE peer = ? AND lane IN (0, 1)"
+                        + " AND state IN ('queued', 'sending', 'growing')", peer.value()),
                 tx.queryLong("SELECT COUNT(*) FROM out_file WHERE peer = ? AND state = 'sent'", peer.value()),
                 tx.queryLong("SELECT COALESCE(SUM(size), 0) FROM out_file WHERE peer = ? AND state = 'sent'", peer.value()),
                 tx.queryLong("SELECT COALESCE(MIN(first_sent_ms), 0) FROM out_file WHERE peer = ? AND state = 'sent'", peer.value()),

@@ -52,7 +52,19 @@ public interface Body {
     /** A body backed by a file whose length is read now; the file must not change afterwards. */
     static Body ofFile(Path file) throws IOException {
         Objects.requireNonNull(file, "file");
-        long length = Files.size(file);
+        return ofFile(file, Files.size(file));
+    }
+
+    /**
+     * A body of {@code length} bytes backed by a file that may still be growing towards that
+     * length (a body sent while it arrives); a reader must read only what the writer has made
+     * durable so far.
+     */
+    static Body ofFile(Path file, long length) {
+        Objects.requireNonNull(file, "file");
+        if (length < 0) {
+            throw new IllegalArgumentException("negative body length");
+        }
         return new Body() {
             @Override
             public long length() {

@@ -249,4 +249,37 @@ class CommitPointTest {
             assertExactlyOnce(pair.back, ids);
         }
     }
+
+    @Test
+    void aMessageSentWhileItsBodyArrivesThatTheNodeStoppedBeforeAcceptingIsGivenUpAtTheNextStart() throws Exception {
+        ChannelConfig small = CONFIG.toBuilder().maxFileBytesAndCollation(4L << 20).build();
+        long per = small.fragmentBodyBytes();
+        try (LinkedPair pair = new LinkedPair(root, small, MirrorFaults.NONE, WatchMode.BOTH, Duration.ofMillis(100)).start()) {
+            // two slices of a three-slice body are in and forced: their fragments may leave
+            Path file = pair.front.transport.bodies().newPath();
+            java.nio.file.Files.write(file, new byte[(int) (2 * per)]);
+            pair.front.transport.bodies().force(file);
+            java.time.Instant now = java.time.Instant.now();
+            io.hoft.transport.message.Message message = new io.hoft.transport.message.Message(
+                    MessageId.generate(java.time.Clock.systemUTC()), now, now.plus(Duration.ofHours(1)),
+                    new io.hoft.transport.message.Envelope.Request("PUT", "/big", "api", List.of()),
+                    io.hoft.transport.message.Body.ofFile(file, 3 * per));
+            boolean growing = pair.front.store.inTransaction(tx -> pair.front.transport.sendGrowing(tx, pair.front.peer, message));
+            assertTrue(growing);
+            pair.front.transport.grown(pair.front.peer, message.id(), 2 * per);
+            await().atMost(Duration.ofSeconds(30)).until(() -> pair.front.dataFilesNumbered() == 2);
+
+            // The node stops before the message was accepted (no completeGrowing, no cancelGrowing).
+            pair.front.kill();
+            pair.front.start();
+            assertEquals("expired", pair.front.store.inTransaction(tx -> tx.queryOne("SELECT state FROM out_message WHERE id = ?",
+                    row -> row.getString(1), message.id().value())).orElseThrow(), "given up at the start");
+            assertTrue(java.nio.file.Files.notExists(file), "its body went with it");
+
+            List<MessageId> after = sendSome(pair.front, 3, "after");
+            await().atMost(Duration.ofSeconds(30)).until(() -> pair.back.received().size() == 3 && pair.front.unsettled() == 0);
+            assertExactlyOnce(pair.back, after);
+            assertEquals(0L, pair.back.received().getOrDefault(message.id().value(), 0L), "never delivered");
+        }
+    }
 }
