@@ -37,7 +37,7 @@ public final class ShareBulk {
      * intrinsic after tens of MiB instead of hundreds (it compiles per call, not per byte),
      * at 40 bytes of overhead per record.
      */
-    public static final int RECORD = 16 * 1024;
+    public static final int RECORD = 8 * 1024;
     /** How much of the file the encoder reads at once, and the decoder joins before handing bytes over. */
     static final int READ_BYTES = 256 * 1024;
     /** offset, length and nonce. */
@@ -131,26 +131,30 @@ public final class ShareBulk {
                 if (in.readNBytes(sealed, 0, length + TAG) < length + TAG) {
                     throw new EOFException("a record is cut short");
                 }
-                int plain;
+                if (joined.position() > 0 && (joinedAt + joined.position() != offset || joined.remaining() < length)) {
+                    joinedAt = flush(joined, joinedAt, sink);
+                }
+                boolean join = length <= joined.capacity(); // opened straight into the joined bytes, or alone if larger
                 try {
                     cipher.init(Cipher.DECRYPT_MODE, spec, new GCMParameterSpec(TAG * 8, head, 12, 12));
                     cipher.updateAAD(aad(requestId, head));
-                    plain = cipher.doFinal(sealed, 0, length + TAG, sealed, 0);
+                    if (join) {
+                        cipher.doFinal(sealed, 0, length + TAG, joined.array(), joined.position());
+                    } else {
+                        cipher.doFinal(sealed, 0, length + TAG, sealed, 0);
+                    }
                 } catch (GeneralSecurityException e) {
                     throw new BadRecordException("a record at " + offset + " fails its tag");
                 }
-                if (joined.position() > 0 && (joinedAt + joined.position() != offset || joined.remaining() < plain)) {
-                    joinedAt = flush(joined, joinedAt, sink);
-                }
-                if (plain > joined.capacity()) {
-                    sink.accept(offset, ByteBuffer.wrap(sealed, 0, plain));
-                } else {
+                if (join) {
                     if (joined.position() == 0) {
                         joinedAt = offset;
                     }
-                    joined.put(sealed, 0, plain);
+                    joined.position(joined.position() + length);
+                } else {
+                    sink.accept(offset, ByteBuffer.wrap(sealed, 0, length));
                 }
-                taken += plain;
+                taken += length;
             }
         } finally {
             if (joined.position() > 0) {
