@@ -284,17 +284,17 @@ final class ShareUploader implements Closeable {
             long[] range = left.peekFirst();
             int firstPiece = (int) Math.min(FIRST_CHUNK, config.chunkSize().bytes());
             long length = Math.min(range[1] - range[0], bulk != null ? bulkSlice() : first ? firstPiece : config.chunkSize().bytes());
-            if (!sameFile()) {
-                answerError(peer, request, 409, "Conflict", ShareProtocol.CHANGED);
-                changed.run();
-                return false;
-            }
             if (bulk != null) {
                 if (!sendBulk(range[0], length)) {
                     return false;
                 }
             } else {
                 sendChunkOf(range[0], length);
+            }
+            if (!sameFile()) { // changed while it was read: what went out may mix old and new bytes
+                answerError(peer, request, 409, "Conflict", ShareProtocol.CHANGED);
+                changed.run();
+                return false;
             }
             first = false;
             sent += length;

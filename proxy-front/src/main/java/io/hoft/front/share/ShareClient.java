@@ -55,19 +55,19 @@ final class ShareClient {
     final AtomicLong resumes = new AtomicLong();
     private final Predicate<NodeId> takesBulk;
 
-    /** @param takesBulk whether a peer can send file bytes as bulk uploads (its link is a dial-out link to this node) */
     /** Hands a message for a peer to the channel, in a transaction of its own. */
     @FunctionalInterface
     interface Sender {
         void send(NodeId peer, Message message);
     }
 
+    /** @param takesBulk whether a peer can send file bytes as bulk uploads (its link is a dial-out link to this node) */
     ShareClient(ShareSettings settings, ShareCache cache, Sender sender, Clock clock, Predicate<NodeId> takesBulk) {
-        this.takesBulk = takesBulk;
         this.settings = settings;
         this.cache = cache;
         this.sender = sender;
         this.clock = clock;
+        this.takesBulk = takesBulk;
     }
 
     /**

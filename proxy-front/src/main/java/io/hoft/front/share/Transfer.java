@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * One file coming from a peer, shared by everyone who wants it while it comes: slices are
@@ -29,7 +30,7 @@ final class Transfer {
     /** Where the first requester wanted to start: missing bytes from here on are asked for first. */
     final long from;
     final long startedNs = System.nanoTime();
-    private final Map<MessageId, byte[]> bulkKeys = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<MessageId, byte[]> bulkKeys = new ConcurrentHashMap<>();
     private volatile long lastRequestMs;
     private int askedAgain;
     private boolean finishing;
