@@ -54,7 +54,9 @@ import org.xnio.IoUtils;
  *   <li>{@code GET /_hoft/link} (WebSocket): the control connection of one dialing node;
  *   <li>{@code GET /_hoft/link/files/{name}}: a file this node holds for the dialing node;
  *   <li>{@code POST} (multipart, part {@code file}) or {@code PUT} (raw body)
- *       {@code /_hoft/link/files/{name}}: a file from the dialing node.
+ *       {@code /_hoft/link/files/{name}}: a file from the dialing node;
+ *   <li>{@code PUT /_hoft/link/share/{request id}}: bytes of a shared file, handed to the
+ *       handler of {@link #onShare} (SPEC section 20.5).
  * </ul>
  *
  * Every request carries the dialing node's {@link LinkToken} in {@code Authorization: Bearer};
