@@ -304,7 +304,7 @@ final class ShareClient {
             }
             if (nowMs - transfer.lastProgressMs() > settings.stallTimeout().toMillis()) {
                 end(transfer, new Transfer.Failure(504, "share-stalled", "no byte of the file arrived for " + settings.stallTimeout()));
-            } else if (transfer.shouldAskAgain(nowMs, settings.resumeAfter().toMillis())) {
+            } else if (transfer.shouldAskAgain(nowMs, askAgainAfterMs(transfer))) {
                 List<long[]> missing = transfer.missing(ShareProtocol.MAX_RANGES);
                 if (missing.isEmpty()) {
                     continue;
@@ -321,6 +321,16 @@ final class ShareClient {
                 }
             }
         }
+    }
+
+    /**
+     * {@code resumeAfter} for bulk uploads, which nothing keeps once sent; half of
+     * {@code stallTimeout} for chunks, which the channel delivers once sent, however slow the
+     * link (asking again early would only send them twice).
+     */
+    private long askAgainAfterMs(Transfer transfer) {
+        long resume = settings.resumeAfter().toMillis();
+        return transfer.takesBulk() ? resume : Math.max(resume, settings.stallTimeout().toMillis() / 2);
     }
 
     int running() {

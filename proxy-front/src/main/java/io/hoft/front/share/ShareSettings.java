@@ -15,6 +15,7 @@ import java.time.Duration;
  *   cacheDir: state/share  # default: the folder share-cache in node.state
  *   cacheSize: 10GiB       # least recently used files are removed above this
  *   resumeAfter: 5s        # a download with no new byte for this long asks the back again for what is missing
+ *                          # (bulk uploads over a dial-out link; chunk downloads wait half of stallTimeout)
  *   stallTimeout: 5m       # a download with no new byte for this long fails (504) and is asked for again next time
  *   transferTtl: 1h        # a file request (and its chunks) expires after this on the link
  * </pre>

@@ -144,6 +144,11 @@ final class Transfer {
         lastRequestMs = nowMs;
     }
 
+    /** Whether the peer was asked for bulk uploads (rather than chunks). */
+    boolean takesBulk() {
+        return !bulkKeys.isEmpty();
+    }
+
     /** The bulk key of the file request {@code id} of this transfer, if it had one. */
     byte[] bulkKey(MessageId id) {
         return bulkKeys.get(id);

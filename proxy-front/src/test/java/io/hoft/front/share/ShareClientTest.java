@@ -86,6 +86,10 @@ class ShareClientTest {
     private record Setup(FrontCatalog catalog, ShareCache cache, ShareClient client, Path published, FrontCatalog.Item item) {}
 
     private Setup setup() throws IOException {
+        return setup(true);
+    }
+
+    private Setup setup(boolean bulk) throws IOException {
         byte[] bytes = new byte[SIZE];
         new SplittableRandom(7).nextBytes(bytes);
         Path published = Files.write(dir.resolve("published.bin"), bytes);
@@ -93,7 +97,7 @@ class ShareClientTest {
         FrontCatalog catalog = new FrontCatalog(cache.dir());
         CatalogEntry entry = new CatalogEntry("docs/big.bin", SIZE, 1000, CatalogEntry.sha256Of(published));
         catalog.apply(BACK.value(), CatalogUpdate.full(1, List.of(entry)));
-        ShareClient client = new ShareClient(ShareSettings.DEFAULTS, cache, (peer, message) -> sent.add(message), clock, peer -> true);
+        ShareClient client = new ShareClient(ShareSettings.DEFAULTS, cache, (peer, message) -> sent.add(message), clock, peer -> bulk);
         return new Setup(catalog, cache, client, published, catalog.find("docs/big.bin").orElseThrow());
     }
 
@@ -190,6 +194,21 @@ class ShareClientTest {
         assertTrue(s.cache.get(ShareCache.key(BACK.value(), s.item.entry())).isPresent());
         assertEquals(1, s.client.transfers.get());
         assertEquals(2, s.client.resumes.get());
+    }
+
+    @Test
+    void aTransferOverChunkMessagesAsksAgainOnlyAfterHalfTheStallTimeout() throws Exception {
+        Setup s = setup(false);
+        s.client.obtain(s.item, 0);
+        Message first = sent.poll();
+        assertNull(header(first, ShareProtocol.BULK_KEY), "a peer that cannot send bulk uploads gets no key");
+        nowMs.addAndGet(6_000);
+        s.client.sweep();
+        assertTrue(sent.isEmpty(), "chunks in the channel arrive however slow the link: no asking again after resumeAfter");
+        nowMs.addAndGet(145_000);
+        s.client.sweep();
+        Message again = sent.poll();
+        assertEquals(first.id().value(), header(again, ShareProtocol.TRANSFER), "asked again after half of stallTimeout");
     }
 
     @Test
