@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -111,6 +112,13 @@ class ShareClientTest {
         }
     }
 
+    /** Moves the clock on by {@code ms} and sweeps; returns the file request that sent, if any. */
+    private Message sweepAfter(Setup s, long ms) {
+        nowMs.addAndGet(ms);
+        s.client.sweep();
+        return sent.poll();
+    }
+
     private static String header(Message request, String name) {
         return ShareProtocol.header(((Envelope.Request) request.envelope()).headers(), name).orElse(null);
     }
@@ -170,23 +178,14 @@ class ShareClientTest {
         assertNull(header(first, ShareProtocol.TRANSFER));
         answer(s, first, 0, ShareBulk.MAX_RECORD);
 
-        nowMs.addAndGet(4_000);
-        s.client.sweep();
-        assertTrue(sent.isEmpty(), "not yet: resumeAfter is 5 s");
-        nowMs.addAndGet(2_000);
-        s.client.sweep();
-        Message again = sent.poll();
+        assertNull(sweepAfter(s, 4_000), "not yet: resumeAfter is 5 s");
+        Message again = sweepAfter(s, 2_000);
         assertEquals(ShareBulk.MAX_RECORD + "-" + (SIZE - 1), header(again, ShareProtocol.RANGES));
         assertEquals(first.id().value(), header(again, ShareProtocol.TRANSFER));
         assertNotEquals(header(first, ShareProtocol.BULK_KEY), header(again, ShareProtocol.BULK_KEY), "a fresh key per request");
 
-        nowMs.addAndGet(6_000);
-        s.client.sweep();
-        assertTrue(sent.isEmpty(), "the second wait is twice as long");
-        nowMs.addAndGet(5_000);
-        s.client.sweep();
-        assertFalse(sent.isEmpty(), "asked a third time");
-        sent.clear();
+        assertNull(sweepAfter(s, 6_000), "the second wait is twice as long");
+        assertNotNull(sweepAfter(s, 5_000), "asked a third time");
 
         answer(s, first, ShareBulk.MAX_RECORD, 2L * ShareBulk.MAX_RECORD); // a late slice of the first request still counts
         answer(s, again, 2L * ShareBulk.MAX_RECORD, SIZE);
@@ -202,12 +201,8 @@ class ShareClientTest {
         s.client.obtain(s.item, 0);
         Message first = sent.poll();
         assertNull(header(first, ShareProtocol.BULK_KEY), "a peer that cannot send bulk uploads gets no key");
-        nowMs.addAndGet(6_000);
-        s.client.sweep();
-        assertTrue(sent.isEmpty(), "chunks in the channel arrive however slow the link: no asking again after resumeAfter");
-        nowMs.addAndGet(145_000);
-        s.client.sweep();
-        Message again = sent.poll();
+        assertNull(sweepAfter(s, 6_000), "chunks in the channel arrive however slow the link: no asking again after resumeAfter");
+        Message again = sweepAfter(s, 145_000);
         assertEquals(first.id().value(), header(again, ShareProtocol.TRANSFER), "asked again after half of stallTimeout");
     }
 
