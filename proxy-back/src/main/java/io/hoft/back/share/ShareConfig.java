@@ -23,10 +23,11 @@ import java.util.regex.Pattern;
  *   chunkSize: 4MiB          # a file travels in chunks of this size (the first is at most 256KiB)
  *   inFlightChunks: 16       # chunks of one upload sent but not yet acknowledged
  *   maxUploads: 16           # uploads running at once; more wait
+ *   uploadRate:              # at most this many bytes per second per upload (e.g. 20MiB); unset: as fast as the link goes
  * </pre>
  */
 public record ShareConfig(Map<String, Path> folders, Duration refresh, Duration settle, Boolean watch, DataSize hashUpTo,
-        DataSize chunkSize, Integer inFlightChunks, Integer maxUploads) {
+        DataSize chunkSize, Integer inFlightChunks, Integer maxUploads, DataSize uploadRate) {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,64}");
 
     public ShareConfig {
@@ -60,6 +61,9 @@ public record ShareConfig(Map<String, Path> folders, Duration refresh, Duration 
         maxUploads = maxUploads == null ? 16 : maxUploads;
         if (inFlightChunks < 1 || inFlightChunks > 10_000 || maxUploads < 1 || maxUploads > 1000) {
             throw new IllegalArgumentException("inFlightChunks must be 1 to 10000 and maxUploads 1 to 1000");
+        }
+        if (uploadRate != null && uploadRate.bytes() < 64 * 1024) {
+            throw new IllegalArgumentException("uploadRate must be at least 64KiB (per second)");
         }
     }
 }

@@ -102,6 +102,9 @@ public final class FrontEngine implements AutoCloseable {
         this.admin = new AdminHandler(runtime.store(), runtime.transport().bodies(), lifecycle, scheduler, limits, writer, clock,
                 config.node().state());
         runtime.dialoutServer().ifPresent(link -> ops.dialoutState(peer -> DialoutHealth.of(link, peer)));
+        if (share != null) {
+            runtime.dialoutServer().ifPresent(share::takeBulkUploads);
+        }
         lifecycle.load();
     }
 

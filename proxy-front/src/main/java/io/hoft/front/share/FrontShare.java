@@ -4,12 +4,17 @@ import io.hoft.transport.channel.ReceivedMessage;
 import io.hoft.transport.channel.Transport;
 import io.hoft.transport.keys.NodeId;
 import io.hoft.transport.message.Envelope;
+import io.hoft.transport.link.dialout.DialoutServerLink;
 import io.hoft.transport.message.Message;
+import io.hoft.transport.message.MessageId;
+import io.hoft.transport.share.ShareBulk;
 import io.hoft.transport.share.CatalogUpdate;
 import io.hoft.transport.share.ShareProtocol;
 import io.hoft.transport.store.NodeStore;
 import io.hoft.transport.store.StoreTx;
 import io.undertow.server.HttpServerExchange;
+import io.undertow.util.Headers;
+import io.undertow.util.Methods;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
@@ -18,10 +23,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.xnio.IoUtils;
 
 /**
  * The front's side of the file share (SPEC section 20): keeps the peers' catalogs, serves
@@ -31,6 +40,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class FrontShare implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(FrontShare.class);
+    private static final int MAX_BULK_UPLOADS = 64;
     /** The path prefix this serves. */
     public static final String PREFIX = ShareHandler.PREFIX;
 
@@ -41,6 +51,14 @@ public final class FrontShare implements AutoCloseable {
     private final ShareClient client;
     private final ShareMetrics metrics = new ShareMetrics();
     private final ShareHandler handler;
+    /** Bulk uploads being read: a thread each, since the body is read blocking; bounded, more get 503. */
+    private final ThreadPoolExecutor bulkReaders = new ThreadPoolExecutor(0, MAX_BULK_UPLOADS, 30, TimeUnit.SECONDS,
+            new SynchronousQueue<>(), r -> {
+                Thread t = new Thread(r, "hoft-share-bulk");
+                t.setDaemon(true);
+                return t;
+            });
+    private volatile DialoutServerLink bulkLink;
     private final ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "hoft-share-sweeper");
         t.setDaemon(true);
@@ -53,7 +71,12 @@ public final class FrontShare implements AutoCloseable {
         this.cache = new ShareCache(settings.cacheDirIn(state), settings.cacheSize().bytes());
         this.catalog = new FrontCatalog(cache.dir());
         catalog.load();
-        this.client = new ShareClient(settings, cache, store, transport, clock);
+        ShareClient.Sender sender = (peer, message) -> store.inTransaction(tx -> {
+            transport.send(tx, peer, message);
+            return null;
+        });
+        this.client = new ShareClient(settings, cache, sender, clock,
+                peer -> bulkLink != null && transport.link(peer).orElse(null) == bulkLink);
         this.handler = new ShareHandler(catalog, cache, client, metrics);
     }
 
@@ -73,6 +96,47 @@ public final class FrontShare implements AutoCloseable {
             client.askForCatalog(peer);
         }
         sweeper.scheduleWithFixedDelay(client::sweep, 1, 1, TimeUnit.SECONDS);
+    }
+
+    /**
+     * Takes file bytes from peers that dial in over {@code link} as bulk uploads (SPEC section
+     * 20.5): file requests to those peers carry a bulk key from now on.
+     */
+    public void takeBulkUploads(DialoutServerLink link) {
+        link.onShare(this::bulk);
+        bulkLink = link;
+    }
+
+    /** {@code PUT /_hoft/link/share/{request id}} from an authenticated peer, on the IO thread before the body is read. */
+    private void bulk(NodeId peer, HttpServerExchange exchange) {
+        String id = exchange.getRequestURI().substring(DialoutServerLink.SHARE.length());
+        if (!Methods.PUT.equals(exchange.getRequestMethod())) {
+            exchange.getResponseHeaders().put(Headers.ALLOW, "PUT");
+            DialoutServerLink.refuse(exchange, 405, "bulk uploads are PUTs");
+            return;
+        }
+        if (!MessageId.isValid(id) || !client.wantsBulk(peer, MessageId.of(id))) {
+            DialoutServerLink.refuse(exchange, 404, "no transfer waits for " + id);
+            return;
+        }
+        try {
+            exchange.dispatch(bulkReaders, () -> {
+                exchange.startBlocking();
+                try {
+                    client.onBulk(peer, MessageId.of(id), exchange.getInputStream());
+                    exchange.setStatusCode(204);
+                    exchange.endExchange();
+                } catch (ShareBulk.BadRecordException e) {
+                    log.warn("share: refused a bulk upload from {} for {}: {}", peer, id, e.getMessage());
+                    DialoutServerLink.refuse(exchange, 400, e.getMessage());
+                } catch (IOException e) {
+                    log.debug("share: a bulk upload from {} for {} broke off: {}", peer, id, e.toString());
+                    IoUtils.safeClose(exchange.getConnection());
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            DialoutServerLink.refuse(exchange, 503, "too many bulk uploads at once");
+        }
     }
 
     /** Whether a message from a peer is the share's (a catalog, or a chunk of a file). */
@@ -137,6 +201,7 @@ public final class FrontShare implements AutoCloseable {
         m.put("hoft_front_share_received_bytes_total", client.bytesReceived.get());
         m.put("hoft_front_share_first_byte_ms_sum", client.firstByteNanosTotal.get() / 1_000_000);
         m.put("hoft_front_share_first_byte_ms_count", client.firstByteCount.get());
+        m.put("hoft_front_share_asked_again_total", client.resumes.get());
         m.put("hoft_front_share_cache_hits_total", metrics.cacheHits.get());
         m.put("hoft_front_share_cache_misses_total", metrics.cacheMisses.get());
         m.put("hoft_front_share_refused_total", metrics.refused.get());
@@ -149,6 +214,7 @@ public final class FrontShare implements AutoCloseable {
     @Override
     public void close() {
         sweeper.shutdownNow();
+        bulkReaders.shutdownNow();
         client.close();
     }
 }

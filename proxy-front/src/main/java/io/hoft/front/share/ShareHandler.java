@@ -216,7 +216,7 @@ final class ShareHandler {
             }
             Transfer transfer;
             try {
-                transfer = client.obtain(item);
+                transfer = client.obtain(item, first);
             } catch (ChannelFullException e) {
                 out.put(Headers.RETRY_AFTER, "5");
                 error(exchange, 503, "share-unavailable", "the link to the back is full; try again later");

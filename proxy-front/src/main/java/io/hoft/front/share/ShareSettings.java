@@ -14,6 +14,8 @@ import java.time.Duration;
  *   anonymous: false       # true: no caller credential needed even when front.auth is on
  *   cacheDir: state/share  # default: the folder share-cache in node.state
  *   cacheSize: 10GiB       # least recently used files are removed above this
+ *   resumeAfter: 5s        # a download with no new byte for this long asks the back again for what is missing
+ *                          # (bulk uploads over a dial-out link; chunk downloads wait half of stallTimeout)
  *   stallTimeout: 5m       # a download with no new byte for this long fails (504) and is asked for again next time
  *   transferTtl: 1h        # a file request (and its chunks) expires after this on the link
  * </pre>
@@ -24,8 +26,8 @@ import java.time.Duration;
  * (any caller the front accepts; routes do not apply).
  */
 public record ShareSettings(Boolean enabled, Boolean anonymous, Path cacheDir, DataSize cacheSize, Duration stallTimeout,
-        Duration transferTtl) {
-    public static final ShareSettings DEFAULTS = new ShareSettings(null, null, null, null, null, null);
+        Duration transferTtl, Duration resumeAfter) {
+    public static final ShareSettings DEFAULTS = new ShareSettings(null, null, null, null, null, null, null);
 
     public ShareSettings {
         enabled = enabled != null && enabled;
@@ -33,8 +35,9 @@ public record ShareSettings(Boolean enabled, Boolean anonymous, Path cacheDir, D
         cacheSize = cacheSize == null ? DataSize.parse("10GiB") : cacheSize;
         stallTimeout = stallTimeout == null ? Duration.ofMinutes(5) : stallTimeout;
         transferTtl = transferTtl == null ? Duration.ofHours(1) : transferTtl;
-        if (stallTimeout.toMillis() < 100 || transferTtl.toMillis() < 1000) {
-            throw new IllegalArgumentException("stallTimeout must be at least 100ms and transferTtl at least 1s");
+        resumeAfter = resumeAfter == null ? Duration.ofSeconds(5) : resumeAfter;
+        if (stallTimeout.toMillis() < 100 || transferTtl.toMillis() < 1000 || resumeAfter.toMillis() < 100) {
+            throw new IllegalArgumentException("stallTimeout and resumeAfter must be at least 100ms and transferTtl at least 1s");
         }
     }
 

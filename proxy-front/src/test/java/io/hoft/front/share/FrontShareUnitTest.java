@@ -60,7 +60,7 @@ class FrontShareUnitTest {
     void chunksWrittenInAnyOrderBecomeReadableAsTheirPrefixCloses() throws Exception {
         ShareCache cache = new ShareCache(dir.resolve("cache"), 1 << 20);
         FrontCatalog.Item item = new FrontCatalog.Item("back", entry("d/f", 10));
-        Transfer transfer = new Transfer("k", item, MessageId.generate(Clock.systemUTC()), cache.newPart("k"), 0);
+        Transfer transfer = new Transfer("k", item, MessageId.generate(Clock.systemUTC()), 0, cache.newPart("k"), 0);
         assertFalse(transfer.write(5, 5, new ByteArrayInputStream(new byte[] {5, 6, 7, 8, 9}), 1));
         assertEquals(0, available(transfer));
         assertFalse(transfer.write(0, 2, new ByteArrayInputStream(new byte[] {0, 1}), 2));
@@ -71,7 +71,7 @@ class FrontShareUnitTest {
         assertArrayEquals(new byte[] {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, Files.readAllBytes(transfer.path()));
         assertEquals(Optional.of(transfer.path()), cache.get("k"));
 
-        Transfer failing = new Transfer("j", item, MessageId.generate(Clock.systemUTC()), cache.newPart("j"), 0);
+        Transfer failing = new Transfer("j", item, MessageId.generate(Clock.systemUTC()), 0, cache.newPart("j"), 0);
         failing.fail(new Transfer.Failure(504, "share-stalled", "no byte"));
         Transfer.TransferFailedException e = assertThrows(Transfer.TransferFailedException.class, () -> failing.awaitAvailable(0));
         assertEquals(504, e.failure.status());

@@ -60,13 +60,30 @@ final class ShareChain implements AutoCloseable {
 
     /** With {@code faults}, the link folders are separate and two {@link Mirror}s with these faults carry the files. */
     ShareChain(Path dir, Map<String, String> backEnv, Map<String, String> frontEnv, MirrorFaults faults) throws IOException {
+        this(dir, backEnv, frontEnv, faults, false);
+    }
+
+    private ShareChain(Path dir, Map<String, String> backEnv, Map<String, String> frontEnv, MirrorFaults faults, boolean dialout)
+            throws IOException {
         this.dir = dir;
         this.shared = Files.createDirectories(dir.resolve("published/docs"));
         this.backEnv = new HashMap<>(backEnv);
         this.frontEnv = new HashMap<>(frontEnv);
         this.faults = faults;
-        this.setup = Setup.of(dir.resolve("setup"), "http://127.0.0.1:1", 0, faults != null).withShares(List.of(shared));
+        Setup chosen = Setup.of(dir.resolve("setup"), "http://127.0.0.1:1", dialout ? freePort() : 0, faults != null);
+        this.setup = (dialout ? chosen.withDialout() : chosen).withShares(List.of(shared));
         setup.write();
+    }
+
+    /** The pair joined by the dial-out link (the back dials the front's port), as {@code hoft init --link dialout --share} writes it. */
+    static ShareChain dialout(Path dir, Map<String, String> backEnv, Map<String, String> frontEnv) throws IOException {
+        return new ShareChain(dir, backEnv, frontEnv, null, true);
+    }
+
+    private static int freePort() throws IOException {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
     }
 
     /** Rewrites the front.yaml that {@code hoft init} wrote (before {@link #start}). */
@@ -153,6 +170,19 @@ final class ShareChain implements AutoCloseable {
         String text = new String(send(request("/_hoft/metrics")).body(), StandardCharsets.UTF_8);
         Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name) + " (\\d+)").matcher(text);
         return m.find() ? Long.parseLong(m.group(1)) : 0;
+    }
+
+    /** The sum of the front's samples of {@code name} whose labels contain {@code label} (e.g. {@code kind="response"}). */
+    long frontMetricSum(String name, String label) throws IOException, InterruptedException {
+        String text = new String(send(request("/_hoft/metrics")).body(), StandardCharsets.UTF_8);
+        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name) + "\\{([^}]*)\\} (\\d+)").matcher(text);
+        long sum = 0;
+        while (m.find()) {
+            if (m.group(1).contains(label)) {
+                sum += Long.parseLong(m.group(2));
+            }
+        }
+        return sum;
     }
 
     long backMetric(String name) {

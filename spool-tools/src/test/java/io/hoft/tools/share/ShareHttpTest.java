@@ -48,6 +48,7 @@ class ShareHttpTest {
         content = Files.readAllBytes(chain.shared.resolve("data.bin"));
         ShareChain.writeFile(chain.shared.resolve("head.bin"), 5000, 8);
         ShareChain.writeFile(chain.shared.resolve("uncached.bin"), 300_000, 9);
+        ShareChain.writeFile(chain.shared.resolve("middle.bin"), 600_000, 10);
         outside = Files.writeString(dir.resolve("secret.txt"), "secret outside the published folder");
         Files.createSymbolicLink(chain.shared.resolve("escape.txt"), outside);
         Files.createSymbolicLink(chain.shared.resolve("escape-dir"), dir);
@@ -88,6 +89,15 @@ class ShareHttpTest {
                 assertEquals("\"" + file.path("sha256").asText() + "\"", header(whole, "ETag"));
             }
         }
+    }
+
+    @Test
+    void aRangeInTheMiddleOfAnUncachedFileIsAskedForFirstOverChunkMessagesAndTheWholeFileFollows() throws Exception {
+        byte[] all = Files.readAllBytes(chain.shared.resolve("middle.bin"));
+        HttpResponse<byte[]> middle = get("/_hoft/files/docs/middle.bin", "Range", "bytes=400000-400999");
+        assertEquals(206, middle.statusCode());
+        assertArrayEquals(Arrays.copyOfRange(all, 400_000, 401_000), middle.body());
+        assertArrayEquals(all, get("/_hoft/files/docs/middle.bin").body(), "the rest came too, before and after the range");
     }
 
     @Test

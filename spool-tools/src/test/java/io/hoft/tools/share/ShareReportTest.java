@@ -15,8 +15,9 @@ import org.junit.jupiter.api.io.TempDir;
  * Numbers of the file share on this machine, on demand:
  * {@code ./mvnw -B -pl spool-tools -am test -Dtest=ShareReportTest -Dsurefire.failIfNoSpecifiedTests=false -Dhoft.share.report=true}
  * ({@code -Dhoft.share.report.mib=N} for the large file, default 200; {@code -Dhoft.share.report.chunk=16MiB}
- * for the back's chunk size). A front and a back on the
- * shared folders {@code hoft init} writes, on loopback.
+ * for the back's chunk size; {@code -Dhoft.share.report.link=dialout} for a dial-out pair, whose
+ * file bytes go as bulk uploads). A front and a back on the shared folders {@code hoft init}
+ * writes (or its dial-out link), on loopback.
  */
 @EnabledIfSystemProperty(named = "hoft.share.report", matches = "true")
 class ShareReportTest {
@@ -28,7 +29,8 @@ class ShareReportTest {
         long mib = Long.getLong("hoft.share.report.mib", 200);
         String chunk = System.getProperty("hoft.share.report.chunk");
         Map<String, String> backEnv = chunk == null ? Map.of() : Map.of("HOFT_BACK_SHARE_CHUNK_SIZE", chunk);
-        try (ShareChain chain = new ShareChain(dir, backEnv, Map.of())) {
+        boolean dialout = "dialout".equals(System.getProperty("hoft.share.report.link"));
+        try (ShareChain chain = dialout ? ShareChain.dialout(dir, backEnv, Map.of()) : new ShareChain(dir, backEnv, Map.of())) {
             for (int i = 0; i < 5; i++) {
                 ShareChain.writeFile(chain.shared.resolve("small-" + i + ".bin"), 1 << 20, i);
             }
@@ -51,7 +53,8 @@ class ShareReportTest {
             FileShareTest.Round twenty = FileShareTest.download(chain, List.of("/_hoft/files/docs/shared.bin"), 20);
             twenty.results().forEach(r -> assertEquals(shared, r.sha256()));
 
-            System.out.println("SHARE REPORT (" + Runtime.getRuntime().availableProcessors() + " cores, folder link on local disk)");
+            System.out.println("SHARE REPORT (" + Runtime.getRuntime().availableProcessors() + " cores, "
+                    + (dialout ? "dial-out link on loopback, bulk uploads" : "folder link on local disk") + ")");
             System.out.println("  first byte of an uncached 1 MiB file, 5 runs (ms): " + firstBytes);
             System.out.printf("  one requester, %d MiB uncached: first byte %d ms, whole file %d ms = %.1f MiB/s%n", mib,
                     uncached.results().get(0).firstByteMs(), uncached.wallMs(), mib / (uncached.wallMs() / 1000.0));

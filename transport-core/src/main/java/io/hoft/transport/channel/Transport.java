@@ -137,6 +137,11 @@ public final class Transport implements Closeable {
         return ctx.metrics();
     }
 
+    /** The link to {@code peer}, if it has one (the file share uses a dial-out link's bulk transfers). */
+    public Optional<Link> link(NodeId peer) {
+        return Optional.ofNullable(links.get(peer));
+    }
+
     public Set<NodeId> peers() {
         return links.keySet();
     }

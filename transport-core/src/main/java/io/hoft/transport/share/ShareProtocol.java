@@ -29,6 +29,14 @@ public final class ShareProtocol {
     public static final String SHA256 = "Hoft-Share-Sha256";
     public static final String CHUNK = "Hoft-Share-Chunk";
     public static final String CONTENT_RANGE = "Content-Range";
+    /** In a file request: the byte ranges wanted, in the order wanted (absent: the whole file). */
+    public static final String RANGES = "Hoft-Share-Ranges";
+    /** In a file request: the key of the bulk form ({@link ShareBulk}); present when the front takes bulk uploads. */
+    public static final String BULK_KEY = "Hoft-Share-Bulk-Key";
+    /** In a file request that asks again for what is missing: the id of the transfer's first request. */
+    public static final String TRANSFER = "Hoft-Share-Transfer";
+    /** The most ranges a file request may name. */
+    public static final int MAX_RANGES = 64;
 
     /** Error names of a failed file request. */
     public static final String NOT_FOUND = "share-not-found";
@@ -48,6 +56,47 @@ public final class ShareProtocol {
 
     public static Optional<String> header(List<HeaderField> fields, String name) {
         return fields.stream().filter(f -> f.hasName(name)).map(HeaderField::value).findFirst();
+    }
+
+    /**
+     * The ranges of a {@code Hoft-Share-Ranges} value ({@code FIRST-LAST} inclusive, separated
+     * by {@code ,}), each {@code [first, end)}; refuses an empty list, more than
+     * {@value #MAX_RANGES}, a range past {@code size} and overlapping ranges.
+     */
+    public static List<long[]> ranges(String value, long size) {
+        String[] parts = value.split(",", -1);
+        if (parts.length > MAX_RANGES) {
+            throw new IllegalArgumentException("more than " + MAX_RANGES + " ranges");
+        }
+        java.util.regex.Pattern one = java.util.regex.Pattern.compile("(\\d{1,18})-(\\d{1,18})");
+        List<long[]> ranges = new java.util.ArrayList<>();
+        for (String part : parts) {
+            java.util.regex.Matcher m = one.matcher(part);
+            if (!m.matches()) {
+                throw new IllegalArgumentException("bad range '" + part + "'");
+            }
+            long first = Long.parseLong(m.group(1));
+            long last = Long.parseLong(m.group(2));
+            if (first > last || last >= size) {
+                throw new IllegalArgumentException("range '" + part + "' is not inside a file of " + size + " bytes");
+            }
+            for (long[] other : ranges) {
+                if (first < other[1] && other[0] <= last) {
+                    throw new IllegalArgumentException("ranges overlap");
+                }
+            }
+            ranges.add(new long[] {first, last + 1});
+        }
+        return ranges;
+    }
+
+    /** The {@code Hoft-Share-Ranges} value of ranges given as {@code [first, end)}. */
+    public static String formatRanges(List<long[]> ranges) {
+        StringBuilder text = new StringBuilder();
+        for (long[] range : ranges) {
+            text.append(text.length() == 0 ? "" : ",").append(range[0]).append('-').append(range[1] - 1);
+        }
+        return text.toString();
     }
 
     /** {@code [first, last, total]} of a {@code Content-Range: bytes first-last/total} value. */

@@ -10,6 +10,7 @@ import io.hoft.transport.spool.SpoolFileName;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.net.ProxySelector;
+import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -553,6 +554,20 @@ public final class DialoutClientLink implements Link {
             sendControl(current, ControlMessage.fetched(name));
         }
         return true;
+    }
+
+    /**
+     * {@code PUT {base}/_hoft/link/share/{rest}} with this node's token: a bulk upload of the
+     * file share (SPEC section 20.5), on the link's own client; returns the status.
+     */
+    public int putShare(String rest, HttpRequest.BodyPublisher body) throws IOException, InterruptedException {
+        HttpRequest request = HttpRequest.newBuilder(URI.create(settings.base() + DialoutServerLink.SHARE + rest))
+                .header("Authorization", "Bearer " + token())
+                .header("Content-Type", "application/octet-stream")
+                .timeout(transferTimeout(Math.max(0, body.contentLength())))
+                .PUT(body)
+                .build();
+        return http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
     }
 
     private static Duration transferTimeout(long size) {

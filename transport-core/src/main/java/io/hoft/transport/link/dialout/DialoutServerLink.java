@@ -54,7 +54,9 @@ import org.xnio.IoUtils;
  *   <li>{@code GET /_hoft/link} (WebSocket): the control connection of one dialing node;
  *   <li>{@code GET /_hoft/link/files/{name}}: a file this node holds for the dialing node;
  *   <li>{@code POST} (multipart, part {@code file}) or {@code PUT} (raw body)
- *       {@code /_hoft/link/files/{name}}: a file from the dialing node.
+ *       {@code /_hoft/link/files/{name}}: a file from the dialing node;
+ *   <li>{@code PUT /_hoft/link/share/{request id}}: bytes of a shared file, handed to the
+ *       handler of {@link #onShare} (SPEC section 20.5).
  * </ul>
  *
  * Every request carries the dialing node's {@link LinkToken} in {@code Authorization: Bearer};
@@ -72,6 +74,8 @@ public final class DialoutServerLink implements Link {
     private static final Logger log = LoggerFactory.getLogger(DialoutServerLink.class);
     public static final String PATH = "/_hoft/link";
     public static final String FILES = PATH + "/files/";
+    /** Bulk uploads of the file share (SPEC section 20.5), handed to {@link #onShare}'s handler once the token verified. */
+    public static final String SHARE = PATH + "/share/";
     private static final AttachmentKey<NodeId> PEER = AttachmentKey.create(NodeId.class);
 
     private final NodeId self;
@@ -94,6 +98,13 @@ public final class DialoutServerLink implements Link {
     });
     private volatile IncomingSink sink;
     private volatile boolean closed;
+    private volatile PeerHandler share;
+
+    /** Handles a request of an authenticated peer, on the IO thread, before its body is read. */
+    @FunctionalInterface
+    public interface PeerHandler {
+        void handle(NodeId peer, HttpServerExchange exchange) throws Exception;
+    }
 
     /**
      * @param dir a folder of the node's own (its state), for held, incoming and temporary files
@@ -123,7 +134,12 @@ public final class DialoutServerLink implements Link {
     /** True if {@code exchange} is for this link (the front mounts it before anything else). */
     public static boolean handles(HttpServerExchange exchange) {
         String uri = exchange.getRequestURI();
-        return !exchange.isHostIncludedInRequestURI() && (uri.equals(PATH) || uri.startsWith(FILES));
+        return !exchange.isHostIncludedInRequestURI() && (uri.equals(PATH) || uri.startsWith(FILES) || uri.startsWith(SHARE));
+    }
+
+    /** Where bulk uploads of the file share go; without one they are answered 404. */
+    public void onShare(PeerHandler handler) {
+        this.share = handler;
     }
 
     /** The handler for the link's endpoints; call it on the IO thread, before the request is read. */
@@ -253,6 +269,15 @@ public final class DialoutServerLink implements Link {
             websocket.handleRequest(exchange);
             return;
         }
+        if (uri.startsWith(SHARE)) {
+            PeerHandler handler = share;
+            if (handler == null) {
+                refuse(exchange, 404, "this node takes no bulk uploads");
+            } else {
+                handler.handle(peer, exchange);
+            }
+            return;
+        }
         Optional<SpoolFileName> name = SpoolFileName.parse(uri.substring(FILES.length()));
         if (name.isEmpty()) {
             refuse(exchange, 404, "not a spool file name");
@@ -290,7 +315,7 @@ public final class DialoutServerLink implements Link {
     }
 
     /** Answers without reading the request body, and closes the connection so the body is never read. */
-    private static void refuse(HttpServerExchange exchange, int status, String reason) {
+    public static void refuse(HttpServerExchange exchange, int status, String reason) {
         exchange.setStatusCode(status);
         exchange.setPersistent(false);
         exchange.getResponseHeaders().put(Headers.CONNECTION, "close");

@@ -116,6 +116,27 @@ class DialoutAuthTest {
     }
 
     @Test
+    void aBulkShareUploadReachesTheShareHandlerOnlyWithAValidTokenAndIs404WithoutAHandler() throws Exception {
+        HttpRequest.Builder put = HttpRequest.newBuilder(fixture.url().resolve(DialoutServerLink.SHARE + "req-1"))
+                .timeout(Duration.ofSeconds(10)).PUT(HttpRequest.BodyPublishers.ofByteArray(new byte[3]));
+        List<NodeId> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        fixture.link.onShare((peer, exchange) -> {
+            seen.add(peer);
+            DialoutServerLink.refuse(exchange, 404, "no transfer waits");
+        });
+        assertEquals(401, http.send(put.build(), HttpResponse.BodyHandlers.ofString()).statusCode());
+        assertEquals(List.of(), seen, "the handler never sees a request without a valid token");
+        put.header("Authorization", "Bearer " + token(BACK_KEYS, FRONT, Instant.now()));
+        assertEquals(404, http.send(put.build(), HttpResponse.BodyHandlers.ofString()).statusCode());
+        assertEquals(List.of(BACK), seen, "the handler is told which node it is");
+
+        fixture.link.onShare(null);
+        HttpResponse<String> none = http.send(put.build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(404, none.statusCode());
+        assertEquals("this node takes no bulk uploads\n", none.body());
+    }
+
+    @Test
     void aTokenSignedByAKeyTheFrontDoesNotKnowIsRefused() throws Exception {
         // the stranger claims to be the back, with its own key
         Keyring stranger = new Keyring(renamed(STRANGER_KEYS, BACK), TrustList.of(DialoutFixture.FRONT_KEYS.publicKeys()));
