@@ -105,6 +105,12 @@ final class DialoutFixture implements AutoCloseable {
         return file -> offered.add(file.name());
     }
 
+    /** How a test's dialer reaches {@code url}: quick reconnection, so a test never waits long for it. */
+    static DialoutSettings dialerSettings(URI url) {
+        return new DialoutSettings(url, null, Duration.ofSeconds(10), 3, null,
+                new DialoutSettings.Reconnect(3, Duration.ofMillis(50), Duration.ofMillis(200), Duration.ofSeconds(1), 0.3));
+    }
+
     /** Closes each of {@code parts} that is there, in this order (the dialer before the front, say). */
     static void closeInOrder(AutoCloseable... parts) throws Exception {
         for (AutoCloseable part : parts) {

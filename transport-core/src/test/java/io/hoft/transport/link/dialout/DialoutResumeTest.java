@@ -54,10 +54,7 @@ class DialoutResumeTest {
     private void startPair() throws Exception {
         front = new DialoutFixture(dir, Duration.ofSeconds(10));
         forwarder = new FreezableForwarder(front.port());
-        DialoutSettings settings = new DialoutSettings(URI.create("http://127.0.0.1:" + forwarder.port()), null,
-                Duration.ofSeconds(10), 3, null,
-                new DialoutSettings.Reconnect(3, Duration.ofMillis(50), Duration.ofMillis(200), Duration.ofSeconds(1), 0.3));
-        back = new DialoutClientLink(BACK, FRONT, settings, DialoutFixture.keyringOf(BACK_KEYS), dir.resolve("back"),
+        back = new DialoutClientLink(BACK, FRONT, DialoutFixture.dialerSettings(URI.create("http://127.0.0.1:" + forwarder.port())), DialoutFixture.keyringOf(BACK_KEYS), dir.resolve("back"),
                 Clock.systemUTC());
         back.start(BACK, file -> arrived.put(file.name(), file.path()));
         await().atMost(Duration.ofSeconds(10)).until(back::connected);

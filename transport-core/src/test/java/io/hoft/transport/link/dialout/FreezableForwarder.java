@@ -73,6 +73,15 @@ final class FreezableForwarder implements AutoCloseable {
         pauseMillis = millis;
     }
 
+    /** Closes every connection open now (new ones are carried as before). */
+    void cutAll() {
+        for (Pipe pipe : pipes) {
+            closeQuietly(pipe.client);
+            closeQuietly(pipe.upstream);
+        }
+        pipes.clear();
+    }
+
     /** Stops every connection open now from carrying another byte, without closing it. */
     void freezeAll() {
         pipes.forEach(pipe -> pipe.frozen = true);
