@@ -484,6 +484,7 @@ public final class DialoutClientLink implements Link {
         byte[] tail = ("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.US_ASCII);
         HttpRequest.BodyPublisher file;
         long size;
+        String tag;
         try {
             if (RegularFile.irregularKind(path).isPresent()) {
                 log.warn("{} is not a regular file; not uploading it", path);
@@ -491,13 +492,14 @@ public final class DialoutClientLink implements Link {
             }
             size = Files.size(path);
             file = HttpRequest.BodyPublishers.ofFile(path);
+            tag = PartialFiles.tagOf(path);
         } catch (FileNotFoundException | java.nio.file.NoSuchFileException e) {
             return true; // retracted (acknowledged) meanwhile
         }
         if (size > TransferQueue.SMALL_BYTES) {
-            OptionalLong offset = uploadOffset(name, path, size);
+            OptionalLong offset = uploadOffset(name, tag, size);
             if (offset.isPresent()) {
-                return resumedUpload(name, path, size, offset.getAsLong());
+                return resumedUpload(name, path, tag, size, offset.getAsLong());
             }
         }
         HttpRequest request = HttpRequest.newBuilder(settings.fileUri(name.toString()))
@@ -529,10 +531,10 @@ public final class DialoutClientLink implements Link {
      * the file's validator); empty when the front does not answer the question (an older front:
      * the file then goes whole, in one POST).
      */
-    private OptionalLong uploadOffset(SpoolFileName name, Path path, long size) throws IOException, InterruptedException {
+    private OptionalLong uploadOffset(SpoolFileName name, String tag, long size) throws IOException, InterruptedException {
         HttpRequest request = HttpRequest.newBuilder(settings.fileUri(name.toString()))
                 .header("Authorization", "Bearer " + token())
-                .header(DialoutServerLink.UPLOAD_TAG.toString(), PartialFiles.tagOf(path))
+                .header(DialoutServerLink.UPLOAD_TAG.toString(), tag)
                 .timeout(CONNECT_TIMEOUT.multipliedBy(3))
                 .method("HEAD", HttpRequest.BodyPublishers.noBody())
                 .build();
@@ -545,8 +547,13 @@ public final class DialoutClientLink implements Link {
         return OptionalLong.of(held < size ? held : 0);
     }
 
-    /** Sends the file from byte {@code from} to its end as {@code PUT} with {@code Content-Range}. */
-    private boolean resumedUpload(SpoolFileName name, Path path, long size, long from) throws IOException, InterruptedException {
+    /**
+     * Sends the file from byte {@code from} to its end as {@code PUT} with {@code Content-Range},
+     * if it is still the file {@code tag} names when it is opened (else the attempt fails, and
+     * the next one asks for the offset of the file there now).
+     */
+    private boolean resumedUpload(SpoolFileName name, Path path, String tag, long size, long from)
+            throws IOException, InterruptedException {
         if (from > 0) {
             log.info("continuing the upload of {} from byte {} of {}", name, from, size);
         }
@@ -554,11 +561,15 @@ public final class DialoutClientLink implements Link {
                 .header("Authorization", "Bearer " + token())
                 .header("Content-Type", "application/octet-stream")
                 .header("Content-Range", "bytes " + from + "-" + (size - 1) + "/" + size)
-                .header(DialoutServerLink.UPLOAD_TAG.toString(), PartialFiles.tagOf(path))
+                .header(DialoutServerLink.UPLOAD_TAG.toString(), tag)
                 .timeout(transferTimeout(size - from))
                 .PUT(HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.ofInputStream(() -> {
                     try {
                         InputStream in = Files.newInputStream(path);
+                        if (!PartialFiles.tagOf(path).equals(tag)) {
+                            in.close();
+                            throw new IOException(name + " was written anew since its upload began");
+                        }
                         in.skipNBytes(from);
                         return in;
                     } catch (IOException e) {

@@ -341,9 +341,12 @@ public final class DialoutServerLink implements Link {
         long size;
         String tag;
         try {
+            // The validator is the file's identity before and after opening it: if the name was
+            // given to another file meanwhile, this answer has none, and no range is served.
+            String before = PartialFiles.tagOf(path);
             channel = RegularFile.openForReading(path);
             size = channel.size();
-            tag = PartialFiles.tagOf(path);
+            tag = before.equals(PartialFiles.tagOf(path)) ? before : null;
         } catch (NoSuchFileException | NotRegularFileException e) {
             refuse(exchange, 404, "not held (acknowledged, or never sent)");
             return;
@@ -351,13 +354,16 @@ public final class DialoutServerLink implements Link {
             refuse(exchange, 500, "cannot read the file");
             return;
         }
-        exchange.getResponseHeaders().put(Headers.ETAG, "\"" + tag + "\"");
-        exchange.getResponseHeaders().put(Headers.ACCEPT_RANGES, "bytes");
+        if (tag != null) {
+            exchange.getResponseHeaders().put(Headers.ETAG, "\"" + tag + "\"");
+            exchange.getResponseHeaders().put(Headers.ACCEPT_RANGES, "bytes");
+        }
         long from = 0;
         boolean ranged = false;
         String range = exchange.getRequestHeaders().getFirst(Headers.RANGE);
         String ifRange = exchange.getRequestHeaders().getFirst(Headers.IF_RANGE);
-        if (range != null && Methods.GET.equals(exchange.getRequestMethod()) && (ifRange == null || ifRange.equals("\"" + tag + "\""))) {
+        if (range != null && tag != null && Methods.GET.equals(exchange.getRequestMethod())
+                && (ifRange == null || ifRange.equals("\"" + tag + "\""))) {
             OptionalLong start = ByteRanges.startToEnd(range, size);
             if (start == null) {
                 // not a byte range: ignored, as RFC 9110 section 14.2 allows

@@ -105,6 +105,31 @@ class DialoutResumeTest {
     }
 
     @Test
+    void bytesHeldOfAnotherFileUnderTheSameNameAreNeverJoinedToIt() throws Exception {
+        int size = 3 * MIB;
+        SpoolFileName down = DialoutFixture.name(FRONT, BACK, 1);
+        SpoolFileName up = DialoutFixture.name(BACK, FRONT, 1);
+        // what an earlier file under each name left, under the tag of that file
+        String earlier = "00000000000000000000000000000000";
+        randomFile(Files.createDirectories(dir.resolve("back/partial")).resolve(down + "." + size + "." + earlier + ".part"), MIB, 5);
+        randomFile(Files.createDirectories(dir.resolve("front/partial")).resolve(up + "." + size + "." + earlier + ".part"), MIB, 6);
+        startPair();
+        Path downFile = randomFile(dir.resolve("down"), size, 7);
+        Path upFile = randomFile(dir.resolve("up"), size, 8);
+        byte[] downBytes = Files.readAllBytes(downFile);
+        front.link.send(downFile, down);
+        back.send(upFile, up);
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> arrived.containsKey(down) && front.offered.contains(up));
+        assertArrayEquals(downBytes, Files.readAllBytes(arrived.get(down)));
+        assertArrayEquals(Files.readAllBytes(upFile), Files.readAllBytes(dir.resolve("front/in/" + up)));
+        assertEquals(size, front.link.fileBytesSent(), "the fetch under the old tag got the whole file");
+        assertEquals(size, front.link.fileBytesReceived(), "the upload started from its first byte");
+        assertEquals(List.of(), partialFiles("back"));
+        assertEquals(List.of(), partialFiles("front"));
+    }
+
+    @Test
     void resumeRequestsThatDoNotFitAreRefusedClearlyAndChangeNothing() throws Exception {
         front = new DialoutFixture(dir, Duration.ofSeconds(10));
         SpoolFileName down = DialoutFixture.name(FRONT, BACK, 1);
