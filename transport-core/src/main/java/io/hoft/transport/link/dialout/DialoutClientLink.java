@@ -44,9 +44,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The dialing end of the dial-out link (SPEC.md section 19): a node that can open outbound
  * connections but accept none. It listens on no port. It keeps one WebSocket control connection
- * to its front, uploads the files it sends as multipart POSTs, and fetches the files the front
- * announces with GETs, several transfers at a time in each direction (one worker kept for small
- * files). Every request carries a fresh {@link LinkToken}.
+ * to its front, uploads the files it sends (multipart POSTs, or PUTs for files over 1 MiB), and
+ * fetches the files the front announces with GETs, several transfers at a time in each direction
+ * (one worker kept for small files). Every request carries a fresh {@link LinkToken}.
  *
  * <p>The control connection is pinged when idle for {@code heartbeat}; when nothing at all was
  * heard on it for three intervals it is aborted and dialed again. Reconnection waits a few short
@@ -54,6 +54,12 @@ import org.slf4j.LoggerFactory;
  * connection: files waiting to go are in {@code out/} until the front answered 201 (or the
  * channel retracted them), fetched files are renamed into {@code in/} before {@code fetched} is
  * sent, and the channel's acks, resends and dedupe cover every loss and repetition in between.
+ *
+ * <p>An interrupted transfer continues from the bytes that arrived (SPEC.md section 19.5): a
+ * fetch keeps what it received in {@code partial/} and asks for the rest with {@code Range} and
+ * {@code If-Range}; an upload of a file over 1 MiB asks the front how much it holds ({@code HEAD},
+ * {@code Upload-Offset}) and sends the rest as {@code PUT} with {@code Content-Range}. Either is
+ * tied to a validator of the file's identity, so bytes of two files are never joined.
  */
 public final class DialoutClientLink implements Link {
     private static final Logger log = LoggerFactory.getLogger(DialoutClientLink.class);
@@ -628,6 +634,7 @@ public final class DialoutClientLink implements Link {
                 .GET();
         long from = partial.map(PartialFiles.Partial::held).orElse(0L);
         if (from > 0) {
+            log.info("continuing the download of {} from byte {} of {}", name, from, size);
             request.header("Range", "bytes=" + from + "-").header("If-Range", "\"" + partial.get().tag() + "\"");
         }
         String[] refusal = new String[1];

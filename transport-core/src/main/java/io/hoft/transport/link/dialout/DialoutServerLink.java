@@ -71,6 +71,13 @@ import org.xnio.IoUtils;
  * (re)connection, until the peer says it has stored one ({@code fetched}) or the channel
  * retracts it (acknowledged). Incoming files are written to a temporary file, forced, renamed
  * into {@code in/} and only then acknowledged with 201, so a 201 means the file is durable here.
+ *
+ * <p>Interrupted transfers resume (SPEC.md section 19.5): a fetch answers a {@code Range} that
+ * runs to the end with 206 when its {@code If-Range} is the file's strong {@code ETag}; a
+ * {@code HEAD} of a file from the peer tells how many bytes of it ({@code Upload-Offset}) this node
+ * holds in {@code partial/} under the peer's {@code Hoft-Upload-Tag}, and a {@code PUT} with
+ * {@code Content-Range} appends the rest. A resume request that does not fit is refused before
+ * a byte of its body is read and changes nothing.
  */
 public final class DialoutServerLink implements Link {
     private static final Logger log = LoggerFactory.getLogger(DialoutServerLink.class);
