@@ -248,6 +248,11 @@ public final class DialoutServerLink implements Link {
         return bytesReceived.get();
     }
 
+    /** True while an upload of {@code name} is appending to its partial file (tests). */
+    boolean uploading(SpoolFileName name) {
+        return partials.claimed(name);
+    }
+
     /** Drops the control connection of {@code peer} at once, as a network fault would (tests, operations). */
     public void disconnect(NodeId peer) {
         Session session = sessions.get(peer);

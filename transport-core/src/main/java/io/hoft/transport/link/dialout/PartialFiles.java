@@ -81,6 +81,11 @@ final class PartialFiles {
         busy.remove(name.toString());
     }
 
+    /** True while a transfer of {@code name} holds it. */
+    boolean claimed(SpoolFileName name) {
+        return busy.contains(name.toString());
+    }
+
     /** Where the partial file of {@code name} with this length and validator lives. */
     Path path(SpoolFileName name, long length, String tag) {
         if (!TAG.matcher(tag).matches() || length < 0) {

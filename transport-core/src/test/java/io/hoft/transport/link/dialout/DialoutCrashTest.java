@@ -7,6 +7,7 @@ import static io.hoft.transport.link.dialout.DialoutFixture.FRONT_KEYS;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.hoft.transport.keys.KeyFiles;
@@ -75,6 +76,7 @@ class DialoutCrashTest {
         process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
         forwarder.cutAll(); // nothing the dead front sent is still on its way
         long uploadedBefore = partialBytes("front");
+        assertFalse(Files.exists(dir.resolve("front/in/" + up)), "a partial upload is never a spool file");
         forwarder.pauseAfterEachChunk(0);
         forwarder.toClient.set(0);
         forwarder.toServer.set(0);
@@ -108,6 +110,7 @@ class DialoutCrashTest {
         long fetchedBefore = partialBytes("back");
         process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
         forwarder.cutAll();
+        assertFalse(Files.exists(dir.resolve("back/in/" + down)), "a partial fetch is never a spool file");
         forwarder.pauseAfterEachChunk(0);
         start("back", forwarder.port());
 
