@@ -515,14 +515,20 @@ public final class DialoutServerLink implements Link {
             exchange.startBlocking();
             try (InputStream in = exchange.getInputStream();
                     FileChannel out = FileChannel.open(path, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
+                // Reads come in the server's small buffers; the file is written in large ones.
                 byte[] buffer = new byte[256 * 1024];
-                int n;
-                while ((n = in.read(buffer)) != -1) {
-                    ByteBuffer bytes = ByteBuffer.wrap(buffer, 0, n);
-                    while (bytes.hasRemaining()) {
-                        out.write(bytes);
+                int filled = 0;
+                try {
+                    int n;
+                    while ((n = in.read(buffer, filled, buffer.length - filled)) != -1) {
+                        filled += n;
+                        if (filled == buffer.length) {
+                            append(out, buffer, filled);
+                            filled = 0;
+                        }
                     }
-                    bytesReceived.addAndGet(n);
+                } finally {
+                    append(out, buffer, filled); // what arrived before a broken connection stays too
                 }
                 size = out.size();
                 if (size == upload.length()) {
@@ -545,6 +551,14 @@ public final class DialoutServerLink implements Link {
             partials.release(name);
         }
         stored(exchange, peer, name);
+    }
+
+    private void append(FileChannel out, byte[] buffer, int length) throws IOException {
+        ByteBuffer bytes = ByteBuffer.wrap(buffer, 0, length);
+        while (bytes.hasRemaining()) {
+            out.write(bytes);
+        }
+        bytesReceived.addAndGet(length);
     }
 
     /** A resumed upload's head, checked before a byte of its body is read: a refusal, or what to append. */
