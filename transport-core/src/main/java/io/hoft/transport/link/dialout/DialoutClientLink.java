@@ -568,7 +568,6 @@ public final class DialoutClientLink implements Link {
                 .header("Content-Type", "application/octet-stream")
                 .header("Content-Range", "bytes " + from + "-" + (size - 1) + "/" + size)
                 .header(DialoutServerLink.UPLOAD_TAG.toString(), tag)
-                .expectContinue(true) // a PUT the front refuses (409, 416) costs no body bytes
                 .timeout(transferTimeout(size - from))
                 .PUT(HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.ofInputStream(() -> {
                     try {
