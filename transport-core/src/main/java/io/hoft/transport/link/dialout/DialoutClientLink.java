@@ -1,6 +1,5 @@
 package io.hoft.transport.link.dialout;
 
-import io.hoft.transport.fs.OwnerOnly;
 import io.hoft.transport.fs.Disk;
 import io.hoft.transport.fs.RegularFile;
 import io.hoft.transport.keys.Keyring;
@@ -9,6 +8,8 @@ import io.hoft.transport.link.Link;
 import io.hoft.transport.spool.SpoolFileName;
 import java.io.FileNotFoundException;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.ProxySelector;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -18,6 +19,7 @@ import java.net.http.WebSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
@@ -26,6 +28,8 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
@@ -41,9 +45,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The dialing end of the dial-out link (SPEC.md section 19): a node that can open outbound
  * connections but accept none. It listens on no port. It keeps one WebSocket control connection
- * to its front, uploads the files it sends as multipart POSTs, and fetches the files the front
- * announces with GETs, several transfers at a time in each direction (one worker kept for small
- * files). Every request carries a fresh {@link LinkToken}.
+ * to its front, uploads the files it sends (multipart POSTs, or PUTs for files over 1 MiB), and
+ * fetches the files the front announces with GETs, several transfers at a time in each direction
+ * (one worker kept for small files). Every request carries a fresh {@link LinkToken}.
  *
  * <p>The control connection is pinged when idle for {@code heartbeat}; when nothing at all was
  * heard on it for three intervals it is aborted and dialed again. Reconnection waits a few short
@@ -51,6 +55,12 @@ import org.slf4j.LoggerFactory;
  * connection: files waiting to go are in {@code out/} until the front answered 201 (or the
  * channel retracted them), fetched files are renamed into {@code in/} before {@code fetched} is
  * sent, and the channel's acks, resends and dedupe cover every loss and repetition in between.
+ *
+ * <p>An interrupted transfer continues from the bytes that arrived (SPEC.md section 19.5): a
+ * fetch keeps what it received in {@code partial/} and asks for the rest with {@code Range} and
+ * {@code If-Range}; an upload of a file over 1 MiB asks the front how much it holds ({@code HEAD},
+ * {@code Upload-Offset}) and sends the rest as {@code PUT} with {@code Content-Range}. Either is
+ * tied to a validator of the file's identity, so bytes of two files are never joined.
  */
 public final class DialoutClientLink implements Link {
     private static final Logger log = LoggerFactory.getLogger(DialoutClientLink.class);
@@ -75,6 +85,7 @@ public final class DialoutClientLink implements Link {
     private final Clock clock;
     private final SpoolFolder outbox;
     private final SpoolFolder inbox;
+    private final PartialFiles partials;
     private final HttpClient http;
     private final TransferQueue uploads = new TransferQueue();
     private final TransferQueue downloads = new TransferQueue();
@@ -103,6 +114,7 @@ public final class DialoutClientLink implements Link {
         Path tmp = dir.resolve("tmp");
         this.outbox = new SpoolFolder(dir.resolve("out"), tmp, Disk.REAL);
         this.inbox = new SpoolFolder(dir.resolve("in"), tmp, Disk.REAL);
+        this.partials = new PartialFiles(dir.resolve("partial"));
         HttpClient.Builder builder = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1) // one connection per transfer: no shared flow-control window
                 .connectTimeout(CONNECT_TIMEOUT)
@@ -149,7 +161,7 @@ public final class DialoutClientLink implements Link {
 
     @Override
     public int removeStaleTemporaryFiles() {
-        return outbox.removeStaleTemps() + inbox.removeStaleTemps();
+        return outbox.removeStaleTemps() + inbox.removeStaleTemps() + partials.removeStale(clock.instant());
     }
 
     @Override
@@ -479,6 +491,7 @@ public final class DialoutClientLink implements Link {
         byte[] tail = ("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.US_ASCII);
         HttpRequest.BodyPublisher file;
         long size;
+        String tag;
         try {
             if (RegularFile.irregularKind(path).isPresent()) {
                 log.warn("{} is not a regular file; not uploading it", path);
@@ -486,8 +499,15 @@ public final class DialoutClientLink implements Link {
             }
             size = Files.size(path);
             file = HttpRequest.BodyPublishers.ofFile(path);
+            tag = PartialFiles.tagOf(path);
         } catch (FileNotFoundException | java.nio.file.NoSuchFileException e) {
             return true; // retracted (acknowledged) meanwhile
+        }
+        if (size > TransferQueue.SMALL_BYTES) {
+            OptionalLong offset = uploadOffset(name, tag, size);
+            if (offset.isPresent()) {
+                return resumedUpload(name, path, tag, size, offset.getAsLong());
+            }
         }
         HttpRequest request = HttpRequest.newBuilder(settings.fileUri(name.toString()))
                 .header("Authorization", "Bearer " + token())
@@ -496,7 +516,10 @@ public final class DialoutClientLink implements Link {
                 .POST(HttpRequest.BodyPublishers.concat(HttpRequest.BodyPublishers.ofByteArray(head), file,
                         HttpRequest.BodyPublishers.ofByteArray(tail)))
                 .build();
-        HttpResponse<Void> response = http.send(request, HttpResponse.BodyHandlers.discarding());
+        return uploaded(name, http.send(request, HttpResponse.BodyHandlers.ofString()));
+    }
+
+    private boolean uploaded(SpoolFileName name, HttpResponse<String> response) throws IOException {
         int status = response.statusCode();
         if (status == 201 || status == 200 || status == 204) {
             outbox.remove(name);
@@ -505,9 +528,63 @@ public final class DialoutClientLink implements Link {
         if (status == 401 || status == 403) {
             log.warn("the front refused the upload of {} with {}: check this node's keys in the front's config", name, status);
         } else {
-            log.info("upload of {} answered {}; retrying", name, status);
+            log.info("upload of {} answered {} ({}); retrying", name, status, response.body().strip());
         }
         return false;
+    }
+
+    /**
+     * How many bytes of this file the front holds from an interrupted upload ({@code HEAD} with
+     * the file's validator); empty when the front does not answer the question (an older front:
+     * the file then goes whole, in one POST).
+     */
+    private OptionalLong uploadOffset(SpoolFileName name, String tag, long size) throws IOException, InterruptedException {
+        HttpRequest request = HttpRequest.newBuilder(settings.fileUri(name.toString()))
+                .header("Authorization", "Bearer " + token())
+                .header(DialoutServerLink.UPLOAD_TAG.toString(), tag)
+                .timeout(CONNECT_TIMEOUT.multipliedBy(3))
+                .method("HEAD", HttpRequest.BodyPublishers.noBody())
+                .build();
+        HttpResponse<Void> response = http.send(request, HttpResponse.BodyHandlers.discarding());
+        Optional<String> offset = response.headers().firstValue(DialoutServerLink.UPLOAD_OFFSET.toString());
+        if (response.statusCode() != 200 || offset.isEmpty() || !offset.get().matches("[0-9]{1,19}")) {
+            return OptionalLong.empty();
+        }
+        long held = Long.parseLong(offset.get());
+        return OptionalLong.of(held < size ? held : 0);
+    }
+
+    /**
+     * Sends the file from byte {@code from} to its end as {@code PUT} with {@code Content-Range},
+     * if it is still the file {@code tag} names when it is opened (else the attempt fails, and
+     * the next one asks for the offset of the file there now).
+     */
+    private boolean resumedUpload(SpoolFileName name, Path path, String tag, long size, long from)
+            throws IOException, InterruptedException {
+        if (from > 0) {
+            log.info("continuing the upload of {} from byte {} of {}", name, from, size);
+        }
+        HttpRequest request = HttpRequest.newBuilder(settings.fileUri(name.toString()))
+                .header("Authorization", "Bearer " + token())
+                .header("Content-Type", "application/octet-stream")
+                .header("Content-Range", "bytes " + from + "-" + (size - 1) + "/" + size)
+                .header(DialoutServerLink.UPLOAD_TAG.toString(), tag)
+                .timeout(transferTimeout(size - from))
+                .PUT(HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.ofInputStream(() -> {
+                    try {
+                        InputStream in = Files.newInputStream(path);
+                        if (!PartialFiles.tagOf(path).equals(tag)) {
+                            in.close();
+                            throw new IOException(name + " was written anew since its upload began");
+                        }
+                        in.skipNBytes(from);
+                        return in;
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                }), size - from))
+                .build();
+        return uploaded(name, http.send(request, HttpResponse.BodyHandlers.ofString()));
     }
 
     private boolean download(TransferQueue.Transfer transfer) throws IOException, InterruptedException {
@@ -519,31 +596,15 @@ public final class DialoutClientLink implements Link {
             }
             return true;
         }
-        Path temp = inbox.newTemp(name);
+        if (!partials.claim(name)) {
+            return false; // a transfer of this name from before a retry is still writing
+        }
         try {
-            OwnerOnly.createFileIfMissing(temp); // the client's own creation would follow the umask
-            HttpRequest request = HttpRequest.newBuilder(settings.fileUri(name.toString()))
-                    .header("Authorization", "Bearer " + token())
-                    .timeout(transferTimeout(transfer.size()))
-                    .GET()
-                    .build();
-            HttpResponse<Path> response = http.send(request, HttpResponse.BodyHandlers.ofFile(temp));
-            int status = response.statusCode();
-            if (status == 404) {
-                return true; // acknowledged (retracted) meanwhile
-            }
-            if (status != 200) {
-                log.info("download of {} answered {}; retrying", name, status);
+            if (!fetch(name, transfer.size())) {
                 return false;
             }
-            long got = Files.size(temp);
-            if (got != transfer.size()) {
-                log.info("download of {} gave {} bytes, not the {} announced; retrying", name, got, transfer.size());
-                return false;
-            }
-            inbox.publish(temp, name);
         } finally {
-            inbox.deleteQuietly(temp);
+            partials.release(name);
         }
         IncomingSink current2 = sink;
         if (current2 != null) {
@@ -568,6 +629,88 @@ public final class DialoutClientLink implements Link {
                 .PUT(body)
                 .build();
         return http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
+    }
+
+    /**
+     * Fetches {@code name} into its partial file, continuing from the bytes held there with a
+     * {@code Range} request whose {@code If-Range} is the validator they came with; renames it
+     * into the inbox once it holds the announced {@code size}. True when there is nothing more
+     * to do (stored, or retracted meanwhile).
+     */
+    private boolean fetch(SpoolFileName name, long size) throws IOException, InterruptedException {
+        Optional<PartialFiles.Partial> partial = partials.find(name);
+        if (partial.isPresent() && (partial.get().length() != size || partial.get().held() >= size)) {
+            partials.discard(name); // another file under the same name, or whole but never renamed
+            partial = Optional.empty();
+        }
+        HttpRequest.Builder request = HttpRequest.newBuilder(settings.fileUri(name.toString()))
+                .header("Authorization", "Bearer " + token())
+                .timeout(transferTimeout(size))
+                .GET();
+        long from = partial.map(PartialFiles.Partial::held).orElse(0L);
+        if (from > 0) {
+            log.info("continuing the download of {} from byte {} of {}", name, from, size);
+            request.header("Range", "bytes=" + from + "-").header("If-Range", "\"" + partial.get().tag() + "\"");
+        }
+        String[] refusal = new String[1];
+        HttpResponse<Path> response = http.send(request.build(), info -> {
+            try {
+                return fetchInto(info, name, size, from, refusal);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+        int status = response.statusCode();
+        if (status == 404) {
+            partials.discard(name);
+            return true; // acknowledged (retracted) meanwhile
+        }
+        Path path = response.body();
+        if (path == null) {
+            log.info("download of {} answered {}{}; retrying", name, status, refusal[0] == null ? "" : ": " + refusal[0]);
+            return false;
+        }
+        long got = Files.size(path);
+        if (got != size) {
+            log.info("download of {} holds {} bytes of the {} announced; continuing", name, got, size);
+            if (got > size) {
+                partials.discard(name);
+            }
+            return false;
+        }
+        inbox.publish(path, name);
+        return true;
+    }
+
+    /** Where a fetch's body goes: appended to the partial file for a 206 that fits it, a fresh one for a 200, else nowhere. */
+    private HttpResponse.BodySubscriber<Path> fetchInto(HttpResponse.ResponseInfo info, SpoolFileName name, long size, long from,
+            String[] refusal) throws IOException {
+        int status = info.statusCode();
+        if (status == 206 && from > 0) {
+            ByteRanges.Span span = ByteRanges.contentRange(info.headers().firstValue("Content-Range").orElse(null));
+            Optional<PartialFiles.Partial> partial = partials.find(name);
+            if (span == null || span.first() != from || span.last() != size - 1 || span.length() != size || partial.isEmpty()) {
+                refusal[0] = "a Content-Range that does not continue the " + from + " bytes held";
+                partials.discard(name);
+                return HttpResponse.BodySubscribers.replacing(null);
+            }
+            return HttpResponse.BodySubscribers.ofFile(partial.get().path(), StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+        }
+        if (status == 200) {
+            // A strong validator lets a later attempt continue these bytes; without one (another
+            // implementation), a random tag that If-Range never matches keeps the partial file useless.
+            String etag = info.headers().firstValue("ETag").orElse("");
+            String tag = etag.length() > 2 && etag.startsWith("\"") && etag.endsWith("\"") ? etag.substring(1, etag.length() - 1) : "";
+            if (!PartialFiles.TAG.matcher(tag).matches()) {
+                tag = HexFormat.of().formatHex(randomBytes(16));
+            }
+            Path path = partials.create(name, size, tag);
+            return HttpResponse.BodySubscribers.ofFile(path, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+        }
+        if (status == 416) {
+            partials.discard(name); // the bytes held do not fit the file the front holds now
+        }
+        return HttpResponse.BodySubscribers.replacing(null);
     }
 
     private static Duration transferTimeout(long size) {

@@ -15,6 +15,7 @@ import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.AttachmentKey;
 import io.undertow.util.Headers;
+import io.undertow.util.HttpString;
 import io.undertow.util.Methods;
 import io.undertow.websockets.WebSocketConnectionCallback;
 import io.undertow.websockets.core.AbstractReceiveListener;
@@ -25,9 +26,11 @@ import io.undertow.websockets.spi.WebSocketHttpExchange;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.SocketAddress;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -35,6 +38,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -69,6 +73,13 @@ import org.xnio.IoUtils;
  * (re)connection, until the peer says it has stored one ({@code fetched}) or the channel
  * retracts it (acknowledged). Incoming files are written to a temporary file, forced, renamed
  * into {@code in/} and only then acknowledged with 201, so a 201 means the file is durable here.
+ *
+ * <p>Interrupted transfers resume (SPEC.md section 19.5): a fetch answers a {@code Range} that
+ * runs to the end with 206 when its {@code If-Range} is the file's strong {@code ETag}; a
+ * {@code HEAD} of a file from the peer tells how many bytes of it ({@code Upload-Offset}) this node
+ * holds in {@code partial/} under the peer's {@code Hoft-Upload-Tag}, and a {@code PUT} with
+ * {@code Content-Range} appends the rest. A resume request that does not fit is refused before
+ * a byte of its body is read and changes nothing.
  */
 public final class DialoutServerLink implements Link {
     private static final Logger log = LoggerFactory.getLogger(DialoutServerLink.class);
@@ -77,6 +88,12 @@ public final class DialoutServerLink implements Link {
     /** Bulk uploads of the file share (SPEC section 20.5), handed to {@link #onShare}'s handler once the token verified. */
     public static final String SHARE = PATH + "/share/";
     private static final AttachmentKey<NodeId> PEER = AttachmentKey.create(NodeId.class);
+    /** The validator of a resumable upload, chosen by the uploading node (SPEC.md section 19.5). */
+    static final HttpString UPLOAD_TAG = new HttpString("Hoft-Upload-Tag");
+    /** How many bytes of an upload this node holds (as in the IETF resumable uploads draft). */
+    static final HttpString UPLOAD_OFFSET = new HttpString("Upload-Offset");
+    /** Partial uploads kept per peer; starting one more drops the oldest. */
+    static final int MAX_PARTIAL_UPLOADS = 16;
 
     private final NodeId self;
     private final Keyring keyring;
@@ -87,6 +104,9 @@ public final class DialoutServerLink implements Link {
     private final SpoolFolder held;
     private final SpoolFolder inbox;
     private final Path tmp;
+    private final PartialFiles partials;
+    private final AtomicLong bytesSent = new AtomicLong();
+    private final AtomicLong bytesReceived = new AtomicLong();
     private final HttpHandler websocket;
     private final Map<NodeId, Session> sessions = new ConcurrentHashMap<>();
     private final Map<NodeId, PeerStats> stats = new ConcurrentHashMap<>();
@@ -122,6 +142,7 @@ public final class DialoutServerLink implements Link {
         this.tmp = dir.resolve("tmp");
         this.held = new SpoolFolder(dir.resolve("held"), tmp, Disk.REAL);
         this.inbox = new SpoolFolder(dir.resolve("in"), tmp, Disk.REAL);
+        this.partials = new PartialFiles(dir.resolve("partial"));
         this.websocket = Handlers.websocket(new WebSocketConnectionCallback() {
             @Override
             public void onConnect(WebSocketHttpExchange exchange, WebSocketChannel channel) {
@@ -179,7 +200,7 @@ public final class DialoutServerLink implements Link {
 
     @Override
     public int removeStaleTemporaryFiles() {
-        return held.removeStaleTemps() + inbox.removeStaleTemps();
+        return held.removeStaleTemps() + inbox.removeStaleTemps() + partials.removeStale(clock.instant());
     }
 
     @Override
@@ -233,6 +254,21 @@ public final class DialoutServerLink implements Link {
         return refused.get();
     }
 
+    /** File bytes this node sent in answers to fetches (each answer counted whole when it starts). */
+    public long fileBytesSent() {
+        return bytesSent.get();
+    }
+
+    /** File bytes this node read from uploads, resumed ones included. */
+    public long fileBytesReceived() {
+        return bytesReceived.get();
+    }
+
+    /** True while an upload of {@code name} is appending to its partial file (tests). */
+    boolean uploading(SpoolFileName name) {
+        return partials.claimed(name);
+    }
+
     /** Drops the control connection of {@code peer} at once, as a network fault would (tests, operations). */
     public void disconnect(NodeId peer) {
         Session session = sessions.get(peer);
@@ -283,7 +319,10 @@ public final class DialoutServerLink implements Link {
             refuse(exchange, 404, "not a spool file name");
             return;
         }
-        if (Methods.GET.equals(exchange.getRequestMethod()) || Methods.HEAD.equals(exchange.getRequestMethod())) {
+        boolean upward = name.get().sender().equals(peer) && name.get().recipient().equals(self);
+        if (Methods.HEAD.equals(exchange.getRequestMethod()) && upward) {
+            exchange.dispatch(() -> uploadOffset(exchange, name.get()));
+        } else if (Methods.GET.equals(exchange.getRequestMethod()) || Methods.HEAD.equals(exchange.getRequestMethod())) {
             if (!name.get().recipient().equals(peer) || !name.get().sender().equals(self)) {
                 refuse(exchange, 403, "not a file from " + self + " to " + peer);
                 return;
@@ -297,6 +336,16 @@ public final class DialoutServerLink implements Link {
             long declared = exchange.getRequestContentLength();
             if (declared > maxUploadBytes) {
                 refuse(exchange, 413, "larger than " + maxUploadBytes + " bytes");
+                return;
+            }
+            String contentRange = exchange.getRequestHeaders().getFirst(Headers.CONTENT_RANGE);
+            if (contentRange != null) {
+                ResumedUpload resumed = ResumedUpload.check(exchange, contentRange, declared, maxUploadBytes);
+                if (resumed.refusal() != null) {
+                    refuse(exchange, resumed.status(), resumed.refusal());
+                    return;
+                }
+                exchange.dispatch(() -> resumedUpload(exchange, peer, name.get(), resumed));
                 return;
             }
             exchange.dispatch(() -> upload(exchange, peer, name.get()));
@@ -327,9 +376,14 @@ public final class DialoutServerLink implements Link {
         Path path = held.path(name);
         FileChannel channel;
         long size;
+        String tag;
         try {
+            // The validator is the file's identity before and after opening it: if the name was
+            // given to another file meanwhile, this answer has none, and no range is served.
+            String before = PartialFiles.tagOf(path);
             channel = RegularFile.openForReading(path);
             size = channel.size();
+            tag = before.equals(PartialFiles.tagOf(path)) ? before : null;
         } catch (NoSuchFileException | NotRegularFileException e) {
             refuse(exchange, 404, "not held (acknowledged, or never sent)");
             return;
@@ -337,14 +391,48 @@ public final class DialoutServerLink implements Link {
             refuse(exchange, 500, "cannot read the file");
             return;
         }
-        exchange.setStatusCode(200);
+        if (tag != null) {
+            exchange.getResponseHeaders().put(Headers.ETAG, "\"" + tag + "\"");
+            exchange.getResponseHeaders().put(Headers.ACCEPT_RANGES, "bytes");
+        }
+        long from = 0;
+        boolean ranged = false;
+        String range = exchange.getRequestHeaders().getFirst(Headers.RANGE);
+        String ifRange = exchange.getRequestHeaders().getFirst(Headers.IF_RANGE);
+        if (range != null && tag != null && Methods.GET.equals(exchange.getRequestMethod())
+                && (ifRange == null || ifRange.equals("\"" + tag + "\""))) {
+            OptionalLong start = ByteRanges.startToEnd(range, size);
+            if (start == null) {
+                // not a byte range: ignored, as RFC 9110 section 14.2 allows
+            } else if (start.isEmpty()) {
+                IoUtils.safeClose(channel);
+                exchange.getResponseHeaders().put(Headers.CONTENT_RANGE, "bytes */" + size);
+                refuse(exchange, 416, "served: one range from a first byte below " + size + " to the end of the file");
+                return;
+            } else {
+                from = start.getAsLong();
+                ranged = true;
+            }
+        }
+        exchange.setStatusCode(ranged ? 206 : 200);
+        if (ranged) {
+            exchange.getResponseHeaders().put(Headers.CONTENT_RANGE, "bytes " + from + "-" + (size - 1) + "/" + size);
+        }
         exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "application/octet-stream");
-        exchange.getResponseHeaders().put(Headers.CONTENT_LENGTH, size);
+        exchange.getResponseHeaders().put(Headers.CONTENT_LENGTH, size - from);
         if (Methods.HEAD.equals(exchange.getRequestMethod())) {
             IoUtils.safeClose(channel);
             exchange.endExchange();
             return;
         }
+        try {
+            channel.position(from); // the sender sends from the channel's position to its end
+        } catch (IOException e) {
+            IoUtils.safeClose(channel);
+            refuse(exchange, 500, "cannot read the file");
+            return;
+        }
+        bytesSent.addAndGet(size - from);
         exchange.getResponseSender().transferFrom(channel, new IoCallback() {
             @Override
             public void onComplete(HttpServerExchange ex, Sender sender) {
@@ -376,9 +464,9 @@ public final class DialoutServerLink implements Link {
             try (InputStream in = exchange.getInputStream();
                     java.io.OutputStream out = new java.io.BufferedOutputStream(OwnerOnly.newOutputStream(temp), 256 * 1024)) {
                 if (boundary != null) {
-                    MultipartFileReader.copyFile(in, boundary, out, maxUploadBytes);
+                    bytesReceived.addAndGet(MultipartFileReader.copyFile(in, boundary, out, maxUploadBytes));
                 } else {
-                    in.transferTo(out);
+                    bytesReceived.addAndGet(in.transferTo(out));
                 }
             }
             inbox.publish(temp, name);
@@ -390,6 +478,11 @@ public final class DialoutServerLink implements Link {
             }
             return;
         }
+        stored(exchange, peer, name);
+    }
+
+    /** The upload is whole under its name in the inbox: the channel gets it, then the peer hears 201. */
+    private void stored(HttpServerExchange exchange, NodeId peer, SpoolFileName name) {
         markHeard(peer);
         // Handed over before the 201, so whoever sees the 201 can count on the channel having it.
         IncomingSink current = sink;
@@ -398,6 +491,127 @@ public final class DialoutServerLink implements Link {
         }
         exchange.setStatusCode(201);
         exchange.endExchange();
+    }
+
+    /** {@code HEAD} of a file from the peer: how many bytes of it, under its validator, are held to continue from. */
+    private void uploadOffset(HttpServerExchange exchange, SpoolFileName name) {
+        String tag = exchange.getRequestHeaders().getFirst(UPLOAD_TAG);
+        if (tag == null || !PartialFiles.TAG.matcher(tag).matches()) {
+            refuse(exchange, 400, "an offset query needs " + UPLOAD_TAG + " (16 to 64 lowercase hex digits)");
+            return;
+        }
+        long held = partials.find(name).filter(p -> p.tag().equals(tag)).map(PartialFiles.Partial::held).orElse(0L);
+        exchange.setStatusCode(200);
+        exchange.getResponseHeaders().put(UPLOAD_OFFSET, held);
+        exchange.getResponseHeaders().put(Headers.CACHE_CONTROL, "no-store");
+        exchange.endExchange();
+    }
+
+    /**
+     * {@code PUT} with {@code Content-Range: bytes FIRST-(LENGTH-1)/LENGTH}: the rest of a file
+     * from byte FIRST, appended to the partial file this node holds of it, which must hold
+     * exactly FIRST bytes under the same validator (FIRST = 0 starts it anew). Whatever arrives
+     * stays, so a cut upload continues from there; once the partial file holds LENGTH bytes it
+     * is forced and renamed into the inbox, and only then answered 201.
+     */
+    private void resumedUpload(HttpServerExchange exchange, NodeId peer, SpoolFileName name, ResumedUpload upload) {
+        if (!partials.claim(name)) {
+            exchange.getResponseHeaders().put(Headers.RETRY_AFTER, "1");
+            refuse(exchange, 409, "another upload of this file is running");
+            return;
+        }
+        long size;
+        Path path;
+        try {
+            Optional<PartialFiles.Partial> partial = partials.find(name)
+                    .filter(p -> p.tag().equals(upload.tag()) && p.length() == upload.length());
+            long held = partial.map(PartialFiles.Partial::held).orElse(0L);
+            if (upload.first() == 0) {
+                partials.evictOldest(other -> other.sender().equals(peer) && !other.equals(name), MAX_PARTIAL_UPLOADS - 1);
+                path = partials.create(name, upload.length(), upload.tag());
+            } else if (partial.isPresent() && held == upload.first()) {
+                path = partial.get().path();
+            } else {
+                exchange.getResponseHeaders().put(UPLOAD_OFFSET, held);
+                refuse(exchange, 416, "this node holds " + held + " bytes of that file under that tag, not " + upload.first());
+                return;
+            }
+            exchange.setMaxEntitySize(maxUploadBytes);
+            exchange.startBlocking();
+            try (InputStream in = exchange.getInputStream();
+                    FileChannel out = FileChannel.open(path, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
+                // Reads come in the server's small buffers; the file is written in large ones.
+                byte[] buffer = new byte[256 * 1024];
+                int filled = 0;
+                try {
+                    int n;
+                    while ((n = in.read(buffer, filled, buffer.length - filled)) != -1) {
+                        filled += n;
+                        if (filled == buffer.length) {
+                            append(out, buffer, filled);
+                            filled = 0;
+                        }
+                    }
+                } finally {
+                    append(out, buffer, filled); // what arrived before a broken connection stays too
+                }
+                size = out.size();
+                if (size == upload.length()) {
+                    out.force(true);
+                }
+            }
+            if (size != upload.length()) {
+                exchange.getResponseHeaders().put(UPLOAD_OFFSET, size);
+                refuse(exchange, 400, "the body ended at byte " + size + " of " + upload.length());
+                return;
+            }
+            inbox.publish(path, name);
+        } catch (IOException | RuntimeException e) {
+            log.info("upload of {} from {} stopped: {}; what arrived is kept to continue from", name, peer, e.toString());
+            if (!exchange.isResponseStarted()) {
+                refuse(exchange, 400, "upload failed: " + e.getMessage());
+            }
+            return;
+        } finally {
+            partials.release(name);
+        }
+        stored(exchange, peer, name);
+    }
+
+    private void append(FileChannel out, byte[] buffer, int length) throws IOException {
+        ByteBuffer bytes = ByteBuffer.wrap(buffer, 0, length);
+        while (bytes.hasRemaining()) {
+            out.write(bytes);
+        }
+        bytesReceived.addAndGet(length);
+    }
+
+    /** A resumed upload's head, checked before a byte of its body is read: a refusal, or what to append. */
+    private record ResumedUpload(long first, long length, String tag, int status, String refusal) {
+        static ResumedUpload check(HttpServerExchange exchange, String contentRange, long declared, long maxUploadBytes) {
+            if (!Methods.PUT.equals(exchange.getRequestMethod())) {
+                return refused(400, "Content-Range goes with PUT only");
+            }
+            ByteRanges.Span span = ByteRanges.contentRange(contentRange);
+            if (span == null || span.last() != span.length() - 1) {
+                return refused(416, "Content-Range must be bytes FIRST-LAST/LENGTH with LAST = LENGTH - 1");
+            }
+            if (span.length() > maxUploadBytes) {
+                return refused(413, "larger than " + maxUploadBytes + " bytes");
+            }
+            String tag = exchange.getRequestHeaders().getFirst(UPLOAD_TAG);
+            if (tag == null || !PartialFiles.TAG.matcher(tag).matches()) {
+                return refused(400, "a resumable upload needs " + UPLOAD_TAG + " (16 to 64 lowercase hex digits)");
+            }
+            if (declared != span.length() - span.first()) {
+                return refused(400, "Content-Length must be the length of the Content-Range");
+            }
+            return new ResumedUpload(span.first(), span.length(), tag, 0, null);
+        }
+
+        private static ResumedUpload refused(int status, String reason) {
+            return new ResumedUpload(0, 0, null, status, reason);
+        }
     }
 
     // ---------------------------------------------------------------- control connections

@@ -50,9 +50,14 @@ final class DialoutFixture implements AutoCloseable {
 
     /** With {@code tls}, the listener speaks HTTPS (and the control connection WSS). */
     DialoutFixture(Path dir, Duration heartbeat, javax.net.ssl.SSLContext tls) throws IOException {
+        this(dir, heartbeat, tls, 0, frontKeyring());
+    }
+
+    /** On {@code port} (0: any free one), with the front's {@code keyring} (a process of its own reads it from files). */
+    DialoutFixture(Path dir, Duration heartbeat, javax.net.ssl.SSLContext tls, int port, Keyring keyring) throws IOException {
         this.dir = dir;
         this.tls = tls != null;
-        link = new DialoutServerLink(FRONT, frontKeyring(), Set.of(BACK), dir.resolve("front"), heartbeat, 4L << 30,
+        link = new DialoutServerLink(FRONT, keyring, Set.of(BACK), dir.resolve("front"), heartbeat, 4L << 30,
                 Clock.systemUTC());
         link.start(FRONT, file -> offered.add(file.name()));
         HttpHandler handler = link.handler();
@@ -66,9 +71,9 @@ final class DialoutFixture implements AutoCloseable {
         };
         Undertow.Builder builder = Undertow.builder().setHandler(new HttpContinueReadHandler(root));
         if (tls != null) {
-            builder.addHttpsListener(0, "127.0.0.1", tls);
+            builder.addHttpsListener(port, "127.0.0.1", tls);
         } else {
-            builder.addHttpListener(0, "127.0.0.1");
+            builder.addHttpListener(port, "127.0.0.1");
         }
         server = builder.build();
         server.start();
@@ -98,6 +103,21 @@ final class DialoutFixture implements AutoCloseable {
 
     Link.IncomingSink sink() {
         return file -> offered.add(file.name());
+    }
+
+    /** How a test's dialer reaches {@code url}: quick reconnection, so a test never waits long for it. */
+    static DialoutSettings dialerSettings(URI url) {
+        return new DialoutSettings(url, null, Duration.ofSeconds(10), 3, null,
+                new DialoutSettings.Reconnect(3, Duration.ofMillis(50), Duration.ofMillis(200), Duration.ofSeconds(1), 0.3));
+    }
+
+    /** Closes each of {@code parts} that is there, in this order (the dialer before the front, say). */
+    static void closeInOrder(AutoCloseable... parts) throws Exception {
+        for (AutoCloseable part : parts) {
+            if (part != null) {
+                part.close();
+            }
+        }
     }
 
     @Override

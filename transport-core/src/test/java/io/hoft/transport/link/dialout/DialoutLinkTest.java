@@ -44,15 +44,7 @@ class DialoutLinkTest {
 
     @AfterEach
     void stop() throws Exception {
-        if (back != null) {
-            back.close();
-        }
-        if (forwarder != null) {
-            forwarder.close();
-        }
-        if (front != null) {
-            front.close();
-        }
+        DialoutFixture.closeInOrder(back, forwarder, front);
     }
 
     private DialoutClientLink startBack(URI url, Duration heartbeat) throws Exception {

@@ -31,7 +31,8 @@ import org.junit.jupiter.api.io.TempDir;
  * holds it, the back is told over the WebSocket, fetches it with a GET, writes it to a
  * temporary file, forces it and renames it into its inbox), against {@code curl} fetching the
  * same file straight from {@code python3 -m http.server} on loopback, in the same run; and the
- * same file the other way (a multipart upload from the back).
+ * same file the other way (an upload from the back: a PUT with Content-Range, as for every file
+ * over 1 MiB).
  *
  * <p>Run with {@code ./mvnw -B -q -pl transport-core -am test -Dtest=DialoutThroughputReport
  * -Dsurefire.failIfNoSpecifiedTests=false -Dhoft.report=true [-Dhoft.report.mib=1024]}.
@@ -105,7 +106,7 @@ class DialoutThroughputReport {
                     long started = System.nanoTime();
                     back.send(file, name);
                     await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(5)).until(() -> front.offered.contains(name));
-                    report("dial-out link, other way: multipart POST, fsync, rename", mib, (System.nanoTime() - started) / 1e9);
+                    report("dial-out link, other way: PUT, fsync, rename", mib, (System.nanoTime() - started) / 1e9);
                     Files.delete(front.dir.resolve("front/in/" + name));
                 }
             } finally {
