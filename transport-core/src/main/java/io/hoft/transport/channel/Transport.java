@@ -1,7 +1,6 @@
 package io.hoft.transport.channel;
 
 import io.hoft.transport.fs.BootId;
-import java.io.OutputStream;
 import io.hoft.transport.fs.OwnerOnly;
 import io.hoft.transport.fs.Disk;
 import io.hoft.transport.keys.Keyring;
@@ -14,12 +13,14 @@ import io.hoft.transport.spool.SendingSessions;
 import io.hoft.transport.spool.SpoolFileReader;
 import io.hoft.transport.spool.SpoolFileWriter;
 import io.hoft.transport.spool.SpoolLimits;
+import io.hoft.transport.spool.internal.SegmentCipher;
 import io.hoft.transport.store.BodyFiles;
 import io.hoft.transport.store.NodeStore;
 import io.hoft.transport.store.StoreTx;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -176,6 +177,7 @@ public final class Transport implements Closeable {
         boot.ifPresent(id -> ctx.store().inTransaction(tx -> tx.update(
                 "INSERT OR REPLACE INTO channel_meta (name, value) VALUES ('boot_id', ?)", id)));
         running = true;
+        SegmentCipher.warmUpInBackground(); // before the first large body, not during it
         for (OutgoingChannel out : outgoing.values()) {
             startThread("hoft-send-" + out.peer(), () -> laneLoop(out, OutgoingChannel.SMALL));
             startThread("hoft-bulk-" + out.peer(), () -> laneLoop(out, OutgoingChannel.BULK));
