@@ -576,36 +576,23 @@ final class OutgoingChannel {
         // Step 1 need not wait for the disk: nothing leaves this node before the force of step 2.
         // If power loss takes step 1 back, the file written under its number in sent/ is unknown
         // to the database and recover() deletes it.
-        long seq = ctx.store().inTransactionDurableLater(tx -> {
-            for (int i = 0; i < rows.size(); i++) {
-                if (tx.queryOne("SELECT 1 FROM out_message WHERE peer = ? AND id = ? AND fragments_written = ?"
-                        + " AND state IN ('queued', 'sending', 'growing')", row -> true, peer.value(), rows.get(i).id(),
-                        rows.get(i).fragmentsWritten()).isEmpty()) {
-                    return -1L;
+        long seq;
+        try {
+            seq = ctx.store().inTransactionDurableLater(tx -> {
+                for (int i = 0; i < rows.size(); i++) {
+                    markWritten(tx, rows.get(i), indexes.get(i));
                 }
-            }
-            long s = tx.queryLong("SELECT out_next_seq FROM channel WHERE peer = ?", peer.value());
-            tx.update("UPDATE channel SET out_next_seq = ? WHERE peer = ?", s + 1, peer.value());
-            tx.update("INSERT INTO out_file (peer, epoch, seq, name, lane, size, expires_ms, state, attempts)"
-                    + " VALUES (?, ?, ?, '', ?, 0, ?, 'writing', 0)", peer.value(), epoch, s, lane, expiresMs);
-            for (int i = 0; i < rows.size(); i++) {
-                OutRow row = rows.get(i);
-                int index = indexes.get(i);
-                tx.update("INSERT INTO out_file_frame (peer, epoch, seq, message_id, fragment_index) VALUES (?, ?, ?, ?, ?)",
-                        peer.value(), epoch, s, row.id(), index);
-                if (index < 0) {
-                    tx.update("UPDATE out_message SET state = 'sent', fragments_written = 1 WHERE peer = ? AND id = ?",
-                            peer.value(), row.id());
-                } else {
-                    boolean last = index + 1 == row.fragmentCount();
-                    tx.update("UPDATE out_message SET state = CASE WHEN ? THEN 'sent' WHEN state = 'growing' THEN 'growing'"
-                            + " ELSE 'sending' END, fragments_written = ? WHERE peer = ? AND id = ?",
-                            last ? 1 : 0, index + 1, peer.value(), row.id());
+                long s = tx.queryLong("SELECT out_next_seq FROM channel WHERE peer = ?", peer.value());
+                tx.update("UPDATE channel SET out_next_seq = ? WHERE peer = ?", s + 1, peer.value());
+                tx.update("INSERT INTO out_file (peer, epoch, seq, name, lane, size, expires_ms, state, attempts)"
+                        + " VALUES (?, ?, ?, '', ?, 0, ?, 'writing', 0)", peer.value(), epoch, s, lane, expiresMs);
+                for (int i = 0; i < rows.size(); i++) {
+                    tx.update("INSERT INTO out_file_frame (peer, epoch, seq, message_id, fragment_index) VALUES (?, ?, ?, ?, ?)",
+                            peer.value(), epoch, s, rows.get(i).id(), indexes.get(i));
                 }
-            }
-            return s;
-        });
-        if (seq < 0) {
+                return s;
+            });
+        } catch (SettledMeanwhile e) {
             return false;
         }
         List<OutgoingFrame> frames = new ArrayList<>();
@@ -621,6 +608,34 @@ final class OutgoingChannel {
             return false; // a growing message given up meanwhile: its body went, and the file was abandoned
         }
         return true;
+    }
+
+    /**
+     * Records that {@code row}'s file (or fragment {@code index}) is being written; the update
+     * names the state it was read in, so a message settled since (a growing one cancelled) rolls
+     * the whole transaction back instead of costing every file a read of its own.
+     */
+    private void markWritten(StoreTx tx, OutRow row, int index) {
+        int updated;
+        if (index < 0) {
+            updated = tx.update("UPDATE out_message SET state = 'sent', fragments_written = 1 WHERE peer = ? AND id = ?"
+                    + " AND fragments_written = 0 AND state IN ('queued', 'sending')", peer.value(), row.id());
+        } else {
+            boolean last = index + 1 == row.fragmentCount();
+            updated = tx.update("UPDATE out_message SET state = CASE WHEN ? THEN 'sent' WHEN state = 'growing' THEN 'growing'"
+                    + " ELSE 'sending' END, fragments_written = ? WHERE peer = ? AND id = ? AND fragments_written = ?"
+                    + " AND state IN ('queued', 'sending', 'growing')", last ? 1 : 0, index + 1, peer.value(), row.id(), index);
+        }
+        if (updated == 0) {
+            throw new SettledMeanwhile();
+        }
+    }
+
+    /** Rolls back a file's first step when one of its messages was settled after it was read. */
+    private static final class SettledMeanwhile extends RuntimeException {
+        SettledMeanwhile() {
+            super(null, null, false, false);
+        }
     }
 
     private boolean stillWriting(long seq) {
