@@ -1,6 +1,8 @@
 package io.hoft.back;
 
 import io.hoft.back.share.BackShare;
+import io.hoft.link.dialout.DialoutLinks;
+import io.hoft.share.ShareProtocol;
 import io.hoft.transport.channel.ChannelListener;
 import io.hoft.transport.channel.PeerHealth;
 import io.hoft.transport.channel.ReceivedMessage;
@@ -11,7 +13,6 @@ import io.hoft.transport.message.Envelope;
 import io.hoft.transport.message.Message;
 import io.hoft.transport.message.MessageId;
 import io.hoft.transport.message.MessageKind;
-import io.hoft.transport.share.ShareProtocol;
 import io.hoft.transport.store.StoreTx;
 import java.io.Closeable;
 import java.io.IOException;
@@ -76,7 +77,7 @@ public final class BackNode implements ChannelListener, Closeable {
     private void open(Clock clock) throws IOException {
         this.clock = clock;
         Map<String, Callee> callees = new LinkedHashMap<>();
-        runtime = NodeRuntime.open(config.node(), this, clock);
+        runtime = NodeRuntime.open(config.node(), DialoutLinks.FACTORY, this, clock);
         try {
             runtime.store().migrate(BackSchema.MODULE, BackSchema.STEPS);
             config.back().upstreams().forEach((name, upstream) -> callees.put(name, new Callee(name, upstream)));

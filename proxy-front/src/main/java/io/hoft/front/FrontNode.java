@@ -4,6 +4,7 @@ import io.hoft.front.callback.CallbackDispatcher;
 import io.hoft.front.callback.CallbackSettings;
 import io.hoft.front.callback.StandardWebhooks;
 import io.hoft.front.internal.FrontEngine;
+import io.hoft.link.dialout.DialoutLinks;
 import io.hoft.transport.channel.Backoff;
 import io.hoft.transport.channel.ChannelListener;
 import io.hoft.transport.channel.ReceivedMessage;
@@ -49,7 +50,7 @@ public final class FrontNode implements ChannelListener, Closeable {
     private FrontNode(FrontConfig config, Function<NodeRuntime, CallbackScheduler> schedulerFactory,
             Function<CallbackScheduler, CallbackUrlGuard> guardOf, Clock clock) throws IOException {
         this.config = config;
-        this.runtime = NodeRuntime.open(config.node(), this, clock);
+        this.runtime = NodeRuntime.open(config.node(), DialoutLinks.FACTORY, this, clock);
         try {
             this.scheduler = Objects.requireNonNull(schedulerFactory.apply(runtime), "scheduler");
             Map<String, Long> none = Map.of();

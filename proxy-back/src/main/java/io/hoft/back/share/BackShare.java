@@ -1,5 +1,6 @@
 package io.hoft.back.share;
 
+import io.hoft.share.ShareProtocol;
 import io.hoft.transport.channel.Transport;
 import io.hoft.transport.keys.NodeId;
 import io.hoft.transport.message.Body;
@@ -7,7 +8,6 @@ import io.hoft.transport.message.Envelope;
 import io.hoft.transport.message.HeaderField;
 import io.hoft.transport.message.Message;
 import io.hoft.transport.message.MessageId;
-import io.hoft.transport.share.ShareProtocol;
 import io.hoft.transport.store.NodeStore;
 import io.hoft.transport.store.StoreTx;
 import java.io.Closeable;

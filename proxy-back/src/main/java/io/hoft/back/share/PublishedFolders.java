@@ -1,6 +1,6 @@
 package io.hoft.back.share;
 
-import io.hoft.transport.share.SharePath;
+import io.hoft.share.SharePath;
 import java.io.IOException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;

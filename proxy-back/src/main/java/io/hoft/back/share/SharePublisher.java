@@ -1,5 +1,8 @@
 package io.hoft.back.share;
 
+import io.hoft.share.CatalogEntry;
+import io.hoft.share.CatalogUpdate;
+import io.hoft.share.ShareProtocol;
 import io.hoft.transport.channel.Transport;
 import io.hoft.transport.keys.NodeId;
 import io.hoft.transport.message.Body;
@@ -7,9 +10,6 @@ import io.hoft.transport.message.Envelope;
 import io.hoft.transport.message.HeaderField;
 import io.hoft.transport.message.Message;
 import io.hoft.transport.message.MessageId;
-import io.hoft.transport.share.CatalogEntry;
-import io.hoft.transport.share.CatalogUpdate;
-import io.hoft.transport.share.ShareProtocol;
 import io.hoft.transport.store.NodeStore;
 import java.io.Closeable;
 import java.io.IOException;

@@ -1,6 +1,6 @@
 package io.hoft.front.internal;
 
-import io.hoft.transport.link.dialout.DialoutServerLink;
+import io.hoft.link.dialout.DialoutServerLink;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;

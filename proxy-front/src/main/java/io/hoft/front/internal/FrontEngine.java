@@ -5,10 +5,11 @@ import io.hoft.front.CallbackUrlGuard;
 import io.hoft.front.FrontConfig;
 import io.hoft.front.callback.CallbackDispatcher;
 import io.hoft.front.share.FrontShare;
+import io.hoft.link.dialout.DialoutLinks;
+import io.hoft.link.dialout.DialoutServerLink;
 import io.hoft.transport.channel.ReceivedMessage;
 import io.hoft.transport.config.NodeRuntime;
 import io.hoft.transport.keys.NodeId;
-import io.hoft.transport.link.dialout.DialoutServerLink;
 import io.hoft.transport.message.Envelope;
 import io.hoft.transport.message.MessageId;
 import io.hoft.transport.message.MessageKind;
@@ -101,9 +102,9 @@ public final class FrontEngine implements AutoCloseable {
                 allExtra, share, scheduler instanceof CallbackDispatcher, clock);
         this.admin = new AdminHandler(runtime.store(), runtime.transport().bodies(), lifecycle, scheduler, limits, writer, clock,
                 config.node().state());
-        runtime.dialoutServer().ifPresent(link -> ops.dialoutState(peer -> DialoutHealth.of(link, peer)));
+        DialoutLinks.serverOf(runtime).ifPresent(link -> ops.dialoutState(peer -> DialoutHealth.of(link, peer)));
         if (share != null) {
-            runtime.dialoutServer().ifPresent(share::takeBulkUploads);
+            DialoutLinks.serverOf(runtime).ifPresent(share::takeBulkUploads);
         }
         lifecycle.load();
     }
@@ -175,7 +176,7 @@ public final class FrontEngine implements AutoCloseable {
     public void start() {
         FrontConfig.Front front = config.front();
         FrontConfig.Limits limits = front.limits();
-        HttpHandler dialout = runtime.dialoutServer().map(DialoutServerLink::handler).orElse(null);
+        HttpHandler dialout = DialoutLinks.serverOf(runtime).map(DialoutServerLink::handler).orElse(null);
         HttpHandler root = new HttpHandler() {
             @Override
             public void handleRequest(HttpServerExchange exchange) throws Exception {

@@ -1,8 +1,8 @@
 package io.hoft.front.share;
 
+import io.hoft.share.CatalogEntry;
+import io.hoft.share.CatalogUpdate;
 import io.hoft.transport.fs.OwnerOnly;
-import io.hoft.transport.share.CatalogEntry;
-import io.hoft.transport.share.CatalogUpdate;
 import java.io.IOException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;

@@ -1,7 +1,7 @@
 package io.hoft.front.share;
 
+import io.hoft.share.CatalogEntry;
 import io.hoft.transport.fs.OwnerOnly;
-import io.hoft.transport.share.CatalogEntry;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;

@@ -1,5 +1,9 @@
 package io.hoft.front.share;
 
+import io.hoft.share.CatalogEntry;
+import io.hoft.share.ShareBulk;
+import io.hoft.share.SharePath;
+import io.hoft.share.ShareProtocol;
 import io.hoft.transport.channel.ChannelFullException;
 import io.hoft.transport.keys.NodeId;
 import io.hoft.transport.message.Body;
@@ -7,10 +11,6 @@ import io.hoft.transport.message.Envelope;
 import io.hoft.transport.message.HeaderField;
 import io.hoft.transport.message.Message;
 import io.hoft.transport.message.MessageId;
-import io.hoft.transport.share.CatalogEntry;
-import io.hoft.transport.share.ShareBulk;
-import io.hoft.transport.share.SharePath;
-import io.hoft.transport.share.ShareProtocol;
 import io.hoft.transport.store.StoreTx;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,9 +1,9 @@
 package io.hoft.front.share;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.hoft.share.CatalogEntry;
+import io.hoft.share.SharePath;
 import io.hoft.transport.channel.ChannelFullException;
-import io.hoft.transport.share.CatalogEntry;
-import io.hoft.transport.share.SharePath;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.DateUtils;
 import io.undertow.util.HeaderMap;

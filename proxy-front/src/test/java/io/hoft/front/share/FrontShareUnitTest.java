@@ -8,9 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.hoft.share.CatalogEntry;
+import io.hoft.share.CatalogUpdate;
 import io.hoft.transport.message.MessageId;
-import io.hoft.transport.share.CatalogEntry;
-import io.hoft.transport.share.CatalogUpdate;
 import java.io.ByteArrayInputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -9,13 +9,13 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.hoft.share.CatalogEntry;
+import io.hoft.share.CatalogUpdate;
+import io.hoft.share.ShareBulk;
+import io.hoft.share.ShareProtocol;
 import io.hoft.transport.keys.NodeId;
 import io.hoft.transport.message.Envelope;
 import io.hoft.transport.message.Message;
-import io.hoft.transport.share.CatalogEntry;
-import io.hoft.transport.share.CatalogUpdate;
-import io.hoft.transport.share.ShareBulk;
-import io.hoft.transport.share.ShareProtocol;
 import io.undertow.Undertow;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;

@@ -8,13 +8,13 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.hoft.share.ShareProtocol;
 import io.hoft.transport.config.NodeRuntime;
 import io.hoft.transport.keys.NodeId;
 import io.hoft.transport.message.Body;
 import io.hoft.transport.message.Envelope;
 import io.hoft.transport.message.Message;
 import io.hoft.transport.message.MessageId;
-import io.hoft.transport.share.ShareProtocol;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;

@@ -153,16 +153,16 @@ public record NodeConfig(
                     refuse(parallel, "parallel", "dialout without url (the node that is dialed)");
                     refuse(trust, "trust", "dialout without url (the node that is dialed)");
                 } else {
-                    io.hoft.transport.link.dialout.DialoutConfigs.checkUrl(url);
+                    DialoutConfigs.checkUrl(url);
                     if (proxy != null) {
-                        io.hoft.transport.link.dialout.DialoutConfigs.proxyAddress(proxy);
+                        DialoutConfigs.proxyAddress(proxy);
                     }
-                    parallel = parallel == null ? io.hoft.transport.link.dialout.DialoutSettings.DEFAULT_PARALLEL : parallel;
+                    parallel = parallel == null ? DialoutConfigs.DEFAULT_PARALLEL : parallel;
                     if (parallel < 2 || parallel > 64) {
                         throw new IllegalArgumentException("link.parallel must be between 2 and 64");
                     }
                 }
-                heartbeat = heartbeat == null ? io.hoft.transport.link.dialout.DialoutSettings.DEFAULT_HEARTBEAT : heartbeat;
+                heartbeat = heartbeat == null ? DialoutConfigs.DEFAULT_HEARTBEAT : heartbeat;
                 if (heartbeat.toMillis() < 100) {
                     throw new IllegalArgumentException("link.heartbeat must be at least 100ms");
                 }

@@ -6,13 +6,13 @@ import io.hoft.transport.fs.Disk;
 import io.hoft.transport.keys.KeyException;
 import io.hoft.transport.keys.KeyFiles;
 import io.hoft.transport.keys.Keyring;
+import io.hoft.transport.keys.NodeId;
 import io.hoft.transport.keys.NodeKeys;
 import io.hoft.transport.keys.PeerKeys;
 import io.hoft.transport.keys.TrustList;
 import io.hoft.transport.link.FolderLink;
 import io.hoft.transport.link.Link;
 import io.hoft.transport.link.WatchMode;
-import io.hoft.transport.link.dialout.DialoutServerLink;
 import io.hoft.transport.spool.FileMode;
 import io.hoft.transport.spool.ModePolicy;
 import io.hoft.transport.store.NodeStore;
@@ -25,7 +25,6 @@ import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -39,18 +38,22 @@ public final class NodeRuntime implements Closeable {
     private final Keyring keyring;
     private final NodeStore store;
     private final Transport transport;
-    private final Optional<DialoutServerLink> dialoutServer;
 
-    private NodeRuntime(NodeConfig config, Keyring keyring, NodeStore store, Transport transport,
-            Optional<DialoutServerLink> dialoutServer) {
+    private NodeRuntime(NodeConfig config, Keyring keyring, NodeStore store, Transport transport) {
         this.config = config;
         this.keyring = keyring;
         this.store = store;
         this.transport = transport;
-        this.dialoutServer = dialoutServer;
     }
 
+    /** Opens a node whose peers are all folder links (a dial-out peer is refused). */
     public static NodeRuntime open(NodeConfig config, ChannelListener listener, Clock clock) throws IOException {
+        return open(config, DialoutLinkFactory.NONE, listener, clock);
+    }
+
+    /** Opens a node, building the links of its {@code type: dialout} peers with {@code dialout}. */
+    public static NodeRuntime open(NodeConfig config, DialoutLinkFactory dialout, ChannelListener listener, Clock clock)
+            throws IOException {
         Keyring keyring = keyring(config);
         ModePolicy policy = modePolicy(config);
         NodeStore store = NodeStore.open(config.state());
@@ -66,11 +69,11 @@ public final class NodeRuntime implements Closeable {
                     .quarantine(config.quarantine().maxAge(), config.quarantine().maxSize().bytes())
                     .listener(listener);
             Map<List<Path>, Link> links = new HashMap<>();
-            DialoutLinks dialout = DialoutLinks.build(config, keyring, clock);
+            Map<NodeId, Link> dialoutLinks = dialout.links(config, keyring, clock);
             for (NodeConfig.PeerConfig peer : config.peers()) {
                 NodeConfig.LinkConfig link = peer.link();
                 if (!link.isFolder()) {
-                    builder.link(peer.nodeId(), dialout.linkOf(peer));
+                    builder.link(peer.nodeId(), dialoutLinks.get(peer.nodeId()));
                     continue;
                 }
                 List<Path> key = List.of(link.outbox().toAbsolutePath().normalize(), link.inbox().toAbsolutePath().normalize());
@@ -82,7 +85,7 @@ public final class NodeRuntime implements Closeable {
                 }
                 builder.link(peer.nodeId(), shared);
             }
-            return new NodeRuntime(config, keyring, store, builder.build(), dialout.server());
+            return new NodeRuntime(config, keyring, store, builder.build());
         } catch (IOException | RuntimeException e) {
             store.close();
             throw e;
@@ -145,11 +148,6 @@ public final class NodeRuntime implements Closeable {
 
     public Transport transport() {
         return transport;
-    }
-
-    /** The dial-out link's receiving end, if peers dial in to this node (the front mounts its handler). */
-    public Optional<DialoutServerLink> dialoutServer() {
-        return dialoutServer;
     }
 
     public void start() throws IOException {
