@@ -72,7 +72,7 @@ class PartialFilesTest {
     void aDialingNodeLeavesAtMostSixteenPartialUploadsOnTheFront() throws Exception {
         try (DialoutFixture front = new DialoutFixture(dir, Duration.ofSeconds(10))) {
             String token = LinkToken.issue(DialoutFixture.keyringOf(BACK_KEYS), FRONT, Instant.now(), LinkToken.LIFETIME);
-            int started = DialoutServerLink.MAX_PARTIAL_UPLOADS + 4;
+            int started = UploadReceiver.MAX_PARTIAL_UPLOADS + 4;
             for (int i = 1; i <= started; i++) {
                 SpoolFileName name = DialoutFixture.name(BACK, FRONT, i);
                 // a resumable upload of 1000 bytes that stops after 10, its connection closed
@@ -89,7 +89,7 @@ class PartialFilesTest {
             }
             try (var files = Files.list(dir.resolve("front/partial"))) {
                 List<String> kept = files.map(p -> p.getFileName().toString()).sorted().toList();
-                assertEquals(DialoutServerLink.MAX_PARTIAL_UPLOADS, kept.size());
+                assertEquals(UploadReceiver.MAX_PARTIAL_UPLOADS, kept.size());
                 assertTrue(kept.get(0).startsWith(DialoutFixture.name(BACK, FRONT, started - 15).toString()), "the newest are kept: " + kept);
             }
             try (var in = Files.list(dir.resolve("front/in"))) {

@@ -3,6 +3,9 @@ package io.hoft.back.share;
 import io.hoft.share.CatalogEntry;
 import io.hoft.share.CatalogUpdate;
 import io.hoft.share.ShareProtocol;
+import io.hoft.transport.agent.Agent;
+import io.hoft.transport.agent.AgentRunner;
+import io.hoft.transport.agent.Threads;
 import io.hoft.transport.channel.Transport;
 import io.hoft.transport.keys.NodeId;
 import io.hoft.transport.message.Body;
@@ -30,9 +33,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -57,7 +57,8 @@ final class SharePublisher implements Closeable {
     private final NodeStore store;
     private final Transport transport;
     private final Clock clock;
-    private final ScheduledExecutorService scanner = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "hoft-share-scan"));
+    private final Scanner scanner = new Scanner();
+    private volatile AgentRunner scanRunner;
     private final Map<String, CatalogEntry> hashes = new ConcurrentHashMap<>();
     private final AtomicBoolean rescanQueued = new AtomicBoolean();
     private WatchService watcher;
@@ -82,20 +83,49 @@ final class SharePublisher implements Closeable {
             for (Path root : folders.roots().values()) {
                 registerTree(root);
             }
-            watchThread = daemon(this::watchLoop, "hoft-share-watch");
+            watchThread = Threads.daemon("hoft-share-watch", this::watchLoop);
             watchThread.start();
         }
-        long refreshMs = config.refresh().toMillis();
-        scanner.scheduleWithFixedDelay(this::refresh, 0, refreshMs, TimeUnit.MILLISECONDS);
+        // scheduling runs on real time, whatever the publisher's clock
+        scanRunner = AgentRunner.start(scanner, Clock.systemUTC());
     }
 
     /** Something changed (or may have): scan again after the settle time, once however many ask. */
     void changed() {
-        if (rescanQueued.compareAndSet(false, true)) {
-            scanner.schedule(() -> {
+        AgentRunner runner = scanRunner;
+        if (rescanQueued.compareAndSet(false, true) && runner != null) {
+            runner.wake();
+        }
+    }
+
+    /**
+     * The scanner's duty cycle ({@code hoft-share-scan}): the full rescan every {@code refresh},
+     * and a change update {@code settle} after the first of a burst of changes.
+     */
+    private final class Scanner implements Agent {
+        long nextRefreshMs;
+        long settledMs = IDLE;
+
+        @Override
+        public long doWork(long nowMs) {
+            if (nowMs >= nextRefreshMs) {
+                refresh();
+                nextRefreshMs = nowMs + config.refresh().toMillis();
+            }
+            if (settledMs == IDLE && rescanQueued.get()) {
+                settledMs = nowMs + config.settle().toMillis();
+            }
+            if (nowMs >= settledMs) {
+                settledMs = IDLE;
                 rescanQueued.set(false);
                 publish(false);
-            }, config.settle().toMillis(), TimeUnit.MILLISECONDS);
+            }
+            return Math.min(nextRefreshMs, settledMs);
+        }
+
+        @Override
+        public String roleName() {
+            return "hoft-share-scan";
         }
     }
 
@@ -273,15 +303,12 @@ final class SharePublisher implements Closeable {
         }
     }
 
-    private static Thread daemon(Runnable runnable, String name) {
-        Thread t = new Thread(runnable, name);
-        t.setDaemon(true);
-        return t;
-    }
-
     @Override
     public void close() throws IOException {
-        scanner.shutdownNow();
+        AgentRunner runner = scanRunner;
+        if (runner != null) {
+            runner.close(Duration.ofSeconds(5));
+        }
         if (watcher != null) {
             watcher.close();
         }

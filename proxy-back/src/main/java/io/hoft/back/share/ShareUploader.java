@@ -4,6 +4,7 @@ import io.hoft.link.dialout.DialoutClientLink;
 import io.hoft.share.ShareBulk;
 import io.hoft.share.SharePath;
 import io.hoft.share.ShareProtocol;
+import io.hoft.transport.agent.Threads;
 import io.hoft.transport.channel.ChannelFullException;
 import io.hoft.transport.channel.Transport;
 import io.hoft.transport.channel.TransportMetrics;
@@ -39,7 +40,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -71,16 +71,11 @@ final class ShareUploader implements Closeable {
     private final Clock clock;
     private final TransportMetrics metrics;
     private final Runnable changed;
-    private final AtomicInteger threadNumber = new AtomicInteger();
     private final ExecutorService workers;
     private final Map<MessageId, Semaphore> unacked = new ConcurrentHashMap<>();
     /** Uploads by peer and transfer (the id of the transfer's first request). */
     private final Map<String, Upload> running = new ConcurrentHashMap<>();
-    private final ScheduledExecutorService pacer = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "hoft-share-pacer");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ScheduledExecutorService pacer = Executors.newSingleThreadScheduledExecutor(Threads.named("hoft-share-pacer"));
     private volatile boolean closing;
 
     ShareUploader(PublishedFolders folders, ShareConfig config, NodeStore store, Transport transport, Clock clock, Runnable changed) {
@@ -92,11 +87,7 @@ final class ShareUploader implements Closeable {
         this.clock = clock;
         this.metrics = transport.metrics();
         this.changed = changed;
-        this.workers = Executors.newFixedThreadPool(config.maxUploads(), r -> {
-            Thread t = new Thread(r, "hoft-share-upload-" + threadNumber.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+        this.workers = Executors.newFixedThreadPool(config.maxUploads(), Threads.numbered("hoft-share-upload"));
     }
 
     /** A file request arrived (called after the delivery committed). */

@@ -4,6 +4,9 @@ import io.hoft.link.dialout.DialoutServerLink;
 import io.hoft.share.CatalogUpdate;
 import io.hoft.share.ShareBulk;
 import io.hoft.share.ShareProtocol;
+import io.hoft.transport.agent.Agent;
+import io.hoft.transport.agent.AgentRunner;
+import io.hoft.transport.agent.Threads;
 import io.hoft.transport.channel.ReceivedMessage;
 import io.hoft.transport.channel.Transport;
 import io.hoft.transport.keys.NodeId;
@@ -19,12 +22,11 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -53,17 +55,9 @@ public final class FrontShare implements AutoCloseable {
     private final ShareHandler handler;
     /** Bulk uploads being read: a thread each, since the body is read blocking; bounded, more get 503. */
     private final ThreadPoolExecutor bulkReaders = new ThreadPoolExecutor(0, MAX_BULK_UPLOADS, 30, TimeUnit.SECONDS,
-            new SynchronousQueue<>(), r -> {
-                Thread t = new Thread(r, "hoft-share-bulk");
-                t.setDaemon(true);
-                return t;
-            });
+            new SynchronousQueue<>(), Threads.named("hoft-share-bulk"));
     private volatile DialoutServerLink bulkLink;
-    private final ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "hoft-share-sweeper");
-        t.setDaemon(true);
-        return t;
-    });
+    private volatile AgentRunner sweeper;
 
     public FrontShare(ShareSettings settings, Path state, NodeStore store, Transport transport, Clock clock) throws IOException {
         this.settings = settings;
@@ -95,7 +89,29 @@ public final class FrontShare implements AutoCloseable {
         for (NodeId peer : transport.peers()) {
             client.askForCatalog(peer);
         }
-        sweeper.scheduleWithFixedDelay(client::sweep, 1, 1, TimeUnit.SECONDS);
+        sweeper = AgentRunner.start(new Sweeper(), Clock.systemUTC());
+    }
+
+    /** The stall sweeper's duty cycle ({@code hoft-share-sweeper}): {@link ShareClient#sweep} once a second. */
+    private final class Sweeper implements Agent {
+        private static final long PERIOD_MS = 1000;
+        private long dueMs = -1;
+
+        @Override
+        public long doWork(long nowMs) {
+            if (dueMs < 0) {
+                dueMs = nowMs + PERIOD_MS; // the first sweep a period after the start
+            } else if (nowMs >= dueMs) {
+                client.sweep();
+                dueMs = nowMs + PERIOD_MS;
+            }
+            return dueMs;
+        }
+
+        @Override
+        public String roleName() {
+            return "hoft-share-sweeper";
+        }
     }
 
     /**
@@ -213,7 +229,10 @@ public final class FrontShare implements AutoCloseable {
 
     @Override
     public void close() {
-        sweeper.shutdownNow();
+        AgentRunner runner = sweeper;
+        if (runner != null) {
+            runner.close(Duration.ofSeconds(5));
+        }
         bulkReaders.shutdownNow();
         client.close();
     }

@@ -1,5 +1,8 @@
 package io.hoft.transport.link;
 
+import io.hoft.transport.agent.Agent;
+import io.hoft.transport.agent.AgentRunner;
+import io.hoft.transport.agent.Threads;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.ClosedWatchServiceException;
@@ -10,14 +13,13 @@ import java.nio.file.StandardWatchEventKinds;
 import java.nio.file.WatchEvent;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,6 +29,11 @@ import org.slf4j.LoggerFactory;
  * on every poll, a poll's names in name order. A name may be reported many times; deciding
  * what is new is the caller's job.
  * An inotify overflow triggers a full scan, so no event loss loses a file.
+ *
+ * <p>Two threads: the scanner, an {@link Agent} ({@code NAME-scan}) that scans every poll
+ * interval and at once when {@link #scanSoon} asks, and with inotify on the event thread
+ * ({@code NAME-events}), which blocks on the watch service. Neither takes a lock of its own;
+ * the listener is called from both.
  */
 final class FolderWatcher implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(FolderWatcher.class);
@@ -37,8 +44,9 @@ final class FolderWatcher implements Closeable {
     private final WatchMode mode;
     private final Duration pollInterval;
     private final Consumer<Path> listener;
-    private final ScheduledExecutorService scanner;
     private final String threadName;
+    private final Scanner scanner;
+    private volatile AgentRunner scanRunner;
     private WatchService watchService;
     private Thread eventThread;
     private volatile boolean closed;
@@ -49,24 +57,47 @@ final class FolderWatcher implements Closeable {
         this.pollInterval = Objects.requireNonNull(pollInterval, "pollInterval");
         this.listener = Objects.requireNonNull(listener, "listener");
         this.threadName = threadName;
-        this.scanner = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, threadName + "-scan"));
+        this.scanner = new Scanner();
     }
 
     void start() throws IOException {
         if (mode != WatchMode.POLL) {
             watchService = folder.getFileSystem().newWatchService();
             folder.register(watchService, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY);
-            eventThread = daemon(this::watchEvents, threadName + "-events");
+            eventThread = Threads.daemon(threadName + "-events", this::watchEvents);
             eventThread.start();
         }
-        long periodMs = mode == WatchMode.INOTIFY ? Math.max(pollInterval.toMillis(), SAFETY_SCAN.toMillis()) : pollInterval.toMillis();
-        scanner.scheduleWithFixedDelay(this::scan, 0, Math.max(1, periodMs), TimeUnit.MILLISECONDS);
+        scanRunner = AgentRunner.start(scanner, Clock.systemUTC(), Duration.ofMillis(scanner.periodMs), Duration.ofSeconds(1));
     }
 
     /** A full scan now, on the scanner thread. */
     void scanSoon() {
-        if (!closed) {
-            scanner.execute(this::scan);
+        AgentRunner runner = scanRunner;
+        if (!closed && runner != null) {
+            scanner.requested.set(true);
+            runner.wake();
+        }
+    }
+
+    /** The scanner's duty cycle: a scan when one was asked for or the poll interval is over. */
+    private final class Scanner implements Agent {
+        final AtomicBoolean requested = new AtomicBoolean();
+        final long periodMs = Math.max(1, mode == WatchMode.INOTIFY
+                ? Math.max(pollInterval.toMillis(), SAFETY_SCAN.toMillis()) : pollInterval.toMillis());
+        long nextScanMs;
+
+        @Override
+        public long doWork(long nowMs) {
+            if (requested.getAndSet(false) || nowMs >= nextScanMs) {
+                scan();
+                nextScanMs = nowMs + periodMs;
+            }
+            return nextScanMs;
+        }
+
+        @Override
+        public String roleName() {
+            return threadName + "-scan";
         }
     }
 
@@ -120,16 +151,12 @@ final class FolderWatcher implements Closeable {
         }
     }
 
-    private static Thread daemon(Runnable runnable, String name) {
-        Thread thread = new Thread(runnable, name);
-        thread.setDaemon(true);
-        return thread;
-    }
-
     @Override
     public void close() throws IOException {
         closed = true;
-        scanner.shutdownNow();
+        if (scanRunner != null) {
+            scanRunner.close(Duration.ofSeconds(5));
+        }
         if (watchService != null) {
             watchService.close();
         }

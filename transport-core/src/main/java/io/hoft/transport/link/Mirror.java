@@ -1,5 +1,6 @@
 package io.hoft.transport.link;
 
+import io.hoft.transport.agent.Threads;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
@@ -76,11 +77,8 @@ public final class Mirror implements Closeable {
         Files.createDirectories(to);
         Path parent = to.toAbsolutePath().getParent();
         this.hold = Files.createTempDirectory(parent, ".hoft-mirror-");
-        this.executor = Executors.newScheduledThreadPool(2, r -> {
-            Thread thread = new Thread(r, "hoft-mirror-" + to.getFileName());
-            thread.setDaemon(true);
-            return thread;
-        });
+        // two threads: one polls while the other delivers what a fault delayed
+        this.executor = Executors.newScheduledThreadPool(2, Threads.named("hoft-mirror-" + to.getFileName()));
     }
 
     public Mirror start() {
