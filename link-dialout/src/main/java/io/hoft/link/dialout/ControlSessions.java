@@ -30,8 +30,9 @@ import org.xnio.IoUtils;
  * <p>Guarantees: a peer has at most one session (a new connection closes the one before); a
  * session is welcomed, then told of every file held for its peer, on every (re)connection and
  * on {@code list}; a held file leaves {@code held/} when its peer says {@code fetched}; a
- * session that ended is removed from the table by its own close task only, so a late close of
- * an old connection never removes its successor. The table is a concurrent map: no lock.
+ * session that ended is removed from the table by its own close task only (or with all the
+ * others when the link closes), so a late close of an old connection never removes its
+ * successor. The table is a concurrent map: no lock.
  */
 final class ControlSessions implements Agent {
     private static final Logger log = LoggerFactory.getLogger(ControlSessions.class);
