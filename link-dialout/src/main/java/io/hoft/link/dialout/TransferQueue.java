@@ -65,10 +65,6 @@ final class TransferQueue {
         names.remove(transfer.name().toString());
     }
 
-    synchronized boolean contains(SpoolFileName name) {
-        return names.contains(name.toString());
-    }
-
     /** The next transfer (small only if {@code smallOnly}); null if none waits, or once closed. */
     synchronized Transfer poll(boolean smallOnly) {
         Transfer first = closed || waiting.isEmpty() ? null : waiting.first();
