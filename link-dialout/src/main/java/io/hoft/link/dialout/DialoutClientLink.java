@@ -128,11 +128,7 @@ public final class DialoutClientLink implements Link {
         if (current == null) {
             return;
         }
-        for (SpoolFileName name : inbox.list()) {
-            if (name.recipient().equals(self)) {
-                current.offer(inbox.incoming(name));
-            }
-        }
+        inbox.offerAll(self, current);
         for (SpoolFileName name : outbox.list()) {
             uploads.add(name, outbox.size(name).orElse(0L));
         }

@@ -172,11 +172,7 @@ public final class DialoutServerLink implements Link {
         if (current == null) {
             return;
         }
-        for (SpoolFileName name : inbox.list()) {
-            if (name.recipient().equals(self)) {
-                current.offer(inbox.incoming(name));
-            }
-        }
+        inbox.offerAll(self, current);
     }
 
     @Override

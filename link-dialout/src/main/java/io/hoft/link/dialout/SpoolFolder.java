@@ -2,7 +2,9 @@ package io.hoft.link.dialout;
 
 import io.hoft.transport.fs.Disk;
 import io.hoft.transport.fs.OwnerOnly;
+import io.hoft.transport.keys.NodeId;
 import io.hoft.transport.link.Link.IncomingFile;
+import io.hoft.transport.link.Link.IncomingSink;
 import io.hoft.transport.spool.SpoolFileName;
 import java.io.IOException;
 import java.nio.file.FileSystemException;
@@ -85,6 +87,15 @@ final class SpoolFolder {
     /** The file under {@code name}, as the channel takes it: consuming it deletes it. */
     IncomingFile incoming(SpoolFileName name) {
         return new Arrived(name, path(name));
+    }
+
+    /** Offers {@code sink} every file here addressed to {@code self} (a link's rescan). */
+    void offerAll(NodeId self, IncomingSink sink) {
+        for (SpoolFileName name : list()) {
+            if (name.recipient().equals(self)) {
+                sink.offer(incoming(name));
+            }
+        }
     }
 
     private record Arrived(SpoolFileName name, Path path) implements IncomingFile {
