@@ -8,15 +8,12 @@ import io.hoft.tools.Json;
 import io.hoft.tools.Main;
 import io.hoft.tools.Table;
 import io.hoft.tools.spool.SpoolContext.Perspective;
-import io.hoft.transport.channel.ChannelHousekeeping;
 import io.hoft.transport.channel.ChannelView;
 import io.hoft.transport.channel.NodeLock;
 import io.hoft.transport.config.NodeConfig;
 import io.hoft.transport.config.QuarantineSettings;
 import io.hoft.transport.keys.NodeId;
 import io.hoft.transport.spool.SpoolFileName;
-import io.hoft.transport.store.NodeStore;
-import io.hoft.transport.store.StoreTx;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.DirectoryStream;
@@ -61,7 +58,8 @@ import picocli.CommandLine.Spec;
  *       expired, deletes the stored copies, and moves the floor so the peer stops waiting.
  * </ul>
  * With {@code --dry-run} nothing is changed: no lock is taken and the database is opened
- * read-only.
+ * read-only. The database rows are read and changed only through the channel's own view and
+ * operations ({@link GcRows}).
  */
 @Command(name = "gc",
         mixinStandardHelpOptions = true,
@@ -152,8 +150,8 @@ final class GcCommand implements Callable<Integer> {
                 planSentCopies(context, channel, running, removals, skipped);
                 planTemporary(context, running, removals, skipped);
                 if (db.isPresent() && ChannelView.exists(db.get().tx())) {
-                    putRows(rows, ChannelView.settledRows(db.get().tx(), cutoffMs, peer));
-                    kept = unacked(db.get().tx(), cutoffMs, force ? lost : null, now);
+                    GcRows.putRows(rows, ChannelView.settledRows(db.get().tx(), cutoffMs, peer));
+                    kept = GcRows.unacked(db.get().tx(), peer, cutoffMs, force ? lost : null, now);
                 } else {
                     kept = new long[] {0, 0};
                 }
@@ -168,7 +166,7 @@ final class GcCommand implements Callable<Integer> {
                     remove(removal, failures);
                 }
                 if (!rows.isEmpty() || !lost.isEmpty()) { // else there is nothing to write: the database is left alone
-                    long[] changed = changeRows(stateDir, cutoffMs, lost, now, rows);
+                    long[] changed = GcRows.change(stateDir, peer, cutoffMs, lost, now, rows);
                     expired = changed[0];
                 }
             }
@@ -335,36 +333,6 @@ final class GcCommand implements Callable<Integer> {
         }
     }
 
-    /** Lists the settled rows per table, if there are any. */
-    private static void putRows(Map<String, Long> rows, ChannelHousekeeping.SettledRows settled) {
-        if (settled.total() > 0) {
-            rows.put("out_file", settled.files());
-            rows.put("out_file_frame", settled.frames());
-            rows.put("out_message", settled.messages());
-        }
-    }
-
-    /**
-     * The unacknowledged backlog: counts of what gc keeps, and with {@code lost} non-null, the
-     * messages and files --force would give up (older than the cutoff, plus everything that
-     * shares a file with them).
-     */
-    private long[] unacked(StoreTx tx, long cutoffMs, List<Lost> lost, Instant now) {
-        ChannelView.Unacked unacked = ChannelView.unacked(tx, peer);
-        if (lost != null) {
-            long nowMs = now.toEpochMilli();
-            for (ChannelView.LostFile file : ChannelView.lostFiles(tx, cutoffMs, peer)) {
-                lost.add(new Lost("file", file.peer(), file.name(), null, file.state(), file.size(), nowMs - file.firstSentMs(),
-                        file.attempts()));
-            }
-            for (ChannelView.LostMessage message : ChannelView.lostMessages(tx, cutoffMs, peer)) {
-                lost.add(new Lost("message", message.peer(), message.id(), message.kind(), message.state(),
-                        message.bodyLength(), nowMs - message.enqueuedMs(), 0));
-            }
-        }
-        return new long[] {unacked.files(), unacked.messages()};
-    }
-
     private static void remove(Removal removal, List<String> failures) {
         try {
             Files.deleteIfExists(removal.path());
@@ -373,30 +341,6 @@ final class GcCommand implements Callable<Integer> {
             }
         } catch (IOException e) {
             failures.add("cannot remove " + removal.path() + ": " + e.getMessage());
-        }
-    }
-
-    /**
-     * Deletes the settled rows and expires the lost backlog, in one transaction the node's own
-     * transactions are serialised with. Returns {expired messages + files}.
-     */
-    private long[] changeRows(Path stateDir, long cutoffMs, List<Lost> lost, Instant now, Map<String, Long> rows) {
-        try (NodeStore store = NodeStore.open(stateDir)) {
-            return store.inTransaction(tx -> {
-                // The channel's operations repeat the conditions: a row settled or changed since the plan is judged again.
-                ChannelHousekeeping.SettledRows deleted = ChannelHousekeeping.deleteSettled(tx, cutoffMs, peer);
-                rows.clear(); // what was really deleted: rows may have settled since the plan
-                putRows(rows, deleted);
-                long nowMs = now.toEpochMilli();
-                long expired = 0;
-                for (Lost item : lost) {
-                    expired += item.type().equals("file") ? ChannelHousekeeping.expireFile(tx, item.peer(), item.id(), nowMs)
-                            : ChannelHousekeeping.expireMessage(tx, item.peer(), item.id(), nowMs);
-                }
-                return new long[] {expired};
-            });
-        } catch (IOException e) {
-            throw new Main.UsageException("cannot open the node's database: " + e.getMessage());
         }
     }
 

@@ -19,11 +19,12 @@ import org.slf4j.LoggerFactory;
  * after an hour, partial messages that expired), records when each peer was last heard, prunes
  * the quarantine beyond its age and size caps, has the links rescan their inboxes and removes
  * stale temporary files again. Its times are the clock it runs on (the machine's, as a
- * scheduled executor's were); what it prunes is judged by the node's clock.
+ * scheduled executor's were); what it prunes is judged by the node's clock. A run that fails is
+ * logged by its runner and the next one comes a minute later, as after any other run.
  */
 final class Maintenance implements Agent {
     private static final Logger log = LoggerFactory.getLogger(Maintenance.class);
-    static final Duration SETTLED_RETENTION = Duration.ofHours(1);
+    private static final Duration SETTLED_RETENTION = Duration.ofHours(1);
     private static final long FIRST_DELAY_MS = 1000;
     private static final long PERIOD_MS = 60_000;
 
@@ -47,11 +48,14 @@ final class Maintenance implements Agent {
     @Override
     public long doWork(long nowMs) {
         if (nextRunMs < 0) {
-            removeStaleTemporaryFiles();
             nextRunMs = nowMs + FIRST_DELAY_MS;
+            removeStaleTemporaryFiles();
         } else if (nowMs >= nextRunMs) {
-            maintain();
-            nextRunMs = schedule.millis() + PERIOD_MS; // a fixed delay after the run
+            try {
+                maintain();
+            } finally {
+                nextRunMs = schedule.millis() + PERIOD_MS; // a fixed delay after the run, failed or not
+            }
         }
         return nextRunMs;
     }

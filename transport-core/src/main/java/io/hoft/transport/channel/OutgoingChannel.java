@@ -83,7 +83,8 @@ final class OutgoingChannel {
     private final Map<String, Long> growing = new ConcurrentHashMap<>();
     private final LaneWriter writer;
     private final Settler settler;
-    private final AgentRunner[] lanes = new AgentRunner[2];
+    private volatile AgentRunner smallLane;
+    private volatile AgentRunner bulkLane;
 
     OutgoingChannel(ChannelContext ctx, NodeId peer, Link link, IncomingChannel incoming) throws IOException {
         this.ctx = ctx;
@@ -117,13 +118,13 @@ final class OutgoingChannel {
 
     /** Starts the small and the bulk lane, each an agent on its own thread; they work while {@code running}. */
     synchronized void startLanes(BooleanSupplier running) {
-        lanes[SMALL] = AgentRunner.start(new Lane(SMALL, "hoft-send-" + peer, running), ctx.clock());
-        lanes[BULK] = AgentRunner.start(new Lane(BULK, "hoft-bulk-" + peer, running), ctx.clock());
+        smallLane = AgentRunner.start(new Lane(SMALL, "hoft-send-" + peer, running), ctx.clock());
+        bulkLane = AgentRunner.start(new Lane(BULK, "hoft-bulk-" + peer, running), ctx.clock());
     }
 
     /** Stops the lanes, each after the pass in progress (a drain). */
     synchronized void closeLanes() {
-        for (AgentRunner lane : lanes) {
+        for (AgentRunner lane : new AgentRunner[] {smallLane, bulkLane}) {
             if (lane != null) {
                 lane.close();
             }
@@ -132,7 +133,7 @@ final class OutgoingChannel {
 
     /** Runs the lane now (or right after its pass in progress); nothing before the lanes started. */
     void wake(int lane) {
-        AgentRunner runner = lanes[lane];
+        AgentRunner runner = lane == SMALL ? smallLane : bulkLane;
         if (runner != null) {
             runner.wake();
         }

@@ -13,16 +13,25 @@ import java.util.Optional;
  * caller's transaction, so the callers decide which statements share a transaction and in what
  * order; nothing here opens one.
  *
- * <p>Rows of {@code out_file} are changed by two threads of the node: the peer's lanes ({@code
- * hoft-send-PEER}, {@code hoft-bulk-PEER}: writing, marking sent, resending, rebuilding) and the
- * receivers ({@code hoft-receive}, {@code hoft-receive-bulk}: acks settle files, nacks make them
- * due), and, between transactions, by {@code hoft spool gc} from another process. The rule that
- * keeps them apart, kept by every statement here rather than by giving the rows one thread (an
- * ack must settle a file in the same transaction that records the file carrying it, on the
- * receiving thread, and a lane must not wait for a receiver): a statement that moves a file on
- * names the state it read the file in ({@code state = 'sent'}, {@code state IN ('open',
- * 'writing')}), so a file settled by the other thread since is left as it is and the caller sees
- * the update count 0; an acknowledged or abandoned file never changes again.
+ * <p>Who changes {@code out_file} rows, and the rule that keeps them apart. The peer's lanes
+ * ({@code hoft-send-PEER}, {@code hoft-bulk-PEER}) write files, mark them sent, resend, rebuild
+ * and abandon them; the receivers ({@code hoft-receive}, {@code hoft-receive-bulk}) settle them
+ * on acks and make them due on nacks; the layer above, on its own threads, reserves small
+ * messages into {@code open} files and abandons the files of a cancelled growing message; and
+ * {@code hoft spool gc}, from another process, expires sent ones. The rows were not given one
+ * owning thread: an ack must settle its files in the transaction that records the file carrying
+ * it (on the receiving thread), and a small call's reservation must be in the caller's own
+ * transaction, so that one force covers it. Instead the store's lock serialises every
+ * transaction, and a statement that moves a file on from a state read in an <em>earlier</em>
+ * transaction names that state ({@link #markSent}: {@code open} or {@code writing}; {@link
+ * #rebuildSent}, {@link #recordResend}, {@link #resendRangeNow}: {@code sent}), so a file settled
+ * by another thread meanwhile is left as it is and the caller sees 0 rows changed. Acked and
+ * abandoned files never change again, with one exception kept as it was: {@link #abandonFile}
+ * names no state, and the resend step calls it for an expired file read in an earlier
+ * transaction, so an ack landing in between leaves that file {@code abandoned} instead of
+ * {@code acked} (its messages stay acked; only the file's row and the abandoned count differ).
+ * The small lane marks {@code open} files taken in the transaction that reads their messages,
+ * under the store's lock, so no reservation joins a file after it was read.
  */
 final class OutgoingTables {
     private final String peer;

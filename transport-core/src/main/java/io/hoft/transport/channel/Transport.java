@@ -281,19 +281,19 @@ public final class Transport implements Closeable {
             LinkState state = heard <= 0 ? LinkState.DOWN
                     : silence <= config.lateAfter().toMillis() ? LinkState.UP
                     : silence <= config.downAfter().toMillis() ? LinkState.LATE : LinkState.DOWN;
-            long[] partial = new long[1];
-            OutgoingTables.Health sending = ctx.store().inTransaction(tx -> {
-                OutgoingTables.Health counts = out.health(tx);
-                partial[0] = IncomingTables.partialMessages(tx, peer.value());
-                return counts;
-            });
+            Counts counts = ctx.store().inTransaction(tx -> new Counts(out.health(tx),
+                    IncomingTables.partialMessages(tx, peer.value())));
+            OutgoingTables.Health sending = counts.sending();
             long oldest = sending.oldestUnackedMs();
             result.add(new PeerHealth(peer, state, heard <= 0 ? null : Instant.ofEpochMilli(heard), sending.queuedMessages(),
                     sending.unackedFiles(), sending.unackedBytes(), oldest == 0 ? null : Instant.ofEpochMilli(oldest),
-                    out.resends(), receivers.pending(peer), partial[0]));
+                    out.resends(), receivers.pending(peer), counts.partialMessages()));
         }
         return result;
     }
+
+    /** One peer's counts for {@link #health}, read in one transaction. */
+    private record Counts(OutgoingTables.Health sending, long partialMessages) {}
 
     Quarantine quarantine() {
         return quarantine;
