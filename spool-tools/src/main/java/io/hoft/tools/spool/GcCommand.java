@@ -8,12 +8,12 @@ import io.hoft.tools.Json;
 import io.hoft.tools.Main;
 import io.hoft.tools.Table;
 import io.hoft.tools.spool.SpoolContext.Perspective;
+import io.hoft.transport.channel.ChannelView;
 import io.hoft.transport.channel.NodeLock;
 import io.hoft.transport.config.NodeConfig;
 import io.hoft.transport.config.QuarantineSettings;
 import io.hoft.transport.keys.NodeId;
 import io.hoft.transport.spool.SpoolFileName;
-import io.hoft.transport.store.NodeStore;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.DirectoryStream;
@@ -58,7 +58,8 @@ import picocli.CommandLine.Spec;
  *       expired, deletes the stored copies, and moves the floor so the peer stops waiting.
  * </ul>
  * With {@code --dry-run} nothing is changed: no lock is taken and the database is opened
- * read-only.
+ * read-only. The database rows are read and changed only through the channel's own view and
+ * operations ({@link GcRows}).
  */
 @Command(name = "gc",
         mixinStandardHelpOptions = true,
@@ -148,9 +149,9 @@ final class GcCommand implements Callable<Integer> {
                 planInbox(context, channel, running, removals, skipped);
                 planSentCopies(context, channel, running, removals, skipped);
                 planTemporary(context, running, removals, skipped);
-                if (db.isPresent() && db.get().hasTable("out_file")) {
-                    planRows(db.get(), cutoffMs, rows);
-                    kept = unacked(db.get(), cutoffMs, force ? lost : null, now);
+                if (db.isPresent() && ChannelView.exists(db.get().tx())) {
+                    GcRows.putRows(rows, ChannelView.settledRows(db.get().tx(), cutoffMs, peer));
+                    kept = GcRows.unacked(db.get().tx(), peer, cutoffMs, force ? lost : null, now);
                 } else {
                     kept = new long[] {0, 0};
                 }
@@ -165,7 +166,7 @@ final class GcCommand implements Callable<Integer> {
                     remove(removal, failures);
                 }
                 if (!rows.isEmpty() || !lost.isEmpty()) { // else there is nothing to write: the database is left alone
-                    long[] changed = changeRows(stateDir, cutoffMs, lost, now, rows);
+                    long[] changed = GcRows.change(stateDir, peer, cutoffMs, lost, now, rows);
                     expired = changed[0];
                 }
             }
@@ -270,7 +271,7 @@ final class GcCommand implements Callable<Integer> {
                 if (!name.sender().equals(self) || "ctl".equals(name.kind()) || !forPeer(name)) {
                     continue;
                 }
-                Optional<ChannelRows.OutFile> row = channel.outFile(name.recipient().value(), name.epoch(), name.seq());
+                Optional<ChannelView.SentFile> row = channel.outFile(name.recipient().value(), name.epoch(), name.seq());
                 if (row.isPresent() && (row.get().state().equals("acked") || row.get().state().equals("abandoned"))) {
                     removals.add(new Removal(folder.role() == SpoolContext.Role.SENT ? "sent-copy" : "outbox-copy",
                             entry.path(), List.of(), size(entry.path()), row.get().state() + " by the peer's channel state"));
@@ -332,56 +333,6 @@ final class GcCommand implements Callable<Integer> {
         }
     }
 
-    /** The settled rows older than the cutoff (of --peer, if given): what {@link #changeRows} deletes. */
-    private static final String SETTLED_FRAMES = "FROM out_file_frame WHERE EXISTS (SELECT 1 FROM out_file f"
-            + " WHERE f.peer = out_file_frame.peer AND f.epoch = out_file_frame.epoch AND f.seq = out_file_frame.seq"
-            + " AND f.state IN ('acked', 'abandoned') AND f.settled_ms < ?) AND (peer = ? OR ? IS NULL)";
-    private static final String SETTLED_FILES = "FROM out_file WHERE state IN ('acked', 'abandoned') AND settled_ms < ?"
-            + " AND (peer = ? OR ? IS NULL)";
-    private static final String SETTLED_MESSAGES = "FROM out_message WHERE state IN ('acked', 'expired') AND settled_ms < ?"
-            + " AND (peer = ? OR ? IS NULL)";
-
-    /** Counts the settled rows older than the cutoff, per table. */
-    private void planRows(NodeDatabase db, long cutoffMs, Map<String, Long> rows) {
-        long frames = db.queryLong("SELECT COUNT(*) " + SETTLED_FRAMES, cutoffMs, peer, peer);
-        long files = db.queryLong("SELECT COUNT(*) " + SETTLED_FILES, cutoffMs, peer, peer);
-        long messages = db.queryLong("SELECT COUNT(*) " + SETTLED_MESSAGES, cutoffMs, peer, peer);
-        if (frames + files + messages > 0) {
-            rows.put("out_file", files);
-            rows.put("out_file_frame", frames);
-            rows.put("out_message", messages);
-        }
-    }
-
-    /**
-     * The unacknowledged backlog: counts of what gc keeps, and with {@code lost} non-null, the
-     * messages and files --force would give up (older than the cutoff, plus everything that
-     * shares a file with them).
-     */
-    private long[] unacked(NodeDatabase db, long cutoffMs, List<Lost> lost, Instant now) {
-        // With no --peer, "peer = ? OR ? IS NULL" matches every peer.
-        String ofPeer = " AND (peer = ? OR ? IS NULL)";
-        long files = db.queryLong("SELECT COUNT(*) FROM out_file WHERE state IN ('sent', 'writing', 'open')" + ofPeer, peer, peer);
-        long messages = db.queryLong("SELECT COUNT(*) FROM out_message WHERE state IN ('queued', 'sending', 'sent')" + ofPeer,
-                peer, peer);
-        if (lost != null) {
-            long nowMs = now.toEpochMilli();
-            lost.addAll(db.query("SELECT peer, name, seq, state, size, first_sent_ms, attempts FROM out_file"
-                    + " WHERE state = 'sent' AND (first_sent_ms < ? OR EXISTS (SELECT 1 FROM out_file_frame ff JOIN out_message m"
-                    + " ON m.peer = ff.peer AND m.id = ff.message_id WHERE ff.peer = out_file.peer AND ff.epoch = out_file.epoch"
-                    + " AND ff.seq = out_file.seq AND m.state IN ('queued', 'sending', 'sent') AND m.enqueued_ms < ?))" + ofPeer
-                    + " ORDER BY peer, epoch, seq", row -> new Lost("file", row.getString(1), row.getString(2), null,
-                    row.getString(4), row.getLong(5), nowMs - row.getLong(6), row.getInt(7)), cutoffMs, cutoffMs, peer, peer));
-            lost.addAll(db.query("SELECT peer, id, kind, state, body_length, enqueued_ms FROM out_message m"
-                    + " WHERE state IN ('queued', 'sending', 'sent') AND (enqueued_ms < ? OR EXISTS (SELECT 1 FROM out_file_frame ff"
-                    + " JOIN out_file f ON f.peer = ff.peer AND f.epoch = ff.epoch AND f.seq = ff.seq WHERE ff.peer = m.peer"
-                    + " AND ff.message_id = m.id AND f.state = 'sent' AND f.first_sent_ms < ?))" + ofPeer
-                    + " ORDER BY peer, enqueued_ms", row -> new Lost("message", row.getString(1), row.getString(2),
-                    row.getString(3), row.getString(4), row.getLong(5), nowMs - row.getLong(6), 0), cutoffMs, cutoffMs, peer, peer));
-        }
-        return new long[] {files, messages};
-    }
-
     private static void remove(Removal removal, List<String> failures) {
         try {
             Files.deleteIfExists(removal.path());
@@ -390,41 +341,6 @@ final class GcCommand implements Callable<Integer> {
             }
         } catch (IOException e) {
             failures.add("cannot remove " + removal.path() + ": " + e.getMessage());
-        }
-    }
-
-    /**
-     * Deletes the settled rows and expires the lost backlog, in one transaction the node's own
-     * transactions are serialised with. Returns {expired messages + files}.
-     */
-    private long[] changeRows(Path stateDir, long cutoffMs, List<Lost> lost, Instant now, Map<String, Long> rows) {
-        try (NodeStore store = NodeStore.open(stateDir)) {
-            return store.inTransaction(tx -> {
-                // Conditions are repeated inside the transaction: a row settled or changed since the plan is judged again.
-                long frames = tx.update("DELETE " + SETTLED_FRAMES, cutoffMs, peer, peer);
-                long files = tx.update("DELETE " + SETTLED_FILES, cutoffMs, peer, peer);
-                long messages = tx.update("DELETE " + SETTLED_MESSAGES, cutoffMs, peer, peer);
-                rows.clear(); // what was really deleted: rows may have settled since the plan
-                if (frames + files + messages > 0) {
-                    rows.put("out_file", files);
-                    rows.put("out_file_frame", frames);
-                    rows.put("out_message", messages);
-                }
-                long nowMs = now.toEpochMilli();
-                long expired = 0;
-                for (Lost item : lost) {
-                    if (item.type().equals("file")) {
-                        expired += tx.update("UPDATE out_file SET expires_ms = ?, next_resend_ms = ? WHERE peer = ? AND name = ?"
-                                + " AND state = 'sent'", nowMs - 1, nowMs, item.peer(), item.id());
-                    } else {
-                        expired += tx.update("UPDATE out_message SET expires_ms = ? WHERE peer = ? AND id = ?"
-                                + " AND state IN ('queued', 'sending', 'sent')", nowMs - 1, item.peer(), item.id());
-                    }
-                }
-                return new long[] {expired};
-            });
-        } catch (IOException e) {
-            throw new Main.UsageException("cannot open the node's database: " + e.getMessage());
         }
     }
 

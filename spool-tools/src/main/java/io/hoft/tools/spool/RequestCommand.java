@@ -8,6 +8,7 @@ import io.hoft.tools.Json;
 import io.hoft.tools.Main;
 import io.hoft.tools.spool.Calls.Call;
 import io.hoft.tools.spool.Calls.Side;
+import io.hoft.transport.channel.ChannelView;
 import io.hoft.transport.config.NodeConfig;
 import io.hoft.transport.message.MessageId;
 import java.io.PrintWriter;
@@ -163,38 +164,33 @@ final class RequestCommand implements Callable<Integer> {
 
     /** The channel's memory of the REQUEST message and the files that carried it. */
     private static void channel(NodeDatabase db, Call call, List<ObjectNode> events, ArrayNode files) {
-        if (!db.hasTable("out_message")) {
+        if (!ChannelView.exists(db.tx())) {
             return;
         }
-        db.query("SELECT state, enqueued_ms, settled_ms, fragment_count, lane FROM out_message WHERE peer = ? AND id = ?", row -> {
-            event(events, "queued", row.getLong(2), "in the channel to " + call.peer() + " (" + (row.getInt(5) == 0 ? "small" : "bulk")
-                    + " lane" + (row.getInt(4) > 1 ? ", " + row.getInt(4) + " fragments" : "") + "); message now " + row.getString(1));
-            return null;
-        }, call.peer(), call.id());
-        db.query("SELECT f.name, f.epoch, f.seq, f.state, f.attempts, f.first_sent_ms, f.last_sent_ms, f.settled_ms, f.size,"
-                + " ff.fragment_index FROM out_file_frame ff JOIN out_file f ON f.peer = ff.peer AND f.epoch = ff.epoch"
-                + " AND f.seq = ff.seq WHERE ff.peer = ? AND ff.message_id = ? ORDER BY f.epoch, f.seq", row -> {
-                    ObjectNode file = Json.object();
-                    file.put("name", row.getString(1));
-                    file.put("epoch", row.getLong(2));
-                    file.put("seq", row.getLong(3));
-                    file.put("state", row.getString(4));
-                    file.put("attempts", row.getInt(5));
-                    putLong(file, "firstSentMs", row, 6);
-                    putLong(file, "lastSentMs", row, 7);
-                    putLong(file, "settledMs", row, 8);
-                    file.put("size", row.getLong(9));
-                    file.put("fragment", row.getInt(10));
-                    files.add(file);
-                    if (!file.get("firstSentMs").isNull()) {
-                        event(events, "sent", file.get("firstSentMs").asLong(), "in " + row.getString(1) + " (epoch " + row.getLong(2)
-                                + ", seq " + row.getLong(3) + ", " + Human.count(row.getInt(5), "attempt") + ")");
-                    }
-                    if (!file.get("settledMs").isNull()) {
-                        event(events, "file " + row.getString(4), file.get("settledMs").asLong(), "seq " + row.getLong(3));
-                    }
-                    return null;
-                }, call.peer(), call.id());
+        ChannelView.sentMessage(db.tx(), call.peer(), call.id()).ifPresent(message -> event(events, "queued",
+                message.enqueuedMs(), "in the channel to " + call.peer() + " (" + (message.lane() == 0 ? "small" : "bulk")
+                        + " lane" + (message.fragmentCount() > 1 ? ", " + message.fragmentCount() + " fragments" : "")
+                        + "); message now " + message.state()));
+        for (ChannelView.MessageFile sent : ChannelView.filesOf(db.tx(), call.peer(), call.id())) {
+            ObjectNode file = files.addObject();
+            file.put("name", sent.name());
+            file.put("epoch", sent.epoch());
+            file.put("seq", sent.seq());
+            file.put("state", sent.state());
+            file.put("attempts", sent.attempts());
+            file.put("firstSentMs", sent.firstSentMs());
+            file.put("lastSentMs", sent.lastSentMs());
+            file.put("settledMs", sent.settledMs());
+            file.put("size", sent.size());
+            file.put("fragment", sent.fragment());
+            if (sent.firstSentMs() != null) {
+                event(events, "sent", sent.firstSentMs(), "in " + sent.name() + " (epoch " + sent.epoch()
+                        + ", seq " + sent.seq() + ", " + Human.count(sent.attempts(), "attempt") + ")");
+            }
+            if (sent.settledMs() != null) {
+                event(events, "file " + sent.state(), sent.settledMs(), "seq " + sent.seq());
+            }
+        }
     }
 
     private static void putLong(ObjectNode node, String name, java.sql.ResultSet row, int column) throws java.sql.SQLException {

@@ -6,11 +6,13 @@ import io.hoft.tools.Human;
 import io.hoft.tools.Json;
 import io.hoft.tools.Main;
 import io.hoft.transport.channel.ChannelConfig;
+import io.hoft.transport.channel.ChannelView;
 import io.hoft.transport.channel.LinkState;
 import io.hoft.transport.channel.NodeLock;
 import io.hoft.transport.config.NodeConfig;
 import io.hoft.transport.keys.NodeId;
 import io.hoft.transport.message.SeqRange;
+import io.hoft.transport.store.StoreTx;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -119,10 +121,11 @@ final class StatsCommand implements Callable<Integer> {
         ObjectNode node = Json.object();
         node.put("peer", id);
 
-        Optional<ChannelRows.Incoming> in = rows.incoming(id);
-        long heard = in.map(ChannelRows.Incoming::lastHeardMs).orElse(0L);
-        if (database.isPresent() && database.get().hasTable("in_message")) {
-            heard = Math.max(heard, database.get().queryLong("SELECT COALESCE(MAX(received_ms), 0) FROM in_message WHERE peer = ?", id));
+        Optional<ChannelView.PeerChannel> in = rows.incoming(id);
+        long heard = in.map(ChannelView.PeerChannel::lastHeardMs).orElse(0L);
+        Optional<StoreTx> tx = database.map(NodeDatabase::tx).filter(ChannelView::exists);
+        if (tx.isPresent()) {
+            heard = Math.max(heard, ChannelView.lastReceivedMs(tx.get(), id));
         }
         long silence = now.toEpochMilli() - heard;
         LinkState state = heard <= 0 ? LinkState.DOWN
@@ -142,19 +145,19 @@ final class StatsCommand implements Callable<Integer> {
         long outboxFiles = SpoolEntry.scan(context.requireConfig("stats").linkOutbox(peerConfig)).stream()
                 .filter(e -> e.name().sender().equals(self) && e.name().recipient().equals(peer)).count();
         out.put("outboxFiles", outboxFiles);
-        if (database.isPresent() && database.get().hasTable("out_file")) {
-            NodeDatabase db = database.get();
+        if (tx.isPresent()) {
             in.ifPresent(row -> {
                 out.put("epoch", row.outEpoch());
                 out.put("lastSeq", row.outNextSeq() - 1);
             });
-            out.put("queuedMessages", db.queryLong("SELECT COUNT(*) FROM out_message WHERE peer = ? AND state IN ('queued', 'sending', 'growing')", id));
-            out.put("backlogMessages", db.queryLong("SELECT COALESCE(SUM(messages), 0) FROM out_backlog WHERE peer = ?", id));
-            out.put("backlogBytes", db.queryLong("SELECT COALESCE(SUM(bytes), 0) FROM out_backlog WHERE peer = ?", id));
-            out.put("unackedFiles", db.queryLong("SELECT COUNT(*) FROM out_file WHERE peer = ? AND state = 'sent'", id));
-            out.put("unackedBytes", db.queryLong("SELECT COALESCE(SUM(size), 0) FROM out_file WHERE peer = ? AND state = 'sent'", id));
-            out.put("writingFiles", db.queryLong("SELECT COUNT(*) FROM out_file WHERE peer = ? AND state IN ('writing', 'open')", id));
-            long oldest = db.queryLong("SELECT COALESCE(MIN(first_sent_ms), 0) FROM out_file WHERE peer = ? AND state = 'sent'", id);
+            ChannelView.SendingStats sending = ChannelView.sending(tx.get(), id);
+            out.put("queuedMessages", sending.queuedMessages());
+            out.put("backlogMessages", sending.backlogMessages());
+            out.put("backlogBytes", sending.backlogBytes());
+            out.put("unackedFiles", sending.unackedFiles());
+            out.put("unackedBytes", sending.unackedBytes());
+            out.put("writingFiles", sending.writingFiles());
+            long oldest = sending.oldestUnackedMs();
             if (oldest > 0) {
                 out.put("oldestUnackedMs", oldest);
                 out.put("oldestUnackedAgeMs", now.toEpochMilli() - oldest);
@@ -162,10 +165,9 @@ final class StatsCommand implements Callable<Integer> {
                 out.putNull("oldestUnackedMs");
                 out.putNull("oldestUnackedAgeMs");
             }
-            out.put("resends", db.queryLong("SELECT COALESCE(SUM(attempts - 1), 0) FROM out_file WHERE peer = ? AND state = 'sent'"
-                    + " AND attempts > 0", id));
-            out.put("maxAttempts", db.queryLong("SELECT COALESCE(MAX(attempts), 0) FROM out_file WHERE peer = ? AND state = 'sent'", id));
-            long nextResend = db.queryLong("SELECT COALESCE(MIN(next_resend_ms), 0) FROM out_file WHERE peer = ? AND state = 'sent'", id);
+            out.put("resends", sending.resends());
+            out.put("maxAttempts", sending.maxAttempts());
+            long nextResend = sending.nextResendMs();
             if (nextResend > 0) {
                 out.put("nextResendMs", nextResend);
             } else {
@@ -178,34 +180,28 @@ final class StatsCommand implements Callable<Integer> {
                 .filter(e -> e.name().sender().equals(peer) && e.name().recipient().equals(self)).count();
         incoming.put("inboxFiles", inboxFiles);
         in.ifPresent(row -> {
-            if (row.epoch() < 0) {
+            if (row.inEpoch() < 0) {
                 incoming.putNull("epoch");
                 return;
             }
-            incoming.put("epoch", row.epoch());
+            incoming.put("epoch", row.inEpoch());
             incoming.put("upTo", row.received().upTo());
             incoming.set("ranges", ranges(row.received().ranges()));
-            incoming.put("lastSeq", row.lastSeq());
-            incoming.set("gaps", ranges(row.received().gaps(Math.max(row.received().highest(), row.lastSeq()))));
+            incoming.put("lastSeq", row.inLastSeq());
+            incoming.set("gaps", ranges(row.received().gaps(Math.max(row.received().highest(), row.inLastSeq()))));
         });
-        if (database.isPresent() && database.get().hasTable("in_reassembly")) {
-            NodeDatabase db = database.get();
+        if (tx.isPresent()) {
             ArrayNode partial = incoming.putArray("reassemblies");
-            for (ObjectNode r : db.query("SELECT r.id, r.kind, r.fragment_count, r.total_length, r.expires_ms,"
-                    + " (SELECT COUNT(*) FROM in_fragment f WHERE f.peer = r.peer AND f.id = r.id)"
-                    + " FROM in_reassembly r WHERE r.peer = ? ORDER BY r.created_ms", row -> {
-                        ObjectNode item = Json.object();
-                        item.put("id", row.getString(1));
-                        item.put("kind", row.getString(2));
-                        item.put("fragments", row.getLong(6));
-                        item.put("count", row.getLong(3));
-                        item.put("totalLength", row.getLong(4));
-                        item.put("expiresMs", row.getLong(5));
-                        return item;
-                    }, id)) {
-                partial.add(r);
+            for (ChannelView.Reassembly r : ChannelView.reassemblies(tx.get(), id)) {
+                ObjectNode item = partial.addObject();
+                item.put("id", r.id());
+                item.put("kind", r.kind());
+                item.put("fragments", r.fragments());
+                item.put("count", r.count());
+                item.put("totalLength", r.totalLength());
+                item.put("expiresMs", r.expiresMs());
             }
-            incoming.put("rememberedIds", db.queryLong("SELECT COUNT(*) FROM in_message WHERE peer = ?", id));
+            incoming.put("rememberedIds", ChannelView.rememberedIds(tx.get(), id));
         }
         return node;
     }

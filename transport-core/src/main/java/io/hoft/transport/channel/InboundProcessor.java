@@ -217,8 +217,7 @@ final class InboundProcessor {
     }
 
     private boolean alreadyDelivered(NodeId peer, MessageId id) {
-        return ctx.store().inTransactionDurableLater(tx -> tx.queryLong("SELECT COUNT(*) FROM in_message WHERE peer = ? AND id = ?",
-                peer.value(), id.value())) > 0;
+        return ctx.store().inTransactionDurableLater(tx -> IncomingTables.received(tx, peer.value(), id.value()));
     }
 
     /** The body file of a fragmented message: fixed per sender and id, so every fragment finds it. */
@@ -267,7 +266,7 @@ final class InboundProcessor {
     /** Delivers a message unless its id was seen before or it expired; releases an unclaimed body. */
     private void deliver(StoreTx tx, NodeId peer, Message message, String bodyName, long nowMs) throws Exception {
         String id = message.id().value();
-        if (tx.queryLong("SELECT COUNT(*) FROM in_message WHERE peer = ? AND id = ?", peer.value(), id) > 0) {
+        if (IncomingTables.received(tx, peer.value(), id)) {
             if (bodyName != null) {
                 ctx.bodies().release(tx, bodyName);
             }
@@ -275,8 +274,7 @@ final class InboundProcessor {
             return;
         }
         boolean expired = message.expires().toEpochMilli() < nowMs;
-        tx.update("INSERT INTO in_message (peer, id, kind, outcome, received_ms, expires_ms) VALUES (?, ?, ?, ?, ?, ?)",
-                peer.value(), id, message.kind().wireName(), expired ? "expired" : "delivered", nowMs,
+        IncomingTables.recordMessage(tx, peer.value(), id, message.kind().wireName(), expired ? "expired" : "delivered", nowMs,
                 message.expires().toEpochMilli());
         if (expired) {
             if (bodyName != null) {
@@ -297,27 +295,24 @@ final class InboundProcessor {
         FrameDescriptor descriptor = fragment.descriptor();
         FragmentInfo info = descriptor.fragment();
         String id = descriptor.id().value();
-        if (tx.queryLong("SELECT COUNT(*) FROM in_message WHERE peer = ? AND id = ?", peer.value(), id) > 0) {
+        if (IncomingTables.received(tx, peer.value(), id)) {
             return;
         }
         String bodyName = fragment.body().getFileName().toString();
-        Optional<long[]> existing = tx.queryOne("SELECT fragment_count, total_length FROM in_reassembly WHERE peer = ? AND id = ?",
-                row -> new long[] {row.getLong(1), row.getLong(2)}, peer.value(), id);
+        Optional<IncomingTables.Reassembly> existing = IncomingTables.reassembly(tx, peer.value(), id);
         if (existing.isEmpty()) {
-            tx.update("INSERT INTO in_reassembly (peer, id, kind, created_ms, expires_ms, meta, fragment_count, total_length,"
-                            + " body_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    peer.value(), id, descriptor.kind().wireName(), descriptor.created().toEpochMilli(),
+            IncomingTables.startReassembly(tx, peer.value(), id, descriptor.kind().wireName(), descriptor.created().toEpochMilli(),
                     descriptor.expires().toEpochMilli(), MetaCodec.encode(fragment.envelope()), info.count(),
                     info.totalLength(), bodyName);
             ctx.bodies().register(tx, fragment.body(), "reassembly:" + peer + ":" + id, nowMs);
-        } else if (existing.get()[0] != info.count() || existing.get()[1] != info.totalLength()) {
+        } else if (existing.get().fragmentCount() != info.count() || existing.get().totalLength() != info.totalLength()) {
             log.error("fragment {} of {} from {} disagrees with earlier fragments (count or length); ignoring it",
                     info.index(), id, peer);
             ctx.metrics().increment("hoft_fragments_inconsistent_total", "peer", peer.value());
             return;
         }
-        tx.update("INSERT OR IGNORE INTO in_fragment (peer, id, fragment_index) VALUES (?, ?, ?)", peer.value(), id, info.index());
-        long have = tx.queryLong("SELECT COUNT(*) FROM in_fragment WHERE peer = ? AND id = ?", peer.value(), id);
+        IncomingTables.recordFragment(tx, peer.value(), id, info.index());
+        long have = IncomingTables.fragmentsIn(tx, peer.value(), id);
         if (have < info.count()) {
             return;
         }
@@ -325,10 +320,8 @@ final class InboundProcessor {
         if (size != info.totalLength()) {
             throw new IOException("reassembled body of " + id + " has " + size + " bytes, expected " + info.totalLength());
         }
-        byte[] meta = tx.queryOne("SELECT meta FROM in_reassembly WHERE peer = ? AND id = ?", row -> row.getBytes(1),
-                peer.value(), id).orElseThrow();
-        tx.update("DELETE FROM in_fragment WHERE peer = ? AND id = ?", peer.value(), id);
-        tx.update("DELETE FROM in_reassembly WHERE peer = ? AND id = ?", peer.value(), id);
+        byte[] meta = IncomingTables.reassemblyMeta(tx, peer.value(), id);
+        IncomingTables.endReassembly(tx, peer.value(), id);
         Envelope envelope;
         try {
             envelope = MetaCodec.decode(descriptor.kind(), meta);
@@ -388,9 +381,8 @@ final class InboundProcessor {
                         if (in.recordReceived(tx, header.epoch(), header.seq(), nowMs)) {
                             for (FrameDescriptor frame : header.frames()) {
                                 if (!HeaderClaimsCodec.isControl(frame.kind())) {
-                                    tx.update("INSERT OR IGNORE INTO in_message (peer, id, kind, outcome, received_ms, expires_ms)"
-                                                    + " VALUES (?, ?, ?, 'expired', ?, ?)", header.sender().value(),
-                                            frame.id().value(), frame.kind().wireName(), nowMs, frame.expires().toEpochMilli());
+                                    IncomingTables.recordExpiredIfAbsent(tx, header.sender().value(), frame.id().value(),
+                                            frame.kind().wireName(), nowMs, frame.expires().toEpochMilli());
                                 }
                             }
                         }

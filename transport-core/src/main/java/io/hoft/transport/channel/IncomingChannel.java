@@ -62,13 +62,13 @@ final class IncomingChannel {
     }
 
     Row read(StoreTx tx) {
-        return tx.queryOne("SELECT in_epoch, in_up_to, in_ranges, in_last_seq FROM channel WHERE peer = ?", row -> {
-            Row r = new Row();
-            r.epoch = row.getLong(1);
-            r.state = new ReceiveState(row.getLong(2), parseRanges(row.getString(3)));
-            r.lastSeq = row.getLong(4);
-            return r;
-        }, peer.value()).orElseThrow(() -> new IllegalStateException("no channel row for " + peer));
+        ChannelTable.ReceiveRow stored = ChannelTable.receiveState(tx, peer.value())
+                .orElseThrow(() -> new IllegalStateException("no channel row for " + peer));
+        Row r = new Row();
+        r.epoch = stored.epoch();
+        r.state = new ReceiveState(stored.upTo(), parseRanges(stored.rangesJson()));
+        r.lastSeq = stored.lastSeq();
+        return r;
     }
 
     /**
@@ -76,8 +76,8 @@ final class IncomingChannel {
      * it is durable: whoever announces the state to the peer syncs the store first).
      */
     void write(StoreTx tx, Row row) {
-        tx.update("UPDATE channel SET in_epoch = ?, in_up_to = ?, in_ranges = ?, in_last_seq = ? WHERE peer = ?",
-                row.epoch, row.state.upTo(), formatRanges(row.state.ranges()), row.lastSeq, peer.value());
+        ChannelTable.setReceiveState(tx, peer.value(),
+                new ChannelTable.ReceiveRow(row.epoch, row.state.upTo(), formatRanges(row.state.ranges()), row.lastSeq));
         synchronized (this) {
             row.version = ++versionCounter; // under the store lock: versions follow commit order
         }

@@ -1,5 +1,6 @@
 package io.hoft.transport.channel;
 
+import io.hoft.transport.agent.AgentRunner;
 import io.hoft.transport.fs.BootId;
 import io.hoft.transport.fs.OwnerOnly;
 import io.hoft.transport.fs.Disk;
@@ -11,7 +12,6 @@ import io.hoft.transport.message.MessageId;
 import io.hoft.transport.spool.ModePolicy;
 import io.hoft.transport.spool.SendingSessions;
 import io.hoft.transport.spool.SpoolFileReader;
-import io.hoft.transport.spool.SpoolFileWriter;
 import io.hoft.transport.spool.SpoolLimits;
 import io.hoft.transport.spool.internal.SegmentCipher;
 import io.hoft.transport.store.BodyFiles;
@@ -35,12 +35,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,11 +45,13 @@ import org.slf4j.LoggerFactory;
  * links, delivering every message exactly once to the {@link ChannelListener} whatever the
  * links do (lose, duplicate, truncate, corrupt, delay, reorder), across crashes of either side.
  *
- * <p>Threads: per peer a small-message lane and a bulk lane; two receivers (fragment files
- * and everything else, so a large body never delays small calls on the way in either); the
- * links' watchers; and a maintenance task that prunes what the rules allow (received ids a
- * grace period after they expired, settled rows after an hour, partial messages that expired,
- * the quarantine beyond its age and size caps, link temporary files no transfer uses).
+ * <p>Threads, each an agent on an {@link AgentRunner}: per peer a small-message lane and a bulk
+ * lane ({@code hoft-send-PEER}, {@code hoft-bulk-PEER}, run by {@link OutgoingChannel}); two
+ * receivers ({@code hoft-receive}, {@code hoft-receive-bulk}: {@link Receivers}); and the
+ * maintenance ({@code hoft-maintenance}: {@link Maintenance}), which prunes what the rules allow.
+ * The links run their own watchers. Every one of them meets the others only in the node's store
+ * (its one lock) and in the lanes' wake-ups; {@link OutgoingTables} says how the lanes and the
+ * receivers share the sent files' rows.
  *
  * <p>On {@link #start} it recovers first: temporary files go, body files no row owns go, files
  * in the sender's store that no row names go, half-written files are rebuilt, every
@@ -68,20 +65,14 @@ import org.slf4j.LoggerFactory;
  */
 public final class Transport implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(Transport.class);
-    private static final long MAX_IDLE_WAIT_MS = 1000;
-    private static final Duration SETTLED_RETENTION = Duration.ofHours(1);
 
     private final ChannelContext ctx;
     private final Map<NodeId, Link> links;
     private final Map<NodeId, IncomingChannel> incoming = new ConcurrentHashMap<>();
     private final Map<NodeId, OutgoingChannel> outgoing = new ConcurrentHashMap<>();
-    private final InboundProcessor inbound;
-    private final BlockingQueue<Link.IncomingFile> smallInbound = new LinkedBlockingQueue<>();
-    private final BlockingQueue<Link.IncomingFile> bulkInbound = new LinkedBlockingQueue<>();
-    private final Set<String> queued = ConcurrentHashMap.newKeySet();
-    private final List<Thread> threads = new ArrayList<>();
-    private final ScheduledExecutorService maintenance =
-            Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "hoft-maintenance"));
+    private final Receivers receivers;
+    private final Maintenance upkeep;
+    private AgentRunner maintenance;
     private final long spoolQuotaBytes;
     private final Path stateDir;
     private final Supplier<Optional<String>> bootId;
@@ -102,7 +93,8 @@ public final class Transport implements Closeable {
         this.stateDir = stateDir;
         this.bootId = b.bootId;
         this.quarantine = new Quarantine(ctx.quarantineDir(), b.quarantineMaxAge, b.quarantineMaxBytes, b.metrics);
-        this.inbound = new InboundProcessor(ctx, this);
+        this.receivers = new Receivers(new InboundProcessor(ctx, this), () -> running);
+        this.upkeep = new Maintenance(ctx, incoming.values(), links.values(), quarantine, Clock.systemUTC());
         OwnerOnly.createDirectories(ctx.tmpDir());
         OwnerOnly.createDirectories(ctx.sentDir());
         b.store.migrate("bodies", BodyFiles.SCHEMA);
@@ -159,14 +151,11 @@ public final class Transport implements Closeable {
         quarantine.prune(nowMs);
         ctx.bodies().recover(ctx.store());
         Optional<String> boot = bootId.get();
-        boolean afterReboot = ctx.store().inTransaction(tx -> {
-            Optional<String> last = tx.queryOne("SELECT value FROM channel_meta WHERE name = 'boot_id'", row -> row.getString(1));
-            return boot.isEmpty() || !boot.equals(last);
-        });
+        boolean afterReboot = ctx.store().inTransaction(tx -> boot.isEmpty() || !boot.equals(ChannelTable.lastBootId(tx)));
         for (OutgoingChannel out : outgoing.values()) {
             ctx.store().inTransaction(tx -> {
                 out.load(tx, nowMs);
-                long lastHeard = tx.queryLong("SELECT last_heard_ms FROM channel WHERE peer = ?", out.peer().value());
+                long lastHeard = ChannelTable.lastHeardMs(tx, out.peer().value());
                 incoming.get(out.peer()).load(tx, lastHeard);
                 out.recover(tx, nowMs, afterReboot);
                 return null;
@@ -174,23 +163,20 @@ public final class Transport implements Closeable {
         }
         // Recorded once every channel has marked its files for rebuilding: a crash before this
         // line makes the next start rebuild them again, which is harmless.
-        boot.ifPresent(id -> ctx.store().inTransaction(tx -> tx.update(
-                "INSERT OR REPLACE INTO channel_meta (name, value) VALUES ('boot_id', ?)", id)));
+        boot.ifPresent(id -> ctx.store().inTransaction(tx -> {
+            ChannelTable.recordBootId(tx, id);
+            return null;
+        }));
         running = true;
         SegmentCipher.warmUpInBackground(); // before the first large body, not during it
         for (OutgoingChannel out : outgoing.values()) {
-            startThread("hoft-send-" + out.peer(), () -> laneLoop(out, OutgoingChannel.SMALL));
-            startThread("hoft-bulk-" + out.peer(), () -> laneLoop(out, OutgoingChannel.BULK));
+            out.startLanes(() -> running);
         }
-        startThread("hoft-receive", () -> receiveLoop(smallInbound));
-        startThread("hoft-receive-bulk", () -> receiveLoop(bulkInbound));
-        Set<Link> distinct = Collections.newSetFromMap(new IdentityHashMap<>());
-        distinct.addAll(links.values());
-        for (Link link : distinct) {
+        receivers.start(ctx.clock());
+        for (Link link : distinctLinks()) {
             link.start(node(), this::offer);
         }
-        maintenance.scheduleWithFixedDelay(this::maintain, 1, 60, TimeUnit.SECONDS);
-        maintenance.execute(this::removeStaleTemporaryFiles);
+        maintenance = AgentRunner.start(upkeep, Clock.systemUTC());
         log.info("node {} started with peers {}", node(), links.keySet());
     }
 
@@ -295,20 +281,19 @@ public final class Transport implements Closeable {
             LinkState state = heard <= 0 ? LinkState.DOWN
                     : silence <= config.lateAfter().toMillis() ? LinkState.UP
                     : silence <= config.downAfter().toMillis() ? LinkState.LATE : LinkState.DOWN;
-            long[] backlog = ctx.store().inTransaction(tx -> new long[] {
-                tx.queryLong("SELECT COUNT(*) FROM out_message WHERE peer = ? AND lane IN (0, 1)"
-                        + " AND state IN ('queued', 'sending', 'growing')", peer.value()),
-                tx.queryLong("SELECT COUNT(*) FROM out_file WHERE peer = ? AND state = 'sent'", peer.value()),
-                tx.queryLong("SELECT COALESCE(SUM(size), 0) FROM out_file WHERE peer = ? AND state = 'sent'", peer.value()),
-                tx.queryLong("SELECT COALESCE(MIN(first_sent_ms), 0) FROM out_file WHERE peer = ? AND state = 'sent'", peer.value()),
-                tx.queryLong("SELECT COUNT(*) FROM in_reassembly WHERE peer = ?", peer.value())});
-            long pending = smallInbound.stream().filter(f -> f.name().sender().equals(peer)).count()
-                    + bulkInbound.stream().filter(f -> f.name().sender().equals(peer)).count();
-            result.add(new PeerHealth(peer, state, heard <= 0 ? null : Instant.ofEpochMilli(heard), backlog[0], backlog[1],
-                    backlog[2], backlog[3] == 0 ? null : Instant.ofEpochMilli(backlog[3]), out.resends(), pending, backlog[4]));
+            Counts counts = ctx.store().inTransaction(tx -> new Counts(out.health(tx),
+                    IncomingTables.partialMessages(tx, peer.value())));
+            OutgoingTables.Health sending = counts.sending();
+            long oldest = sending.oldestUnackedMs();
+            result.add(new PeerHealth(peer, state, heard <= 0 ? null : Instant.ofEpochMilli(heard), sending.queuedMessages(),
+                    sending.unackedFiles(), sending.unackedBytes(), oldest == 0 ? null : Instant.ofEpochMilli(oldest),
+                    out.resends(), receivers.pending(peer), counts.partialMessages()));
         }
         return result;
     }
+
+    /** One peer's counts for {@link #health}, read in one transaction. */
+    private record Counts(OutgoingTables.Health sending, long partialMessages) {}
 
     Quarantine quarantine() {
         return quarantine;
@@ -333,7 +318,7 @@ public final class Transport implements Closeable {
     void signalSmallLane(NodeId peer) {
         OutgoingChannel out = outgoing.get(peer);
         if (out != null) {
-            out.lane(OutgoingChannel.SMALL).signal();
+            out.wake(OutgoingChannel.SMALL);
         }
     }
 
@@ -341,108 +326,13 @@ public final class Transport implements Closeable {
         if (!running || !incoming.containsKey(file.name().sender())) {
             return; // not a peer of ours: leave it for whoever it is meant for
         }
-        if (!inbound.wanted(file, ctx.now()) || !queued.add(file.name().toString())) {
-            return;
-        }
-        (file.name().isFragment() ? bulkInbound : smallInbound).add(file);
+        receivers.offer(file, ctx.now());
     }
 
-    private void receiveLoop(BlockingQueue<Link.IncomingFile> queue) {
-        while (running) {
-            Link.IncomingFile file;
-            try {
-                file = queue.poll(MAX_IDLE_WAIT_MS, TimeUnit.MILLISECONDS);
-            } catch (InterruptedException e) {
-                return;
-            }
-            if (file == null) {
-                continue;
-            }
-            try {
-                inbound.process(file);
-            } catch (RuntimeException e) {
-                log.error("unexpected failure processing {}", file.name(), e);
-            } finally {
-                queued.remove(file.name().toString());
-            }
-        }
-    }
-
-    private void laneLoop(OutgoingChannel out, int lane) {
-        SpoolFileWriter writer = ctx.newWriter();
-        Wakeup wakeup = out.lane(lane);
-        while (running) {
-            long nextMs;
-            try {
-                long nowMs = ctx.now();
-                nextMs = lane == OutgoingChannel.SMALL ? out.workSmall(writer, nowMs) : out.workBulk(writer, nowMs);
-            } catch (IOException | RuntimeException e) {
-                log.error("sending to {} failed; retrying in a second", out.peer(), e);
-                nextMs = ctx.now() + 1000;
-            }
-            try {
-                wakeup.await(nextMs, ctx.clock(), MAX_IDLE_WAIT_MS);
-            } catch (InterruptedException e) {
-                return;
-            }
-        }
-    }
-
-    private void removeStaleTemporaryFiles() {
+    private Set<Link> distinctLinks() {
         Set<Link> distinct = Collections.newSetFromMap(new IdentityHashMap<>());
         distinct.addAll(links.values());
-        for (Link link : distinct) {
-            int removed = link.removeStaleTemporaryFiles();
-            if (removed > 0) {
-                ctx.metrics().add("hoft_temp_files_removed_total", removed);
-            }
-        }
-    }
-
-    /** Prunes by rule; see the class comment. */
-    private void maintain() {
-        long nowMs = ctx.now();
-        try {
-            ctx.store().inTransaction(tx -> {
-                tx.update("DELETE FROM in_message WHERE expires_ms < ?", nowMs - ctx.config().dedupeGrace().toMillis());
-                long settledBefore = nowMs - SETTLED_RETENTION.toMillis();
-                tx.update("DELETE FROM out_file_frame WHERE EXISTS (SELECT 1 FROM out_file f WHERE f.peer = out_file_frame.peer"
-                        + " AND f.epoch = out_file_frame.epoch AND f.seq = out_file_frame.seq"
-                        + " AND f.state IN ('acked', 'abandoned') AND f.settled_ms < ?)", settledBefore);
-                tx.update("DELETE FROM out_file WHERE state IN ('acked', 'abandoned') AND settled_ms < ?", settledBefore);
-                tx.update("DELETE FROM out_message WHERE state IN ('acked', 'expired') AND settled_ms < ?", settledBefore);
-                for (String[] partial : tx.query("SELECT peer, id, body_name FROM in_reassembly WHERE expires_ms < ?",
-                        row -> new String[] {row.getString(1), row.getString(2), row.getString(3)}, nowMs)) {
-                    tx.update("DELETE FROM in_fragment WHERE peer = ? AND id = ?", partial[0], partial[1]);
-                    tx.update("DELETE FROM in_reassembly WHERE peer = ? AND id = ?", partial[0], partial[1]);
-                    ctx.bodies().release(tx, partial[2]);
-                    ctx.metrics().increment("hoft_messages_expired_total", "peer", partial[0], "side", "receiver");
-                }
-                for (IncomingChannel in : incoming.values()) {
-                    tx.update("UPDATE channel SET last_heard_ms = ? WHERE peer = ?", in.lastHeardMs(), in.peer().value());
-                }
-                return null;
-            });
-        } catch (RuntimeException e) {
-            log.warn("maintenance failed: {}", e.toString());
-        }
-        quarantine.prune(nowMs);
-        for (Link link : links.values()) {
-            link.rescan();
-        }
-        removeStaleTemporaryFiles();
-    }
-
-    private void startThread(String name, Runnable loop) {
-        Thread thread = daemon(loop, name);
-        threads.add(thread);
-        thread.start();
-    }
-
-    private static Thread daemon(Runnable runnable, String name) {
-        Thread thread = new Thread(runnable, name);
-        thread.setDaemon(true);
-        return thread;
+        return distinct;
     }
 
     private void deleteContents(Path dir) throws IOException {
@@ -460,29 +350,17 @@ public final class Transport implements Closeable {
             return;
         }
         running = false;
-        maintenance.shutdownNow();
-        Set<Link> distinct = Collections.newSetFromMap(new IdentityHashMap<>());
-        distinct.addAll(links.values());
-        for (Link link : distinct) {
+        maintenance.close();
+        for (Link link : distinctLinks()) {
             link.close();
         }
         for (OutgoingChannel out : outgoing.values()) {
-            out.lane(OutgoingChannel.SMALL).signal();
-            out.lane(OutgoingChannel.BULK).signal();
+            out.closeLanes();
         }
-        for (Thread thread : threads) {
-            try {
-                thread.join(30_000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-        }
+        receivers.close();
         try {
             ctx.store().inTransaction(tx -> {
-                for (IncomingChannel in : incoming.values()) {
-                    tx.update("UPDATE channel SET last_heard_ms = ? WHERE peer = ?", in.lastHeardMs(), in.peer().value());
-                }
+                upkeep.recordLastHeard(tx);
                 return null;
             });
         } catch (RuntimeException e) {
