@@ -146,10 +146,7 @@ public final class DialoutClientLink implements Link {
         downloads.close();
         control.abort();
         timer.shutdownNow();
-        for (AgentRunner runner : runners) {
-            runner.close(Duration.ofMillis(1));
-            runner.thread().interrupt();
-        }
+        runners.forEach(AgentRunner::stopNow);
         for (AgentRunner runner : runners) {
             runner.close(Duration.ofSeconds(5));
         }

@@ -102,6 +102,21 @@ public final class AgentRunner implements AutoCloseable {
         }
     }
 
+    /** Ends the cycle after the current {@link Agent#doWork}, without waiting for it (see {@link #close}). */
+    public void stop() {
+        running = false;
+        wake();
+    }
+
+    /**
+     * Ends the cycle and interrupts the agent's thread: for an agent whose current work an
+     * interrupt cuts short (a transfer blocked in I/O), when stopping must not wait for it.
+     */
+    public void stopNow() {
+        stop();
+        thread.interrupt();
+    }
+
     /** Stops the cycle and waits (up to 30 seconds) for the current one to finish. */
     @Override
     public void close() {
@@ -110,8 +125,7 @@ public final class AgentRunner implements AutoCloseable {
 
     /** Stops the cycle and waits up to {@code joinTimeout} for the current one to finish. */
     public void close(Duration joinTimeout) {
-        running = false;
-        wake();
+        stop();
         if (Thread.currentThread() == thread) {
             return;
         }

@@ -91,6 +91,27 @@ class AgentRunnerTest {
         assertEquals(after, cycles.get());
     }
 
+    @Test
+    void stoppingNowInterruptsWorkBlockedInTheAgent() throws Exception {
+        CountDownLatch blocked = new CountDownLatch(1);
+        CountDownLatch interrupted = new CountDownLatch(1);
+        AgentRunner runner = AgentRunner.start(agent("blocked", now -> {
+            blocked.countDown();
+            try {
+                Thread.sleep(Duration.ofHours(1).toMillis());
+            } catch (InterruptedException e) {
+                interrupted.countDown();
+                throw e;
+            }
+            return Agent.IDLE;
+        }), Clock.systemUTC());
+        assertTrue(blocked.await(10, TimeUnit.SECONDS));
+        runner.stopNow();
+        assertTrue(interrupted.await(10, TimeUnit.SECONDS));
+        runner.close();
+        assertFalse(runner.thread().isAlive());
+    }
+
     private interface Work {
         long doWork(long nowMs) throws Exception;
     }
