@@ -26,10 +26,8 @@ import java.util.Optional;
  * transaction names that state ({@link #markSent}: {@code open} or {@code writing}; {@link
  * #rebuildSent}, {@link #recordResend}, {@link #resendRangeNow}: {@code sent}), so a file settled
  * by another thread meanwhile is left as it is and the caller sees 0 rows changed. Acked and
- * abandoned files never change again, with one exception kept as it was: {@link #abandonFile}
- * names no state, and the resend step calls it for an expired file read in an earlier
- * transaction, so an ack landing in between leaves that file {@code abandoned} instead of
- * {@code acked} (its messages stay acked; only the file's row and the abandoned count differ).
+ * abandoned files never change again: {@link #abandonFile}, which the resend step calls for an
+ * expired file read in an earlier transaction, leaves a file acked meanwhile as it is.
  * The small lane marks {@code open} files taken in the transaction that reads their messages,
  * under the store's lock, so no reservation joins a file after it was read.
  */
@@ -346,9 +344,10 @@ final class OutgoingTables {
                 nextResendMs, peer, epoch, seq);
     }
 
-    void abandonFile(StoreTx tx, long seq, long nowMs) {
-        tx.update("UPDATE out_file SET state = 'abandoned', settled_ms = ? WHERE peer = ? AND epoch = ? AND seq = ?",
-                nowMs, peer, epoch, seq);
+    /** Abandons file {@code seq}; false, leaving it as it is, when it was settled meanwhile. */
+    boolean abandonFile(StoreTx tx, long seq, long nowMs) {
+        return tx.update("UPDATE out_file SET state = 'abandoned', settled_ms = ? WHERE peer = ? AND epoch = ? AND seq = ?"
+                + " AND state NOT IN ('acked', 'abandoned')", nowMs, peer, epoch, seq) > 0;
     }
 
     /** The messages of file {@code seq} not yet settled. */

@@ -43,10 +43,13 @@ final class Settler {
 
     /**
      * Gives up a file whose messages all expired unacknowledged: those messages are reported
-     * expired, and the floor moves past the file so the peer stops waiting for it.
+     * expired, and the floor moves past the file so the peer stops waiting for it. A file
+     * settled since it was read (an ack on the receiving thread) is left as it is.
      */
     Void abandon(StoreTx tx, long seq, String name, long nowMs) {
-        tables.abandonFile(tx, seq, nowMs);
+        if (!tables.abandonFile(tx, seq, nowMs)) {
+            return null;
+        }
         settleMessages(tx, tables.unsettledMessagesOf(tx, seq), "expired", nowMs);
         dropStoredCopy(tx, name);
         tx.onCommit(floorMoved);
