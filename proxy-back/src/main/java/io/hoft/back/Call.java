@@ -1,5 +1,6 @@
 package io.hoft.back;
 
+import io.hoft.transport.message.CallError;
 import io.hoft.transport.message.HeaderField;
 import io.hoft.transport.message.MessageId;
 import java.nio.file.Path;
@@ -62,7 +63,7 @@ final class Call implements Runnable {
         aborted = true;
         Exchange current = exchange;
         if (current != null) {
-            current.abort(BackError.UPSTREAM_INTERRUPTED);
+            current.abort(CallError.UPSTREAM_INTERRUPTED);
         }
     }
 
@@ -72,7 +73,7 @@ final class Call implements Runnable {
             call();
         } catch (InterruptedException e) {
             if (calling) {
-                dispatcher.answer(id, Synthetic.of(BackError.UPSTREAM_INTERRUPTED, "the back shut down during the call",
+                dispatcher.answer(id, Synthetic.of(CallError.UPSTREAM_INTERRUPTED, "the back shut down during the call",
                         id, route.callee().name()));
             } else {
                 leftQueued = true;
@@ -81,7 +82,7 @@ final class Call implements Runnable {
         } catch (RuntimeException e) {
             log.error("call {} failed unexpectedly", id, e);
             if (calling) {
-                dispatcher.answer(id, Synthetic.of(BackError.UPSTREAM_INTERRUPTED, "the back failed during the call: " + e,
+                dispatcher.answer(id, Synthetic.of(CallError.UPSTREAM_INTERRUPTED, "the back failed during the call: " + e,
                         id, route.callee().name()));
             } else {
                 leftQueued = true;
@@ -121,7 +122,7 @@ final class Call implements Runnable {
                     });
                 }
                 dispatcher.answer(id, lastFailure != null ? failure(lastFailure)
-                        : Synthetic.of(BackError.UPSTREAM_UNREACHABLE, e.getMessage() + " (after " + connectAttempts
+                        : Synthetic.of(CallError.UPSTREAM_UNREACHABLE, e.getMessage() + " (after " + connectAttempts
                                 + " attempts)", id, callee.name()));
                 return;
             }
@@ -147,7 +148,7 @@ final class Call implements Runnable {
             EarlyResponse early = new EarlyResponse(via);
             try {
                 if (aborted) {
-                    current.abort(BackError.UPSTREAM_INTERRUPTED);
+                    current.abort(CallError.UPSTREAM_INTERRUPTED);
                 }
                 raw = current.send(request, route.path(), fields, dispatcher.bodies, callee.config().maxResponseBody().bytes(),
                         early);
@@ -164,7 +165,7 @@ final class Call implements Runnable {
             }
             lastFailure = failure;
             log.info("call {} to {}: {}", id, callee.name(), failure.getMessage());
-            boolean retryable = failure.error() == BackError.UPSTREAM_TIMEOUT && retry.retryIdempotentOnTimeout()
+            boolean retryable = failure.error() == CallError.UPSTREAM_TIMEOUT && retry.retryIdempotentOnTimeout()
                     && IDEMPOTENT.contains(request.method().toUpperCase(Locale.ROOT));
             if (retryable && retriesLeft-- > 0 && !aborted) {
                 Thread.sleep(retry.delay().toMillis());
@@ -245,7 +246,7 @@ final class Call implements Runnable {
         StoredRequest request = result.get().request();
         if (!result.get().marked()) {
             if (dispatcher.clock.millis() >= request.expiresMs()) {
-                dispatcher.answer(id, Synthetic.of(BackError.EXPIRED, "the request expired before the back could call the"
+                dispatcher.answer(id, Synthetic.of(CallError.EXPIRED, "the request expired before the back could call the"
                         + " callee; it was not called", id, route.callee().name()));
             }
             return null;

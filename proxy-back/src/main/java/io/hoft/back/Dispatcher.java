@@ -3,6 +3,7 @@ package io.hoft.back;
 import io.hoft.transport.channel.ChannelFullException;
 import io.hoft.transport.channel.TransportMetrics;
 import io.hoft.transport.keys.NodeId;
+import io.hoft.transport.message.CallError;
 import io.hoft.transport.message.HeaderField;
 import io.hoft.transport.message.MessageId;
 import io.hoft.transport.store.NodeStore;
@@ -82,14 +83,14 @@ final class Dispatcher implements AutoCloseable {
 
     /**
      * Answers every request whose call had started before the back stopped: the outcome is
-     * unknown, so it gets {@link BackError#UPSTREAM_INTERRUPTED} and is never called. Run before
+     * unknown, so it gets {@link CallError#UPSTREAM_INTERRUPTED} and is never called. Run before
      * {@link #start}.
      */
     int recoverInterrupted() {
         List<MessageId> interrupted = store.inTransaction(requests::calling);
         for (MessageId id : interrupted) {
             log.warn("request {} was being called when the back stopped; answering upstream-interrupted", id);
-            answer(id, Synthetic.of(BackError.UPSTREAM_INTERRUPTED, "the back stopped while this call was in progress;"
+            answer(id, Synthetic.of(CallError.UPSTREAM_INTERRUPTED, "the back stopped while this call was in progress;"
                     + " the callee may or may not have acted on it, and it is not called again", id, upstream(id)));
         }
         return interrupted.size();
@@ -210,12 +211,12 @@ final class Dispatcher implements AutoCloseable {
                 continue;
             }
             if (queued.expiresMs() <= nowMs) {
-                answer(queued.id(), Synthetic.of(BackError.EXPIRED, "the request expired before the back could call the callee;"
+                answer(queued.id(), Synthetic.of(CallError.EXPIRED, "the request expired before the back could call the callee;"
                         + " it was not called", queued.id(), queued.upstream()));
             } else {
                 Targets.Resolution resolution = targets.resolve(queued.upstream(), queued.method(), queued.target());
                 String detail = resolution instanceof Targets.Forbidden ? ((Targets.Forbidden) resolution).detail() : "forbidden";
-                answer(queued.id(), Synthetic.of(BackError.UPSTREAM_FORBIDDEN, detail, queued.id(), queued.upstream()));
+                answer(queued.id(), Synthetic.of(CallError.UPSTREAM_FORBIDDEN, detail, queued.id(), queued.upstream()));
             }
         }
     }
@@ -237,7 +238,7 @@ final class Dispatcher implements AutoCloseable {
             }
             Targets.Resolution resolution = targets.resolve(queued.upstream(), queued.method(), queued.target());
             if (resolution instanceof Targets.Forbidden) {
-                answer(queued.id(), Synthetic.of(BackError.UPSTREAM_FORBIDDEN, ((Targets.Forbidden) resolution).detail(),
+                answer(queued.id(), Synthetic.of(CallError.UPSTREAM_FORBIDDEN, ((Targets.Forbidden) resolution).detail(),
                         queued.id(), queued.upstream()));
                 continue;
             }
@@ -315,7 +316,7 @@ final class Dispatcher implements AutoCloseable {
         for (Call call : inFlight.values()) {
             Exchange exchange = call.exchange();
             if (exchange != null && exchange.stalled(now)) {
-                exchange.abort(BackError.UPSTREAM_TIMEOUT);
+                exchange.abort(CallError.UPSTREAM_TIMEOUT);
             }
         }
     }
@@ -421,7 +422,7 @@ final class Dispatcher implements AutoCloseable {
 
     /**
      * Stops placing work, waits up to the drain timeout for calls in flight, then breaks off the
-     * rest: a call broken off after it started is answered {@link BackError#UPSTREAM_INTERRUPTED};
+     * rest: a call broken off after it started is answered {@link CallError#UPSTREAM_INTERRUPTED};
      * one that had not started stays queued for the next start.
      */
     @Override

@@ -2,6 +2,7 @@ package io.hoft.back;
 
 import io.hoft.transport.channel.TransportMetrics;
 import io.hoft.transport.keys.NodeId;
+import io.hoft.transport.message.CallError;
 import io.hoft.transport.message.Envelope;
 import io.hoft.transport.message.Message;
 import io.hoft.transport.message.MessageId;
@@ -44,7 +45,7 @@ final class RequestStore {
      * <p>A later attempt ({@link Envelope.Request#attempt()} above the recorded one) of a known
      * request becomes the message the answer is addressed to. It is called only if the record
      * proves the callee was never reached: answered, never marked {@code calling}, with an error
-     * of {@link Envelope.Request#NOT_CALLED_ERRORS}; then, in this transaction, the record is
+     * {@link CallError#notCalled}; then, in this transaction, the record is
      * replaced by the new attempt (request, expiry, queued, no answer) and the old answer is
      * dropped. Otherwise it gets the recorded answer, now or when it exists, and no call.
      */
@@ -60,8 +61,7 @@ final class RequestStore {
         if (existing.isPresent()) {
             Known known = existing.get();
             boolean later = request.attempt() > known.attempt();
-            if (later && known.state().equals("responded") && !known.called() && known.error() != null
-                    && Envelope.Request.NOT_CALLED_ERRORS.contains(known.error())) {
+            if (later && known.state().equals("responded") && !known.called() && CallError.provesNotCalled(known.error())) {
                 KeptBody body = keepBody(message, claimBody);
                 if (known.responseName() != null) {
                     bodies.release(tx, known.responseName());

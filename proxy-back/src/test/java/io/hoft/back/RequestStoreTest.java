@@ -8,6 +8,7 @@ import io.hoft.transport.channel.TransportMetrics;
 import io.hoft.transport.fs.Disk;
 import io.hoft.transport.keys.NodeId;
 import io.hoft.transport.message.Body;
+import io.hoft.transport.message.CallError;
 import io.hoft.transport.message.Envelope;
 import io.hoft.transport.message.Message;
 import io.hoft.transport.message.MessageId;
@@ -86,7 +87,7 @@ class RequestStoreTest {
         assertEquals(RequestStore.Recorded.DUPLICATE, record(FRONT2, request(id, 100_000)));
         assertEquals(1, count("SELECT COUNT(*) FROM back_reply WHERE peer = 'front-2'"));
         assertTrue(store.inTransaction(tx -> requests.dueReplies(tx, 5000, 10)).isEmpty(), "nothing to send before the answer");
-        store.inTransaction(tx -> requests.answer(tx, id, Synthetic.of(BackError.EXPIRED, "x", id, "api"), 3000));
+        store.inTransaction(tx -> requests.answer(tx, id, Synthetic.of(CallError.EXPIRED, "x", id, "api"), 3000));
         assertEquals(1, store.inTransaction(tx -> requests.dueReplies(tx, 5000, 10)).size());
         assertEquals(RequestStore.Recorded.DUPLICATE, record(FRONT, request(id, 100_000)));
         assertEquals(2, store.inTransaction(tx -> requests.dueReplies(tx, 5000, 10)).size(), "answered: every repeat is owed");
