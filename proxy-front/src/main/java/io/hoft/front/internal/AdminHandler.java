@@ -69,7 +69,7 @@ final class AdminHandler {
 
     private final NodeStore store;
     private final BodyFiles bodies;
-    private final Lifecycle lifecycle;
+    private final CallStateMachine calls;
     private final CallbackScheduler scheduler;
     private final FrontConfig.Limits limits;
     private final ReplyWriter writer;
@@ -77,11 +77,11 @@ final class AdminHandler {
     private final Path file;
     private final byte[] token;
 
-    AdminHandler(NodeStore store, BodyFiles bodies, Lifecycle lifecycle, CallbackScheduler scheduler, FrontConfig.Limits limits,
+    AdminHandler(NodeStore store, BodyFiles bodies, CallStateMachine calls, CallbackScheduler scheduler, FrontConfig.Limits limits,
             ReplyWriter writer, Clock clock, Path stateDir) {
         this.store = store;
         this.bodies = bodies;
-        this.lifecycle = lifecycle;
+        this.calls = calls;
         this.scheduler = scheduler;
         this.limits = limits;
         this.writer = writer;
@@ -160,7 +160,7 @@ final class AdminHandler {
     }
 
     private Row find(String id) {
-        return store.inTransaction(tx -> lifecycle.requests().find(tx, id))
+        return store.inTransaction(tx -> calls.requests().find(tx, id))
                 .orElseThrow(() -> HttpError.of(404, "not-found", "no call " + id));
     }
 
@@ -170,7 +170,7 @@ final class AdminHandler {
             throw HttpError.of(409, "not-failed", "call " + id + " is " + row.state().wire
                     + "; only a failed or expired call is sent again");
         }
-        KeptRequest kept = store.inTransaction(tx -> lifecycle.requests().kept(tx, id))
+        KeptRequest kept = store.inTransaction(tx -> calls.requests().kept(tx, id))
                 .orElseThrow(() -> HttpError.of(409, "request-not-kept", "the front did not keep the request of " + id
                         + " (it was accepted by an older version)"));
         // Two new names for a kept body file: one the channel takes over, one the new call keeps.
@@ -181,8 +181,8 @@ final class AdminHandler {
             if (!Files.exists(original)) {
                 throw HttpError.of(409, "body-missing", "the kept body of " + id + " is gone");
             }
-            forChannel = lifecycle.keepBody(original);
-            forCall = lifecycle.keepBody(original);
+            forChannel = calls.keepBody(original);
+            forCall = calls.keepBody(original);
         }
         MessageId newId = MessageId.generate(clock);
         long nowMs = clock.millis();
@@ -195,7 +195,7 @@ final class AdminHandler {
                 row.caller(), kept.bodyLength(), nowMs, expiresMs, row.callbackUrl(), row.callbackFormat(),
                 row.statusCallbackUrl(), kept.headers(), forChannel == null ? inline : null, id);
         try {
-            lifecycle.accept(call, NodeId.of(row.peer()), request, forCall, limits.maxInFlight(), limits.retryAfter());
+            calls.accept(call, NodeId.of(row.peer()), request, forCall, limits.maxInFlight(), limits.retryAfter());
         } catch (RuntimeException e) {
             for (Path path : new Path[] {forChannel, forCall}) {
                 if (path != null) {
@@ -224,7 +224,7 @@ final class AdminHandler {
             throw HttpError.of(409, ended ? "not-safe" : "not-failed", "call " + id + " is not sent again under the same id: "
                     + refusal + (ended ? "; send it as a new call instead" : ""));
         }
-        KeptRequest kept = store.inTransaction(tx -> lifecycle.requests().kept(tx, id))
+        KeptRequest kept = store.inTransaction(tx -> calls.requests().kept(tx, id))
                 .orElseThrow(() -> HttpError.of(409, "request-not-kept", "the front did not keep the request of " + id
                         + " (it was accepted by an older version)"));
         Path forChannel = null;
@@ -233,13 +233,13 @@ final class AdminHandler {
             if (!Files.exists(original)) {
                 throw HttpError.of(409, "body-missing", "the kept body of " + id + " is gone");
             }
-            forChannel = lifecycle.keepBody(original);
+            forChannel = calls.keepBody(original);
         }
         byte[] inline = kept.bodyInline() == null ? new byte[0] : kept.bodyInline();
         Body body = forChannel != null ? Body.ofFile(forChannel) : Body.ofBytes(inline);
         int attempt;
         try {
-            attempt = lifecycle.reattempt(row, kept.headers(), body, limits.maxInFlight(), limits.retryAfter());
+            attempt = calls.reattempt(row, kept.headers(), body, limits.maxInFlight(), limits.retryAfter());
         } catch (RuntimeException e) {
             if (forChannel != null) {
                 Files.deleteIfExists(forChannel);
@@ -267,7 +267,7 @@ final class AdminHandler {
             if (scheduler.redeliver(tx, id, row.attempt(), deadlineMs)) {
                 return true;
             }
-            Optional<Row> current = lifecycle.requests().find(tx, id);
+            Optional<Row> current = calls.requests().find(tx, id);
             Row r = current.orElseThrow(() -> HttpError.of(404, "not-found", "no call " + id));
             if (r.response() != null && !r.response().isError()) {
                 scheduler.scheduleResult(tx, id, r.attempt(), r.callbackUrl(), r.callbackFormat(), r.response(), deadlineMs);

@@ -38,8 +38,8 @@ import org.slf4j.LoggerFactory;
  * the call's TTL; a notice that the call expired (it is sent when the TTL is over) gets as long
  * again as the call had.
  */
-final class Lifecycle {
-    private static final Logger log = LoggerFactory.getLogger(Lifecycle.class);
+final class CallStateMachine {
+    private static final Logger log = LoggerFactory.getLogger(CallStateMachine.class);
     private static final int BATCH = 200;
     static final String BODY_OWNER = "front:response:";
     static final String REQUEST_BODY_OWNER = "front:request:";
@@ -55,7 +55,7 @@ final class Lifecycle {
     private final long retentionMs;
     private final AtomicLong inFlight = new AtomicLong();
 
-    Lifecycle(NodeStore store, Transport transport, CallbackScheduler scheduler, Waiters waiters, FrontMetrics metrics,
+    CallStateMachine(NodeStore store, Transport transport, CallbackScheduler scheduler, Waiters waiters, FrontMetrics metrics,
             Clock clock, Duration retention) {
         this.store = store;
         this.transport = transport;

@@ -46,7 +46,7 @@ final class OpsHandler {
     private final String node;
     private final NodeStore store;
     private final Transport transport;
-    private final Lifecycle lifecycle;
+    private final CallStateMachine calls;
     private final Authenticator auth;
     private final ReplyWriter writer;
     private final FrontMetrics metrics;
@@ -57,15 +57,15 @@ final class OpsHandler {
     private final DashboardHandler dashboard;
 
     /** {@code share} is null when the file share is off; {@code callbacksKept} as for {@link DashboardHandler}. */
-    OpsHandler(String node, NodeStore store, Transport transport, Lifecycle lifecycle, Authenticator auth, ReplyWriter writer,
+    OpsHandler(String node, NodeStore store, Transport transport, CallStateMachine calls, Authenticator auth, ReplyWriter writer,
             FrontMetrics metrics, Waiters waiters, Supplier<Map<String, Long>> extraMetrics, FrontShare share,
             boolean callbacksKept, Clock clock) {
-        this.dashboard = new DashboardHandler(node, store, lifecycle, auth, writer, metrics, this::peers, share, callbacksKept,
+        this.dashboard = new DashboardHandler(node, store, calls, auth, writer, metrics, this::peers, share, callbacksKept,
                 clock);
         this.node = node;
         this.store = store;
         this.transport = transport;
-        this.lifecycle = lifecycle;
+        this.calls = calls;
         this.auth = auth;
         this.writer = writer;
         this.metrics = metrics;
@@ -107,7 +107,7 @@ final class OpsHandler {
             throw HttpError.of(404, "not-found", "no such call");
         }
         Authenticator.Caller caller = auth.authenticate(exchange.getRequestHeaders());
-        Optional<Row> found = store.inTransaction(tx -> lifecycle.requests().find(tx, id));
+        Optional<Row> found = store.inTransaction(tx -> calls.requests().find(tx, id));
         if (found.isEmpty() || (auth.enabled() && !caller.id().equals(found.get().caller()))) {
             throw HttpError.of(404, "not-found", "no such call");
         }
@@ -164,7 +164,7 @@ final class OpsHandler {
     private Map<String, Object> health() {
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("node", node);
-        json.put("inFlight", lifecycle.inFlight());
+        json.put("inFlight", calls.inFlight());
         json.put("peers", peers());
         return json;
     }
@@ -197,8 +197,8 @@ final class OpsHandler {
 
     private String metrics() {
         Map<String, Long> byState = new HashMap<>();
-        store.inTransaction(tx -> lifecycle.requests().countByState(tx)).forEach(r -> byState.put((String) r[0], (Long) r[1]));
+        store.inTransaction(tx -> calls.requests().countByState(tx)).forEach(r -> byState.put((String) r[0], (Long) r[1]));
         return metrics.render(new FrontMetrics.Gauges(node, transport.metrics().snapshot(), transport.health(), byState,
-                lifecycle.inFlight(), waiters.size(), extraMetrics.get()));
+                calls.inFlight(), waiters.size(), extraMetrics.get()));
     }
 }
