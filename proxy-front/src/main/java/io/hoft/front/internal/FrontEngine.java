@@ -5,6 +5,7 @@ import io.hoft.front.CallbackUrlGuard;
 import io.hoft.front.FrontConfig;
 import io.hoft.front.callback.CallbackDispatcher;
 import io.hoft.front.share.FrontShare;
+import io.hoft.transport.agent.Threads;
 import io.hoft.transport.channel.ReceivedMessage;
 import io.hoft.transport.config.NodeRuntime;
 import io.hoft.transport.keys.NodeId;
@@ -69,11 +70,7 @@ public final class FrontEngine implements AutoCloseable {
     private final Authenticator auth;
     private final ReplyWriter writer;
     private final FrontShare share;
-    private final ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "hoft-front-sweeper");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(Threads.named("hoft-front-sweeper"));
     private final RequestHeads heads;
     private GracefulShutdownHandler graceful;
     private FrontServer server;
