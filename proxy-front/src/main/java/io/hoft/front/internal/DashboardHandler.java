@@ -201,7 +201,7 @@ final class DashboardHandler {
             throw HttpError.of(404, "not-found", "no such call");
         }
         Optional<Row> found = store.inTransaction(tx -> calls.requests().find(tx, id));
-        if (found.isEmpty() || (caller != null && !caller.equals(found.get().caller()))) {
+        if (found.isEmpty() || (caller != null && !caller.equals(found.get().routing().caller()))) {
             throw HttpError.of(404, "not-found", "no such call");
         }
         Map<String, Object> json = OpsHandler.describe(found.get());

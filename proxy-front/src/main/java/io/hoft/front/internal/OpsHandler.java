@@ -108,7 +108,7 @@ final class OpsHandler {
         }
         Authenticator.Caller caller = auth.authenticate(exchange.getRequestHeaders());
         Optional<Row> found = store.inTransaction(tx -> calls.requests().find(tx, id));
-        if (found.isEmpty() || (auth.enabled() && !caller.id().equals(found.get().caller()))) {
+        if (found.isEmpty() || (auth.enabled() && !caller.id().equals(found.get().routing().caller()))) {
             throw HttpError.of(404, "not-found", "no such call");
         }
         Row row = found.get();
@@ -127,20 +127,20 @@ final class OpsHandler {
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("id", row.id());
         json.put("status", row.state().wire);
-        json.put("method", row.method());
-        json.put("target", row.target());
-        json.put("route", row.route());
+        json.put("method", row.routing().method());
+        json.put("target", row.routing().target());
+        json.put("route", row.routing().route());
         if (row.attempt() > 1) {
             json.put("attempt", row.attempt());
         }
         Map<String, Object> times = new LinkedHashMap<>();
-        times.put("accepted", Json.time(row.acceptedMs()));
-        put(times, "transferred", row.transferredMs());
-        put(times, "delivered", row.deliveredMs());
-        put(times, row.state() == State.FAILED ? "failed" : "responded", row.respondedMs());
-        put(times, "expired", row.expiredMs());
+        times.put("accepted", Json.time(row.steps().acceptedMs()));
+        put(times, "transferred", row.steps().transferredMs());
+        put(times, "delivered", row.steps().deliveredMs());
+        put(times, row.state() == State.FAILED ? "failed" : "responded", row.steps().respondedMs());
+        put(times, "expired", row.steps().expiredMs());
         json.put("timestamps", times);
-        json.put("expiresAt", Json.time(row.expiresMs()));
+        json.put("expiresAt", Json.time(row.steps().expiresMs()));
         if (row.response() != null) {
             Map<String, Object> response = new LinkedHashMap<>();
             response.put("status", row.response().status());

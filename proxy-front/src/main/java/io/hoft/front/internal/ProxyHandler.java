@@ -2,7 +2,10 @@ package io.hoft.front.internal;
 
 import io.hoft.front.CallbackUrlGuard;
 import io.hoft.front.FrontConfig;
+import io.hoft.front.internal.RequestStore.Callbacks;
 import io.hoft.front.internal.RequestStore.NewRequest;
+import io.hoft.front.internal.RequestStore.RequestCopy;
+import io.hoft.front.internal.RequestStore.Routing;
 import io.hoft.transport.keys.NodeId;
 import io.hoft.transport.message.Body;
 import io.hoft.transport.message.Envelope;
@@ -212,9 +215,9 @@ final class ProxyHandler {
                 Instant.ofEpochMilli(nowMs + instructions.ttlMs()), envelope, body.body());
         MessageId id = request.id();
         long expiresMs = request.expires().toEpochMilli();
-        NewRequest call = new NewRequest(id.value(), route.peer(), route.name(), route.upstream(), prepared.method(),
-                prepared.target(), prepared.caller().id(), body.length(), nowMs, expiresMs, instructions.callback(),
-                instructions.format(), instructions.statusCallback(), prepared.fields(), body.inline(), null);
+        NewRequest call = new NewRequest(id.value(), Routing.of(route, prepared.method(), prepared.target(), prepared.caller().id()),
+                new RequestCopy(prepared.fields(), body.length(), body.inline()), nowMs, expiresMs,
+                new Callbacks(instructions.callback(), instructions.format(), instructions.statusCallback()), null);
         // The call keeps its own copy of a large body (for replay and export; see RequestStore).
         Path keptBody;
         try {

@@ -1,6 +1,7 @@
 package io.hoft.front.internal;
 
 import io.hoft.front.CallbackFormat;
+import io.hoft.front.FrontConfig;
 import io.hoft.front.StoredResponse;
 import io.hoft.transport.message.HeaderField;
 import io.hoft.transport.store.StoreTx;
@@ -125,15 +126,33 @@ final class RequestStore {
         }
     }
 
-    /** A new call, as stored at acceptance. */
-    record NewRequest(String id, String peer, String route, String upstream, String method, String target, String caller,
-            long requestBodyLength, long acceptedMs, long expiresMs, URI callbackUrl, CallbackFormat callbackFormat,
-            URI statusCallbackUrl, List<HeaderField> requestHeaders, byte[] requestBodyInline, String replayOf) {}
+    /**
+     * Who asked what, and where it goes: the peer and route the call was sent over, the
+     * callee's upstream name, the request line, and the authenticated caller (null without
+     * caller authentication).
+     */
+    record Routing(String peer, String route, String upstream, String method, String target, String caller) {
+        /** A call that came in on {@code route}. */
+        static Routing of(FrontConfig.Route route, String method, String target, String caller) {
+            return new Routing(route.peer(), route.name(), route.upstream(), method, target, caller);
+        }
+    }
+
+    /** Where the call's outcome is told: the result callback and its format, and the status events; each may be null. */
+    record Callbacks(URI resultUrl, CallbackFormat format, URI statusUrl) {}
+
+    /** The request as the call keeps it: the header fields sent to the back, the body's length, and the body if it is small. */
+    record RequestCopy(List<HeaderField> headers, long bodyLength, byte[] bodyInline) {}
+
+    /** When the call moved: accepted and expiring always, each step once it was seen (null before). */
+    record Steps(long acceptedMs, Long transferredMs, Long deliveredMs, Long respondedMs, Long expiredMs, long expiresMs) {}
+
+    /** A new call, as stored at acceptance; {@code replayOf} names the call it was replayed from (or null). */
+    record NewRequest(String id, Routing routing, RequestCopy request, long acceptedMs, long expiresMs, Callbacks callbacks,
+            String replayOf) {}
 
     /** One row. */
-    record Row(String id, String peer, String route, String upstream, String method, String target, String caller, State state,
-            long acceptedMs, Long transferredMs, Long deliveredMs, Long respondedMs, Long expiredMs, long expiresMs,
-            URI callbackUrl, CallbackFormat callbackFormat, URI statusCallbackUrl, StoredResponse response, int attempt,
+    record Row(String id, Routing routing, State state, Steps steps, Callbacks callbacks, StoredResponse response, int attempt,
             String messageId) {
         /** The message id of the current attempt's REQUEST. */
         String currentMessageId() {
@@ -147,10 +166,11 @@ final class RequestStore {
                         + " accepted_ms, expires_ms, callback_url, callback_format, status_callback_url, request_headers,"
                         + " request_body_inline, request_body_name, replay_of)"
                         + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                r.id(), r.peer(), r.route(), r.upstream(), r.method(), r.target(), r.caller(), r.requestBodyLength(),
-                r.acceptedMs(), r.expiresMs(), str(r.callbackUrl()),
-                r.callbackFormat() == null ? null : r.callbackFormat().headerValue(), str(r.statusCallbackUrl()),
-                Json.headers(r.requestHeaders()), r.requestBodyInline(), requestBodyName, r.replayOf());
+                r.id(), r.routing().peer(), r.routing().route(), r.routing().upstream(), r.routing().method(),
+                r.routing().target(), r.routing().caller(), r.request().bodyLength(), r.acceptedMs(), r.expiresMs(),
+                str(r.callbacks().resultUrl()), r.callbacks().format() == null ? null : r.callbacks().format().headerValue(),
+                str(r.callbacks().statusUrl()), Json.headers(r.request().headers()), r.request().bodyInline(), requestBodyName,
+                r.replayOf());
     }
 
     /** The request as kept with the call: headers, and the body inline or as a body file; empty for rows from before step 2. */
@@ -287,12 +307,14 @@ final class RequestStore {
                     Json.headers(rs.getString("response_headers")), inline, bodyName, length, rs.getString("response_error"));
         }
         String format = rs.getString("callback_format");
-        return new Row(rs.getString("id"), rs.getString("peer"), rs.getString("route"), rs.getString("upstream"),
-                rs.getString("method"), rs.getString("target"), rs.getString("caller"), State.of(rs.getString("state")),
-                rs.getLong("accepted_ms"), nullableLong(rs, "transferred_ms"), nullableLong(rs, "delivered_ms"),
-                nullableLong(rs, "responded_ms"), nullableLong(rs, "expired_ms"), rs.getLong("expires_ms"),
-                uri(rs.getString("callback_url")), format == null ? null : CallbackFormat.fromHeader(format).orElseThrow(),
-                uri(rs.getString("status_callback_url")), response, rs.getInt("attempt"), rs.getString("message_id"));
+        Routing routing = new Routing(rs.getString("peer"), rs.getString("route"), rs.getString("upstream"),
+                rs.getString("method"), rs.getString("target"), rs.getString("caller"));
+        Steps steps = new Steps(rs.getLong("accepted_ms"), nullableLong(rs, "transferred_ms"), nullableLong(rs, "delivered_ms"),
+                nullableLong(rs, "responded_ms"), nullableLong(rs, "expired_ms"), rs.getLong("expires_ms"));
+        Callbacks callbacks = new Callbacks(uri(rs.getString("callback_url")),
+                format == null ? null : CallbackFormat.fromHeader(format).orElseThrow(), uri(rs.getString("status_callback_url")));
+        return new Row(rs.getString("id"), routing, State.of(rs.getString("state")), steps, callbacks, response,
+                rs.getInt("attempt"), rs.getString("message_id"));
     }
 
     private static Long nullableLong(ResultSet rs, String column) throws SQLException {
