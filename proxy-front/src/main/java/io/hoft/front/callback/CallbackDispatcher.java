@@ -81,6 +81,8 @@ import org.slf4j.LoggerFactory;
  * given, so tests move it by hand.
  */
 public final class CallbackDispatcher implements CallbackScheduler, Closeable {
+    /** The jobs' table: a node whose front never ran has not got it. */
+    public static final String JOBS_TABLE = "callback_job";
     private static final Logger log = LoggerFactory.getLogger(CallbackDispatcher.class);
     private static final Pattern STATUS = Pattern.compile("[a-z][a-z-]{0,31}");
     private static final long CLEANUP_INTERVAL_MS = 60_000;
@@ -234,7 +236,15 @@ public final class CallbackDispatcher implements CallbackScheduler, Closeable {
 
     /** The jobs of a request, oldest first, with their attempts: what an operator CLI shows. */
     public static List<CallbackHistory> history(NodeStore store, String requestId) {
-        return store.inTransaction(tx -> CallbackJobs.history(tx, requestId));
+        return store.inTransaction(tx -> history(tx, requestId));
+    }
+
+    /**
+     * As {@link #history(NodeStore, String)}, inside {@code tx}: the read-only view the command
+     * line reads a node's database through (check first that the node has {@link #JOBS_TABLE}).
+     */
+    public static List<CallbackHistory> history(StoreTx tx, String requestId) {
+        return CallbackJobs.history(tx, requestId);
     }
 
     /**

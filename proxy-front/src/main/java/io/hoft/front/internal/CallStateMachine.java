@@ -70,7 +70,7 @@ final class CallStateMachine {
     /** Creates the table (if needed) and counts the calls still open. */
     void load() {
         store.migrate(RequestStore.MODULE, RequestStore.SCHEMA);
-        inFlight.set(store.inTransaction(requests::countOpen));
+        inFlight.set(store.inTransaction(RequestStore::countOpen));
     }
 
     long inFlight() {

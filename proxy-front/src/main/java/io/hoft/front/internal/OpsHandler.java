@@ -12,7 +12,6 @@ import io.undertow.util.Headers;
 import java.io.IOException;
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -196,8 +195,7 @@ final class OpsHandler {
     }
 
     private String metrics() {
-        Map<String, Long> byState = new HashMap<>();
-        store.inTransaction(tx -> calls.requests().countByState(tx)).forEach(r -> byState.put((String) r[0], (Long) r[1]));
+        Map<String, Long> byState = store.inTransaction(RequestStore::countsByState);
         return metrics.render(new FrontMetrics.Gauges(node, transport.metrics().snapshot(), transport.health(), byState,
                 calls.inFlight(), waiters.size(), extraMetrics.get()));
     }

@@ -2,31 +2,31 @@ package io.hoft.tools.spool;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.hoft.back.RecordedResponse;
+import io.hoft.back.StoredRequest;
+import io.hoft.front.StoredResponse;
 import io.hoft.tools.Json;
 import io.hoft.tools.Main;
+import io.hoft.transport.message.HeaderField;
 import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
 /**
- * The calls a node's request store keeps, read from its database as they are: the front's
+ * The calls a node's request store keeps, read through the stores' read-only views: the front's
  * {@code front_request} (one row per accepted call) or the back's {@code back_request} (one row
- * per request id received). Which one a node has says which kind of node it is. Read-only.
+ * per request id received). Which one a node has says which kind of node it is.
  *
  * <p>Request header fields and bodies: the back keeps them with every row (the body until the
  * answer is recorded); the front keeps them since its schema step 2 (rows from before have
  * none, and then the body is {@link Body#notKept}).
  */
 final class Calls {
-    static final String FRONT_TABLE = "front_request";
-    static final String BACK_TABLE = "back_request";
-
     /** Which store a node has. */
     enum Side {
         FRONT("front"), BACK("back");
@@ -95,7 +95,8 @@ final class Calls {
 
     /** The kind of store the database holds, if any. */
     static Optional<Side> side(NodeDatabase db) {
-        return db.hasTable(FRONT_TABLE) ? Optional.of(Side.FRONT) : db.hasTable(BACK_TABLE) ? Optional.of(Side.BACK) : Optional.empty();
+        return db.hasTable(io.hoft.front.internal.RequestStore.TABLE) ? Optional.of(Side.FRONT)
+                : db.hasTable(io.hoft.back.RequestStore.TABLE) ? Optional.of(Side.BACK) : Optional.empty();
     }
 
     /** The side or a usage error: a node whose proxy never ran has no request store. */
@@ -109,23 +110,9 @@ final class Calls {
      * {@code sinceMs} (if not null), at most {@code limit} (all if 0).
      */
     static List<Call> list(NodeDatabase db, Side side, List<String> states, Long sinceMs, int limit) {
-        String table = side == Side.FRONT ? FRONT_TABLE : BACK_TABLE;
-        String accepted = side == Side.FRONT ? "accepted_ms" : "received_ms";
-        StringBuilder sql = new StringBuilder("SELECT * FROM " + table + " WHERE 1 = 1");
-        List<Object> args = new ArrayList<>();
-        if (!states.isEmpty()) {
-            sql.append(" AND state IN (").append(String.join(", ", states.stream().map(s -> "?").toList())).append(")");
-            args.addAll(states);
-        }
-        if (sinceMs != null) {
-            sql.append(" AND ").append(accepted).append(" >= ?");
-            args.add(sinceMs);
-        }
-        sql.append(" ORDER BY ").append(accepted).append(" DESC, id DESC");
-        if (limit > 0) {
-            sql.append(" LIMIT ").append(limit);
-        }
-        return db.query(sql.toString(), side == Side.FRONT ? Calls::front : Calls::back, args.toArray());
+        return side == Side.FRONT
+                ? io.hoft.front.internal.RequestStore.views(db.tx(), states, sinceMs, limit).stream().map(Calls::front).toList()
+                : io.hoft.back.RequestStore.views(db.tx(), states, sinceMs, limit).stream().map(Calls::back).toList();
     }
 
     static long count(NodeDatabase db, Side side, List<String> states, Long sinceMs) {
@@ -133,42 +120,45 @@ final class Calls {
     }
 
     static Optional<Call> find(NodeDatabase db, Side side, String id) {
-        String table = side == Side.FRONT ? FRONT_TABLE : BACK_TABLE;
-        List<Call> found = db.query("SELECT * FROM " + table + " WHERE id = ?", side == Side.FRONT ? Calls::front : Calls::back, id);
-        return found.stream().findFirst();
+        return side == Side.FRONT ? io.hoft.front.internal.RequestStore.view(db.tx(), id).map(Calls::front) : io.hoft.back.RequestStore.view(db.tx(), id).map(Calls::back);
     }
 
-    private static Call front(ResultSet rs) throws SQLException {
-        boolean kept = hasColumn(rs, "request_headers") && rs.getString("request_headers") != null;
-        Integer status = nullableInt(rs, "response_status");
-        return new Call(Side.FRONT, rs.getString("id"), rs.getString("peer"), rs.getString("route"), rs.getString("upstream"),
-                rs.getString("method"), rs.getString("target"), rs.getString("caller"), rs.getString("state"),
-                rs.getLong("accepted_ms"), nullableLong(rs, "transferred_ms"), nullableLong(rs, "delivered_ms"), null,
-                nullableLong(rs, "responded_ms"), nullableLong(rs, "expired_ms"), rs.getLong("expires_ms"), status,
-                rs.getString("response_reason"), headers(rs.getString("response_headers")),
-                status == null ? null : new Body(rs.getBytes("response_body_inline"), rs.getString("response_body_name"),
-                        rs.getLong("response_body_length")),
-                rs.getString("response_error"),
-                kept ? headers(rs.getString("request_headers")) : null,
-                kept ? new Body(rs.getBytes("request_body_inline"), rs.getString("request_body_name"), rs.getLong("request_body_length"))
-                        : Body.notKept(rs.getLong("request_body_length")),
-                rs.getString("callback_url"), rs.getString("status_callback_url"),
-                hasColumn(rs, "replay_of") ? rs.getString("replay_of") : null, 0, 0,
-                hasColumn(rs, "attempt") ? rs.getInt("attempt") : 1);
+    private static Call front(io.hoft.front.internal.RequestStore.CallView view) {
+        io.hoft.front.internal.RequestStore.Routing routing = view.routing();
+        io.hoft.front.internal.RequestStore.Steps steps = view.steps();
+        io.hoft.front.internal.RequestStore.KeptRequest request = view.request();
+        StoredResponse response = view.response();
+        boolean kept = request.headers() != null;
+        return new Call(Side.FRONT, view.id(), routing.peer(), routing.route(), routing.upstream(), routing.method(),
+                routing.target(), routing.caller(), view.state(), steps.acceptedMs(), steps.transferredMs(), steps.deliveredMs(),
+                null, steps.respondedMs(), steps.expiredMs(), steps.expiresMs(),
+                response == null ? null : response.status(), response == null ? null : response.reason(),
+                response == null ? null : fields(response.headers()),
+                response == null ? null : new Body(response.inlineBody(), response.bodyName(), response.bodyLength()),
+                response == null ? null : response.error(), kept ? fields(request.headers()) : null,
+                kept ? new Body(request.bodyInline(), request.bodyName(), request.bodyLength()) : Body.notKept(request.bodyLength()),
+                string(view.callbacks().resultUrl()), string(view.callbacks().statusUrl()), view.replayOf(), 0, 0, view.attempt());
     }
 
-    private static Call back(ResultSet rs) throws SQLException {
-        Integer status = nullableInt(rs, "status");
-        return new Call(Side.BACK, rs.getString("id"), rs.getString("peer"), null, rs.getString("upstream"),
-                rs.getString("method"), rs.getString("target"), null, rs.getString("state"),
-                rs.getLong("received_ms"), null, null, nullableLong(rs, "calling_ms"), nullableLong(rs, "responded_ms"), null,
-                rs.getLong("expires_ms"), status, rs.getString("reason"), headers(rs.getString("response_headers")),
-                status == null ? null : new Body(rs.getBytes("response_inline"), rs.getString("response_name"),
-                        rs.getLong("response_length")),
-                rs.getString("error"), headers(rs.getString("headers")),
-                new Body(rs.getBytes("body_inline"), rs.getString("body_name"), rs.getLong("body_length")),
-                null, null, null, rs.getLong("duplicates"), rs.getLong("connect_attempts"),
-                hasColumn(rs, "attempt") ? rs.getInt("attempt") : 1);
+    private static Call back(io.hoft.back.RequestStore.CallView view) {
+        StoredRequest request = view.request();
+        RecordedResponse answer = view.answer();
+        return new Call(Side.BACK, request.id().value(), request.peer().value(), null, request.upstream(), request.method(),
+                request.target(), null, request.state(), view.receivedMs(), null, null, view.callingMs(), view.respondedMs(), null,
+                request.expiresMs(), answer == null ? null : answer.status(), answer == null ? null : answer.reason(),
+                answer == null ? null : fields(answer.headers()),
+                answer == null ? null : new Body(answer.bodyInline(), answer.bodyName(), answer.bodyLength()),
+                answer == null ? null : answer.error(), fields(request.headers()),
+                new Body(request.bodyInline(), request.bodyName(), request.bodyLength()),
+                null, null, null, view.duplicates(), view.connectAttempts(), view.attempt());
+    }
+
+    private static List<String[]> fields(List<HeaderField> headers) {
+        return headers.stream().map(f -> new String[] {f.name(), f.value()}).toList();
+    }
+
+    private static String string(URI uri) {
+        return uri == null ? null : uri.toString();
     }
 
     /** Header fields stored as {@code [["Name", "value"], ...]}; null stays null. */
@@ -225,23 +215,4 @@ final class Calls {
         return node;
     }
 
-    private static boolean hasColumn(ResultSet rs, String column) throws SQLException {
-        var meta = rs.getMetaData();
-        for (int i = 1; i <= meta.getColumnCount(); i++) {
-            if (meta.getColumnName(i).equalsIgnoreCase(column)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static Long nullableLong(ResultSet rs, String column) throws SQLException {
-        long value = rs.getLong(column);
-        return rs.wasNull() ? null : value;
-    }
-
-    private static Integer nullableInt(ResultSet rs, String column) throws SQLException {
-        int value = rs.getInt(column);
-        return rs.wasNull() ? null : value;
-    }
 }

@@ -3,6 +3,9 @@ package io.hoft.tools.spool;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.hoft.front.callback.CallbackDispatcher;
+import io.hoft.front.callback.CallbackHistory;
+import io.hoft.front.internal.RequestStore;
 import io.hoft.tools.Human;
 import io.hoft.tools.Json;
 import io.hoft.tools.Main;
@@ -115,12 +118,7 @@ final class RequestCommand implements Callable<Integer> {
             event(events, "expired", call.expiredMs(), "no response before the TTL (or the request was never acknowledged)");
             callbacks(db, call.id(), events, callbacks);
             ArrayNode replays = d.putArray("replays");
-            if (db.hasTable(Calls.FRONT_TABLE) && hasReplayColumn(db)) {
-                for (String replay : db.query("SELECT id FROM front_request WHERE replay_of = ? ORDER BY accepted_ms",
-                        row -> row.getString(1), call.id())) {
-                    replays.add(replay);
-                }
-            }
+            RequestStore.replaysOf(db.tx(), call.id()).forEach(replays::add);
         } else {
             event(events, "received", call.acceptedMs(), "from " + call.peer() + " for upstream " + call.upstream());
             event(events, "calling", call.callingMs(), "connected to the callee after "
@@ -144,10 +142,6 @@ final class RequestCommand implements Callable<Integer> {
         expiry.put("expiresMs", call.expiresMs());
         expiry.put("passed", call.expiresMs() < now.toEpochMilli());
         return d;
-    }
-
-    private static boolean hasReplayColumn(NodeDatabase db) {
-        return db.queryLong("SELECT COUNT(*) FROM pragma_table_info('front_request') WHERE name = 'replay_of'") > 0;
     }
 
     private static void event(List<ObjectNode> events, String name, Long atMs, String detail) {
@@ -206,63 +200,50 @@ final class RequestCommand implements Callable<Integer> {
         }
     }
 
-    /** The callback jobs and attempts ({@code CallbackDispatcher.history} reads the same, through a writable store). */
+    /** The callback jobs and attempts, through the callback store's read-only view. */
     private static void callbacks(NodeDatabase db, String id, List<ObjectNode> events, ArrayNode callbacks) {
-        if (!db.hasTable("callback_job")) {
+        if (!db.hasTable(CallbackDispatcher.JOBS_TABLE)) {
             return;
         }
-        db.query("SELECT id, webhook_id, kind, url, event_status, state, failure, attempts, created_ms, expires_ms,"
-                + " next_attempt_ms, ended_ms, last_error FROM callback_job WHERE request_id = ? ORDER BY id", row -> {
-                    ObjectNode job = Json.object();
-                    long jobId = row.getLong(1);
-                    job.put("webhookId", row.getString(2));
-                    job.put("kind", row.getString(3));
-                    job.put("url", row.getString(4));
-                    job.put("eventStatus", row.getString(5));
-                    job.put("state", row.getString(6));
-                    job.put("failure", row.getString(7));
-                    job.put("attemptCount", row.getInt(8));
-                    job.put("createdMs", row.getLong(9));
-                    job.put("expiresMs", row.getLong(10));
-                    if ("pending".equals(row.getString(6))) {
-                        putLong(job, "nextAttemptMs", row, 11);
-                    } else {
-                        job.putNull("nextAttemptMs");
-                    }
-                    putLong(job, "endedMs", row, 12);
-                    job.put("lastError", row.getString(13));
-                    job.set("attempts", Json.array());
-                    callbacks.add(job);
-                    return jobId;
-                }, id);
-        for (JsonNode job : callbacks) {
-            ArrayNode attempts = (ArrayNode) job.get("attempts");
-            String label = job.get("kind").asText() + " callback (" + job.get("eventStatus").asText() + ")";
-            db.query("SELECT a.attempt, a.started_ms, a.duration_ms, a.http_status, a.outcome, a.error FROM callback_attempt a"
-                    + " JOIN callback_job j ON j.id = a.job_id WHERE j.webhook_id = ? ORDER BY a.attempt", row -> {
-                        ObjectNode attempt = Json.object();
-                        attempt.put("number", row.getInt(1));
-                        attempt.put("startedMs", row.getLong(2));
-                        attempt.put("durationMs", row.getLong(3));
-                        int status = row.getInt(4);
-                        if (row.wasNull()) {
-                            attempt.putNull("httpStatus");
-                        } else {
-                            attempt.put("httpStatus", status);
-                        }
-                        attempt.put("outcome", row.getString(5));
-                        attempt.put("error", row.getString(6));
-                        attempts.add(attempt);
-                        event(events, "callback", row.getLong(2), label + " attempt " + row.getInt(1) + " to "
-                                + job.get("url").asText() + ": " + row.getString(5)
-                                + (row.wasNull() ? "" : "") + (attempt.get("httpStatus").isNull() ? "" : " (HTTP " + status + ")")
-                                + (row.getString(6) == null ? "" : ", " + row.getString(6)));
-                        return null;
-                    }, job.get("webhookId").asText());
-            if (attempts.isEmpty()) {
-                event(events, "callback", job.get("createdMs").asLong(), label + " to " + job.get("url").asText()
-                        + " scheduled, not tried yet");
+        for (CallbackHistory history : CallbackDispatcher.history(db.tx(), id)) {
+            ObjectNode job = callbacks.addObject();
+            job.put("webhookId", history.webhookId());
+            job.put("kind", history.kind());
+            job.put("url", history.url());
+            job.put("eventStatus", history.eventStatus());
+            job.put("state", history.state());
+            job.put("failure", history.failure());
+            job.put("attemptCount", history.attemptCount());
+            job.put("createdMs", history.createdMs());
+            job.put("expiresMs", history.expiresMs());
+            putLong(job, "nextAttemptMs", history.nextAttemptMs());
+            putLong(job, "endedMs", history.endedMs());
+            job.put("lastError", history.lastError());
+            ArrayNode attempts = job.putArray("attempts");
+            String label = history.kind() + " callback (" + history.eventStatus() + ")";
+            for (CallbackHistory.Attempt tried : history.attempts()) {
+                ObjectNode attempt = attempts.addObject();
+                attempt.put("number", tried.number());
+                attempt.put("startedMs", tried.startedMs());
+                attempt.put("durationMs", tried.durationMs());
+                putLong(attempt, "httpStatus", tried.httpStatus() == null ? null : tried.httpStatus().longValue());
+                attempt.put("outcome", tried.outcome());
+                attempt.put("error", tried.error());
+                event(events, "callback", tried.startedMs(), label + " attempt " + tried.number() + " to " + history.url() + ": "
+                        + tried.outcome() + (tried.httpStatus() == null ? "" : " (HTTP " + tried.httpStatus() + ")")
+                        + (tried.error() == null ? "" : ", " + tried.error()));
             }
+            if (attempts.isEmpty()) {
+                event(events, "callback", history.createdMs(), label + " to " + history.url() + " scheduled, not tried yet");
+            }
+        }
+    }
+
+    private static void putLong(ObjectNode node, String name, Long value) {
+        if (value == null) {
+            node.putNull(name);
+        } else {
+            node.put(name, value);
         }
     }
 
