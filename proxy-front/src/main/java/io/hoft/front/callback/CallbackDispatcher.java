@@ -151,9 +151,10 @@ public final class CallbackDispatcher implements CallbackScheduler, Closeable {
         }
         String contentType = response.headers().stream().filter(h -> h.hasName("Content-Type")).map(HeaderField::value)
                 .findFirst().orElse(null);
-        schedule(tx, new CallbackJob(0, resultWebhookId(requestId, attempt), requestId, CallbackJob.Kind.RESULT, url.toString(),
-                format, "responded", null, 0, response.status(), CallbackPayload.headersJson(response.headers()),
-                contentType, inline, response.bodyName(), encoding, expiresMs, 0));
+        schedule(tx, CallbackJob.scheduled(resultWebhookId(requestId, attempt), requestId, CallbackJob.Kind.RESULT, url.toString(),
+                format, new CallbackJob.Event("responded", null, 0), new CallbackJob.Response(response.status(),
+                        CallbackPayload.headersJson(response.headers()), contentType, inline, response.bodyName(), encoding),
+                expiresMs));
     }
 
     @Override
@@ -167,9 +168,9 @@ public final class CallbackDispatcher implements CallbackScheduler, Closeable {
         if (!status.equals("failed") && !status.equals("expired")) {
             throw new IllegalArgumentException("a failure's status is failed or expired, not " + status);
         }
-        schedule(tx, new CallbackJob(0, resultWebhookId(requestId, attempt), requestId, CallbackJob.Kind.FAILURE, url.toString(),
-                CallbackFormat.JSON, status, Objects.requireNonNull(error, "error"), 0, 0, null, null, null, null, null,
-                expiresMs, 0));
+        schedule(tx, CallbackJob.scheduled(resultWebhookId(requestId, attempt), requestId, CallbackJob.Kind.FAILURE,
+                url.toString(), CallbackFormat.JSON, new CallbackJob.Event(status, Objects.requireNonNull(error, "error"), 0),
+                CallbackJob.Response.NONE, expiresMs));
     }
 
     @Override
@@ -182,8 +183,9 @@ public final class CallbackDispatcher implements CallbackScheduler, Closeable {
         if (!STATUS.matcher(status).matches()) {
             throw new IllegalArgumentException("not a status name: " + status);
         }
-        schedule(tx, new CallbackJob(0, requestId + "-status-" + status + (attempt > 1 ? "-" + attempt : ""), requestId, CallbackJob.Kind.STATUS,
-                url.toString(), CallbackFormat.JSON, status, null, atMs, 0, null, null, null, null, null, expiresMs, 0));
+        schedule(tx, CallbackJob.scheduled(requestId + "-status-" + status + (attempt > 1 ? "-" + attempt : ""), requestId,
+                CallbackJob.Kind.STATUS, url.toString(), CallbackFormat.JSON, new CallbackJob.Event(status, null, atMs),
+                CallbackJob.Response.NONE, expiresMs));
     }
 
     @Override
@@ -351,7 +353,7 @@ public final class CallbackDispatcher implements CallbackScheduler, Closeable {
 
     private AttemptResult attempt(CallbackJob job) {
         CallbackJob ready = job;
-        if (job.kind() == CallbackJob.Kind.RESULT && job.format() == CallbackFormat.JSON && job.bodyEncoding() == null) {
+        if (job.kind() == CallbackJob.Kind.RESULT && job.format() == CallbackFormat.JSON && job.response().bodyEncoding() == null) {
             String encoding;
             try {
                 encoding = CallbackPayload.detectEncoding(job, bodies);

@@ -131,7 +131,7 @@ final class CallbackSender implements Closeable {
         post.setHeader(StandardWebhooks.HEADER_SIGNATURE, signer.signature());
         post.setHeader("Hoft-Request-Id", job.requestId());
         if (job.kind() == CallbackJob.Kind.RESULT && job.format() == CallbackFormat.RAW) {
-            post.setHeader("Hoft-Status", Integer.toString(job.httpStatus()));
+            post.setHeader("Hoft-Status", Integer.toString(job.response().httpStatus()));
         }
         if (payload.contentType() != null) {
             post.setHeader("Content-Type", payload.contentType());
