@@ -70,7 +70,7 @@ final class Dispatcher implements Agent, Call.Owner, AutoCloseable {
     private final ExecutorService workers = Executors.newCachedThreadPool(Threads.numbered("hoft-back-call"));
     private final ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(Threads.named("hoft-back-watchdog"));
     private volatile boolean closing;
-    private AgentRunner runner;
+    private volatile AgentRunner runner;
     /** When the placing agent last purged old rows (its own thread only). */
     private long lastPurgeMs;
 
