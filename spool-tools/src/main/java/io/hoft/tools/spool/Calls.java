@@ -1,6 +1,5 @@
 package io.hoft.tools.spool;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.hoft.back.RecordedResponse;
 import io.hoft.back.StoredRequest;
@@ -13,7 +12,6 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -120,7 +118,9 @@ final class Calls {
     }
 
     static Optional<Call> find(NodeDatabase db, Side side, String id) {
-        return side == Side.FRONT ? io.hoft.front.internal.RequestStore.view(db.tx(), id).map(Calls::front) : io.hoft.back.RequestStore.view(db.tx(), id).map(Calls::back);
+        return side == Side.FRONT
+                ? io.hoft.front.internal.RequestStore.view(db.tx(), id).map(Calls::front)
+                : io.hoft.back.RequestStore.view(db.tx(), id).map(Calls::back);
     }
 
     private static Call front(io.hoft.front.internal.RequestStore.CallView view) {
@@ -159,23 +159,6 @@ final class Calls {
 
     private static String string(URI uri) {
         return uri == null ? null : uri.toString();
-    }
-
-    /** Header fields stored as {@code [["Name", "value"], ...]}; null stays null. */
-    static List<String[]> headers(String json) {
-        if (json == null) {
-            return null;
-        }
-        try {
-            JsonNode array = Json.MAPPER.readTree(json);
-            List<String[]> fields = new ArrayList<>();
-            for (JsonNode pair : array) {
-                fields.add(new String[] {pair.get(0).asText(), pair.get(1).asText()});
-            }
-            return fields;
-        } catch (IOException e) {
-            return List.of();
-        }
     }
 
     static Optional<String> header(List<String[]> fields, String name) {
