@@ -37,7 +37,10 @@ final class Call implements Runnable {
 
     /** The side of the {@link Dispatcher} a call sees: answers go through it, and it hears when a call ends. */
     interface Owner {
-        /** Records and sends {@code response} as the answer to {@code id}; see {@link Dispatcher#answer(MessageId, RecordedResponse, Replies.Growing)}. */
+        /**
+         * Records and sends {@code response} as the answer to {@code id}, completing
+         * {@code growing} (or null) if it carries that body; false if {@code id} was answered already.
+         */
         boolean answer(MessageId id, RecordedResponse response, Replies.Growing growing);
 
         default boolean answer(MessageId id, RecordedResponse response) {

@@ -32,11 +32,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Takes queued requests from the database to their callees. One agent ({@code hoft-back-dispatch})
- * places work: the oldest
- * queued requests of each upstream that has a free permit go to worker threads as {@link Call}s;
- * requests that are expired or forbidden are answered at once, without a call; answers owed to
- * peers are sent when due; old rows are purged. A watchdog thread ({@code hoft-back-watchdog})
+ * Takes queued requests from the database to their callees. One agent ({@code hoft-back-dispatch},
+ * on an {@link AgentRunner}) places work: the oldest queued requests of each upstream that has a
+ * free permit go to worker threads ({@code hoft-back-call-N}) as {@link Call}s; requests that are
+ * expired or forbidden are answered at once, without a call; answers owed to peers are sent when
+ * due; old rows are purged. A watchdog thread ({@code hoft-back-watchdog})
  * breaks off exchanges that make no progress and sends late {@code delivered} statuses. No thread
  * holds a database transaction across a network call.
  *
