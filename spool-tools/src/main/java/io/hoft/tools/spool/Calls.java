@@ -66,16 +66,19 @@ final class Calls {
     }
 
     /** One call, front or back, in the terms both share. Times are epoch ms, null when not reached. */
-    record Call(Side side, String id, String peer, String route, String upstream, String method, String target, String caller,
-            String state, long acceptedMs, Long transferredMs, Long deliveredMs, Long callingMs, Long respondedMs, Long expiredMs,
-            long expiresMs, Integer responseStatus, String responseReason, List<String[]> responseHeaders, Body responseBody,
-            String error, List<String[]> requestHeaders, Body requestBody, String callbackUrl, String statusCallbackUrl,
-            String replayOf, long duplicates, long connectAttempts, int attempt) {
+    record Call(Side side, String id, String state, int attempt, Routing routing, Steps steps, Request request,
+            Response response, Callbacks callbacks, String replayOf, BackCounts counts) {
+
+        /** The peer the call travelled to or came from. */
+        String peer() {
+            return routing.peer();
+        }
 
         /** When the call last moved. */
         long lastChangeMs() {
-            long last = acceptedMs;
-            for (Long t : new Long[] {transferredMs, deliveredMs, callingMs, respondedMs, expiredMs}) {
+            long last = steps.acceptedMs();
+            for (Long t : new Long[] {steps.transferredMs(), steps.deliveredMs(), steps.callingMs(), steps.respondedMs(),
+                    steps.expiredMs()}) {
                 if (t != null && t > last) {
                     last = t;
                 }
@@ -85,9 +88,33 @@ final class Calls {
 
         /** Why it failed: the Hoft-Error of the response, or {@code expired}. */
         String problem() {
-            return error != null ? error : "expired".equals(state) ? "expired" : null;
+            return response.error() != null ? response.error() : "expired".equals(state) ? "expired" : null;
         }
     }
+
+    /** Where the call went: the peer, the front's route (null on a back), upstream, request line, caller (front only). */
+    record Routing(String peer, String route, String upstream, String method, String target, String caller) {}
+
+    /**
+     * When it moved (epoch ms, null when not reached): accepted (a back: received), transferred
+     * and delivered (front), calling (back), responded, expired (front), and when it expires.
+     */
+    record Steps(long acceptedMs, Long transferredMs, Long deliveredMs, Long callingMs, Long respondedMs, Long expiredMs,
+            long expiresMs) {}
+
+    /** The request as kept: its header fields (null if not kept) and body. */
+    record Request(List<String[]> headers, Body body) {}
+
+    /** The response: each part null until there is one. */
+    record Response(Integer status, String reason, List<String[]> headers, Body body, String error) {
+        static final Response NONE = new Response(null, null, null, null, null);
+    }
+
+    /** The front's callback URLs (null on a back, or when the caller asked for none). */
+    record Callbacks(String url, String statusUrl) {}
+
+    /** What the back counts: repeated deliveries of the request and connection attempts (0 on a front). */
+    record BackCounts(long duplicates, long connectAttempts) {}
 
     private Calls() {}
 
@@ -129,28 +156,28 @@ final class Calls {
         io.hoft.front.internal.RequestStore.KeptRequest request = view.request();
         StoredResponse response = view.response();
         boolean kept = request.headers() != null;
-        return new Call(Side.FRONT, view.id(), routing.peer(), routing.route(), routing.upstream(), routing.method(),
-                routing.target(), routing.caller(), view.state(), steps.acceptedMs(), steps.transferredMs(), steps.deliveredMs(),
-                null, steps.respondedMs(), steps.expiredMs(), steps.expiresMs(),
-                response == null ? null : response.status(), response == null ? null : response.reason(),
-                response == null ? null : fields(response.headers()),
-                response == null ? null : new Body(response.inlineBody(), response.bodyName(), response.bodyLength()),
-                response == null ? null : response.error(), kept ? fields(request.headers()) : null,
-                kept ? new Body(request.bodyInline(), request.bodyName(), request.bodyLength()) : Body.notKept(request.bodyLength()),
-                string(view.callbacks().resultUrl()), string(view.callbacks().statusUrl()), view.replayOf(), 0, 0, view.attempt());
+        return new Call(Side.FRONT, view.id(), view.state(), view.attempt(),
+                new Routing(routing.peer(), routing.route(), routing.upstream(), routing.method(), routing.target(), routing.caller()),
+                new Steps(steps.acceptedMs(), steps.transferredMs(), steps.deliveredMs(), null, steps.respondedMs(),
+                        steps.expiredMs(), steps.expiresMs()),
+                kept ? new Request(fields(request.headers()), new Body(request.bodyInline(), request.bodyName(), request.bodyLength()))
+                        : new Request(null, Body.notKept(request.bodyLength())),
+                response == null ? Response.NONE : new Response(response.status(), response.reason(), fields(response.headers()),
+                        new Body(response.inlineBody(), response.bodyName(), response.bodyLength()), response.error()),
+                new Callbacks(string(view.callbacks().resultUrl()), string(view.callbacks().statusUrl())), view.replayOf(),
+                new BackCounts(0, 0));
     }
 
     private static Call back(io.hoft.back.RequestStore.CallView view) {
         StoredRequest request = view.request();
         RecordedResponse answer = view.answer();
-        return new Call(Side.BACK, request.id().value(), request.peer().value(), null, request.upstream(), request.method(),
-                request.target(), null, request.state(), view.receivedMs(), null, null, view.callingMs(), view.respondedMs(), null,
-                request.expiresMs(), answer == null ? null : answer.status(), answer == null ? null : answer.reason(),
-                answer == null ? null : fields(answer.headers()),
-                answer == null ? null : new Body(answer.bodyInline(), answer.bodyName(), answer.bodyLength()),
-                answer == null ? null : answer.error(), fields(request.headers()),
-                new Body(request.bodyInline(), request.bodyName(), request.bodyLength()),
-                null, null, null, view.duplicates(), view.connectAttempts(), view.attempt());
+        return new Call(Side.BACK, request.id().value(), request.state(), view.attempt(),
+                new Routing(request.peer().value(), null, request.upstream(), request.method(), request.target(), null),
+                new Steps(view.receivedMs(), null, null, view.callingMs(), view.respondedMs(), null, request.expiresMs()),
+                new Request(fields(request.headers()), new Body(request.bodyInline(), request.bodyName(), request.bodyLength())),
+                answer == null ? Response.NONE : new Response(answer.status(), answer.reason(), fields(answer.headers()),
+                        new Body(answer.bodyInline(), answer.bodyName(), answer.bodyLength()), answer.error()),
+                new Callbacks(null, null), null, new BackCounts(view.duplicates(), view.connectAttempts()));
     }
 
     private static List<String[]> fields(List<HeaderField> headers) {
@@ -173,27 +200,27 @@ final class Calls {
         ObjectNode node = Json.object();
         node.put("id", call.id());
         node.put(call.side() == Side.FRONT ? "peer" : "fromPeer", call.peer());
-        node.put("method", call.method());
-        node.put("target", call.target());
+        node.put("method", call.routing().method());
+        node.put("target", call.routing().target());
         if (call.side() == Side.FRONT) {
-            node.put("route", call.route());
+            node.put("route", call.routing().route());
         }
-        node.put("upstream", call.upstream());
+        node.put("upstream", call.routing().upstream());
         node.put("status", call.state());
-        node.put(call.side() == Side.FRONT ? "acceptedMs" : "receivedMs", call.acceptedMs());
+        node.put(call.side() == Side.FRONT ? "acceptedMs" : "receivedMs", call.steps().acceptedMs());
         node.put("lastChangeMs", call.lastChangeMs());
-        node.put("expiresMs", call.expiresMs());
-        if (call.responseStatus() == null) {
+        node.put("expiresMs", call.steps().expiresMs());
+        if (call.response().status() == null) {
             node.putNull("responseStatus");
         } else {
-            node.put("responseStatus", call.responseStatus());
+            node.put("responseStatus", call.response().status());
         }
         node.put("error", call.problem());
         node.put("attempt", call.attempt());
         if (call.side() == Side.FRONT) {
             node.put("replayOf", call.replayOf());
         } else {
-            node.put("duplicates", call.duplicates());
+            node.put("duplicates", call.counts().duplicates());
         }
         return node;
     }

@@ -95,40 +95,41 @@ final class RequestCommand implements Callable<Integer> {
         d.put("side", call.side().wireName);
         Json.putMs(d, "atMs", now);
         ObjectNode request = Calls.summary(call);
-        request.put("caller", call.caller());
-        request.put("requestBodyLength", call.requestBody().length());
-        request.put("requestKept", call.requestHeaders() != null && call.requestBody().kept());
-        request.put("callbackUrl", call.callbackUrl());
-        request.put("statusCallbackUrl", call.statusCallbackUrl());
+        request.put("caller", call.routing().caller());
+        request.put("requestBodyLength", call.request().body().length());
+        request.put("requestKept", call.request().headers() != null && call.request().body().kept());
+        request.put("callbackUrl", call.callbacks().url());
+        request.put("statusCallbackUrl", call.callbacks().statusUrl());
         d.set("request", request);
 
         List<ObjectNode> events = new ArrayList<>();
         ArrayNode files = Json.array();
         ArrayNode callbacks = Json.array();
         if (call.side() == Side.FRONT) {
-            event(events, "accepted", call.acceptedMs(), "from " + (call.caller() == null ? "an anonymous caller" : call.caller())
-                    + " on route " + call.route() + " to " + call.peer() + " (upstream " + call.upstream() + ")");
+            String caller = call.routing().caller();
+            event(events, "accepted", call.steps().acceptedMs(), "from " + (caller == null ? "an anonymous caller" : caller)
+                    + " on route " + call.routing().route() + " to " + call.peer() + " (upstream " + call.routing().upstream() + ")");
             channel(db, call, events, files);
-            event(events, "transferred", call.transferredMs(), "the back acknowledged the request");
-            event(events, "delivered", call.deliveredMs(), "the back started calling the callee");
-            if (call.respondedMs() != null) {
-                event(events, "failed".equals(call.state()) ? "failed" : "responded", call.respondedMs(),
-                        "status " + call.responseStatus() + (call.error() == null ? "" : ", Hoft-Error " + call.error()));
+            event(events, "transferred", call.steps().transferredMs(), "the back acknowledged the request");
+            event(events, "delivered", call.steps().deliveredMs(), "the back started calling the callee");
+            if (call.steps().respondedMs() != null) {
+                event(events, "failed".equals(call.state()) ? "failed" : "responded", call.steps().respondedMs(),
+                        outcome(call));
             }
-            event(events, "expired", call.expiredMs(), "no response before the TTL (or the request was never acknowledged)");
+            event(events, "expired", call.steps().expiredMs(), "no response before the TTL (or the request was never acknowledged)");
             callbacks(db, call.id(), events, callbacks);
             ArrayNode replays = d.putArray("replays");
             RequestStore.replaysOf(db.tx(), call.id()).forEach(replays::add);
         } else {
-            event(events, "received", call.acceptedMs(), "from " + call.peer() + " for upstream " + call.upstream());
-            event(events, "calling", call.callingMs(), "connected to the callee after "
-                    + Human.count(call.connectAttempts(), "attempt"));
-            if (call.respondedMs() != null) {
-                event(events, "answered", call.respondedMs(),
-                        "status " + call.responseStatus() + (call.error() == null ? "" : ", Hoft-Error " + call.error()));
+            event(events, "received", call.steps().acceptedMs(), "from " + call.peer() + " for upstream " + call.routing().upstream());
+            event(events, "calling", call.steps().callingMs(), "connected to the callee after "
+                    + Human.count(call.counts().connectAttempts(), "attempt"));
+            if (call.steps().respondedMs() != null) {
+                event(events, "answered", call.steps().respondedMs(),
+                        outcome(call));
             }
-            if (call.duplicates() > 0) {
-                d.put("duplicates", call.duplicates());
+            if (call.counts().duplicates() > 0) {
+                d.put("duplicates", call.counts().duplicates());
             }
         }
         events.sort(Comparator.comparingLong(e -> e.get("atMs").asLong()));
@@ -139,9 +140,15 @@ final class RequestCommand implements Callable<Integer> {
             d.set("callbacks", callbacks);
         }
         ObjectNode expiry = d.putObject("expiry");
-        expiry.put("expiresMs", call.expiresMs());
-        expiry.put("passed", call.expiresMs() < now.toEpochMilli());
+        expiry.put("expiresMs", call.steps().expiresMs());
+        expiry.put("passed", call.steps().expiresMs() < now.toEpochMilli());
         return d;
+    }
+
+    /** The response's status and Hoft-Error, as an event tells them. */
+    private static String outcome(Call call) {
+        String error = call.response().error();
+        return "status " + call.response().status() + (error == null ? "" : ", Hoft-Error " + error);
     }
 
     private static void event(List<ObjectNode> events, String name, Long atMs, String detail) {
