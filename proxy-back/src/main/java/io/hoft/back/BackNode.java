@@ -9,6 +9,7 @@ import io.hoft.transport.channel.ReceivedMessage;
 import io.hoft.transport.channel.TransportMetrics;
 import io.hoft.transport.config.NodeRuntime;
 import io.hoft.transport.keys.NodeId;
+import io.hoft.transport.message.CallError;
 import io.hoft.transport.message.Envelope;
 import io.hoft.transport.message.Message;
 import io.hoft.transport.message.MessageId;
@@ -26,7 +27,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The back proxy: receives REQUEST messages over the channel and replays each one to its
  * callee, answering every request id with exactly one RESPONSE message (a callee's response or
- * a {@link BackError}), plus a {@code delivered} STATUS when a call is still running
+ * a {@link CallError}), plus a {@code delivered} STATUS when a call is still running
  * {@code deliveredStatusDelay} after it started (a faster call's response says it).
  *
  * <p>Guarantees:

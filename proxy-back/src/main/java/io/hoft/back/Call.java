@@ -1,8 +1,15 @@
 package io.hoft.back;
 
+import io.hoft.transport.channel.TransportMetrics;
+import io.hoft.transport.message.CallError;
 import io.hoft.transport.message.HeaderField;
 import io.hoft.transport.message.MessageId;
+import io.hoft.transport.store.BodyFiles;
+import io.hoft.transport.store.NodeStore;
+import io.hoft.transport.store.StoreTx;
+import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -24,7 +31,38 @@ final class Call implements Runnable {
     /** RFC 9110 section 9.2.2. */
     private static final Set<String> IDEMPOTENT = Set.of("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE");
 
-    private final Dispatcher dispatcher;
+    /** What a call works with: the back's parts, and the owner that placed it. */
+    record Parts(NodeStore store, RequestStore requests, Replies replies, BodyFiles bodies, BackConfig.Back config, Clock clock,
+            TransportMetrics metrics, Owner owner) {}
+
+    /** The side of the {@link Dispatcher} a call sees: answers go through it, and it hears when a call ends. */
+    interface Owner {
+        /**
+         * Records and sends {@code response} as the answer to {@code id}, completing
+         * {@code growing} (or null) if it carries that body; false if {@code id} was answered already.
+         */
+        boolean answer(MessageId id, RecordedResponse response, Replies.Growing growing);
+
+        default boolean answer(MessageId id, RecordedResponse response) {
+            return answer(id, response, null);
+        }
+
+        /** Starts sending the RESPONSE while its body arrives; empty if it is not sent so. */
+        Optional<Replies.Growing> startGrowing(MessageId id, int status, String reason, List<HeaderField> headers, Path file,
+                long length);
+
+        /** Hands the {@code delivered} status of a call to the channel inside {@code tx}. */
+        void delivered(StoreTx tx, StoredRequest request, String callee, long callingMs) throws IOException;
+
+        /** Sends the {@code delivered} status after {@code deliveredStatusDelay} unless the answer comes first. */
+        void deliveredLater(StoredRequest request, String callee, long callingMs);
+
+        /** The call is done, whatever happened: its permit goes back. */
+        void finished(Call call);
+    }
+
+    private final Parts parts;
+    private final Owner owner;
     private final MessageId id;
     private final Targets.Route route;
     private volatile Exchange exchange;
@@ -34,8 +72,9 @@ final class Call implements Runnable {
     /** Set when the call ends before its mark with the request still queued, to be placed again. */
     private volatile boolean leftQueued;
 
-    Call(Dispatcher dispatcher, MessageId id, Targets.Route route) {
-        this.dispatcher = dispatcher;
+    Call(Parts parts, MessageId id, Targets.Route route) {
+        this.parts = parts;
+        this.owner = parts.owner();
         this.id = id;
         this.route = route;
     }
@@ -62,7 +101,7 @@ final class Call implements Runnable {
         aborted = true;
         Exchange current = exchange;
         if (current != null) {
-            current.abort(BackError.UPSTREAM_INTERRUPTED);
+            current.abort(CallError.UPSTREAM_INTERRUPTED);
         }
     }
 
@@ -72,7 +111,7 @@ final class Call implements Runnable {
             call();
         } catch (InterruptedException e) {
             if (calling) {
-                dispatcher.answer(id, Synthetic.of(BackError.UPSTREAM_INTERRUPTED, "the back shut down during the call",
+                owner.answer(id, Synthetic.of(CallError.UPSTREAM_INTERRUPTED, "the back shut down during the call",
                         id, route.callee().name()));
             } else {
                 leftQueued = true;
@@ -81,21 +120,21 @@ final class Call implements Runnable {
         } catch (RuntimeException e) {
             log.error("call {} failed unexpectedly", id, e);
             if (calling) {
-                dispatcher.answer(id, Synthetic.of(BackError.UPSTREAM_INTERRUPTED, "the back failed during the call: " + e,
+                owner.answer(id, Synthetic.of(CallError.UPSTREAM_INTERRUPTED, "the back failed during the call: " + e,
                         id, route.callee().name()));
             } else {
                 leftQueued = true;
                 Dispatcher.sleepQuietly(1000); // not called: it stays queued and is tried again, not at once
             }
         } finally {
-            dispatcher.finished(this);
+            owner.finished(this);
         }
     }
 
     private void call() throws InterruptedException {
         Callee callee = route.callee();
-        BackConfig.Retry retry = dispatcher.config.retry();
-        String via = dispatcher.config.via();
+        BackConfig.Retry retry = parts.config().retry();
+        String via = parts.config().via();
         StoredRequest request = null;
         List<HeaderField> fields = null;
         int connectAttempts = 0;
@@ -105,7 +144,7 @@ final class Call implements Runnable {
             Exchange current;
             try {
                 connectAttempts++;
-                dispatcher.metrics.increment("hoft_back_connect_attempts_total", "upstream", callee.name());
+                parts.metrics().increment("hoft_back_connect_attempts_total", "upstream", callee.name());
                 current = Exchange.connect(callee, id.value());
             } catch (Exchange.NotConnected e) {
                 log.info("call {}: {}", id, e.getMessage());
@@ -115,13 +154,13 @@ final class Call implements Runnable {
                 }
                 if (!calling) {
                     int attempts = connectAttempts;
-                    dispatcher.store.inTransaction(tx -> {
-                        dispatcher.requests.countAttempts(tx, id, attempts);
+                    parts.store().inTransaction(tx -> {
+                        parts.requests().countAttempts(tx, id, attempts);
                         return null;
                     });
                 }
-                dispatcher.answer(id, lastFailure != null ? failure(lastFailure)
-                        : Synthetic.of(BackError.UPSTREAM_UNREACHABLE, e.getMessage() + " (after " + connectAttempts
+                owner.answer(id, lastFailure != null ? failure(lastFailure)
+                        : Synthetic.of(CallError.UPSTREAM_UNREACHABLE, e.getMessage() + " (after " + connectAttempts
                                 + " attempts)", id, callee.name()));
                 return;
             }
@@ -147,9 +186,9 @@ final class Call implements Runnable {
             EarlyResponse early = new EarlyResponse(via);
             try {
                 if (aborted) {
-                    current.abort(BackError.UPSTREAM_INTERRUPTED);
+                    current.abort(CallError.UPSTREAM_INTERRUPTED);
                 }
-                raw = current.send(request, route.path(), fields, dispatcher.bodies, callee.config().maxResponseBody().bytes(),
+                raw = current.send(request, route.path(), fields, parts.bodies(), callee.config().maxResponseBody().bytes(),
                         early);
             } catch (Exchange.Failure e) {
                 failure = e;
@@ -158,19 +197,19 @@ final class Call implements Runnable {
                 exchange = null;
             }
             if (failure == null) {
-                dispatcher.answer(id, new RecordedResponse(raw.status(), raw.reason(), ReplayRules.response(raw.headers(), via),
+                owner.answer(id, new RecordedResponse(raw.status(), raw.reason(), ReplayRules.response(raw.headers(), via),
                         null, raw.bodyInline(), raw.bodyName(), raw.bodyLength()), early.growing);
                 return;
             }
             lastFailure = failure;
             log.info("call {} to {}: {}", id, callee.name(), failure.getMessage());
-            boolean retryable = failure.error() == BackError.UPSTREAM_TIMEOUT && retry.retryIdempotentOnTimeout()
+            boolean retryable = failure.error() == CallError.UPSTREAM_TIMEOUT && retry.retryIdempotentOnTimeout()
                     && IDEMPOTENT.contains(request.method().toUpperCase(Locale.ROOT));
             if (retryable && retriesLeft-- > 0 && !aborted) {
                 Thread.sleep(retry.delay().toMillis());
                 continue;
             }
-            dispatcher.answer(id, failure(failure));
+            owner.answer(id, failure(failure));
             return;
         }
     }
@@ -191,23 +230,23 @@ final class Call implements Runnable {
 
         @Override
         public long sliceBytes() {
-            return dispatcher.replies.fragmentBodyBytes();
+            return parts.replies().fragmentBodyBytes();
         }
 
         @Override
         public boolean started(Path file, long length, int status, String reason, List<HeaderField> headers) {
-            growing = dispatcher.startGrowing(id, status, reason, ReplayRules.response(headers, via), file, length).orElse(null);
+            growing = owner.startGrowing(id, status, reason, ReplayRules.response(headers, via), file, length).orElse(null);
             return growing != null;
         }
 
         @Override
         public void durable(long bytes) {
-            dispatcher.replies.grown(growing, bytes);
+            parts.replies().grown(growing, bytes);
         }
 
         @Override
         public void cancelled() {
-            dispatcher.replies.cancel(growing);
+            parts.replies().cancel(growing);
             growing = null;
         }
     }
@@ -223,19 +262,19 @@ final class Call implements Runnable {
      * purged meanwhile, or has expired (then it is answered now): such a request is not called.
      */
     private StoredRequest markCalling(int connectAttempts) {
-        long nowMs = dispatcher.clock.millis();
-        boolean now = dispatcher.config.deliveredStatusDelay().isZero();
+        long nowMs = parts.clock().millis();
+        boolean now = parts.config().deliveredStatusDelay().isZero();
         // Empty: not queued any more. Present but not marked: queued and expired.
-        Optional<Marked> result = dispatcher.store.inTransaction(tx -> {
-            Optional<StoredRequest> queued = dispatcher.requests.load(tx, id).filter(r -> r.state().equals("queued"));
+        Optional<Marked> result = parts.store().inTransaction(tx -> {
+            Optional<StoredRequest> queued = parts.requests().load(tx, id).filter(r -> r.state().equals("queued"));
             if (queued.isEmpty()) {
                 return Optional.empty();
             }
-            if (!dispatcher.requests.markCalling(tx, id, connectAttempts, nowMs)) {
+            if (!parts.requests().markCalling(tx, id, connectAttempts, nowMs)) {
                 return Optional.of(new Marked(queued.get(), false));
             }
             if (now) {
-                dispatcher.delivered(tx, queued.get(), route.callee().name(), nowMs);
+                owner.delivered(tx, queued.get(), route.callee().name(), nowMs);
             }
             return Optional.of(new Marked(queued.get(), true));
         });
@@ -244,14 +283,14 @@ final class Call implements Runnable {
         }
         StoredRequest request = result.get().request();
         if (!result.get().marked()) {
-            if (dispatcher.clock.millis() >= request.expiresMs()) {
-                dispatcher.answer(id, Synthetic.of(BackError.EXPIRED, "the request expired before the back could call the"
+            if (parts.clock().millis() >= request.expiresMs()) {
+                owner.answer(id, Synthetic.of(CallError.EXPIRED, "the request expired before the back could call the"
                         + " callee; it was not called", id, route.callee().name()));
             }
             return null;
         }
         if (!now) {
-            dispatcher.deliveredLater(request, route.callee().name(), nowMs);
+            owner.deliveredLater(request, route.callee().name(), nowMs);
         }
         return request;
     }

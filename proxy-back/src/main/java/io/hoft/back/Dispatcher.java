@@ -1,16 +1,22 @@
 package io.hoft.back;
 
+import io.hoft.transport.agent.Agent;
+import io.hoft.transport.agent.AgentRunner;
+import io.hoft.transport.agent.Threads;
 import io.hoft.transport.channel.ChannelFullException;
 import io.hoft.transport.channel.TransportMetrics;
 import io.hoft.transport.keys.NodeId;
+import io.hoft.transport.message.CallError;
 import io.hoft.transport.message.HeaderField;
 import io.hoft.transport.message.MessageId;
+import io.hoft.transport.store.BodyFiles;
 import io.hoft.transport.store.NodeStore;
 import io.hoft.transport.store.StoreTx;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -22,36 +28,38 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Takes queued requests from the database to their callees. One thread places work: the oldest
- * queued requests of each upstream that has a free permit go to worker threads as {@link Call}s;
- * requests that are expired or forbidden are answered at once, without a call; answers owed to
- * peers are sent when due; old rows are purged. A watchdog thread breaks off exchanges that make
- * no progress. No thread holds a database transaction across a network call.
+ * Takes queued requests from the database to their callees. One agent ({@code hoft-back-dispatch},
+ * on an {@link AgentRunner}) places work: the oldest queued requests of each upstream that has a
+ * free permit go to worker threads ({@code hoft-back-call-N}) as {@link Call}s; requests that are
+ * expired or forbidden are answered at once, without a call; answers owed to peers are sent when
+ * due; old rows are purged. A watchdog thread ({@code hoft-back-watchdog})
+ * breaks off exchanges that make no progress and sends late {@code delivered} statuses. No thread
+ * holds a database transaction across a network call.
  *
  * <p>The only ways a request leaves {@code queued} are a committed answer and the committed
  * {@code calling} mark a {@link Call} makes after connecting and before the first byte; both are
  * conditional on the row still being {@code queued}, and a request is placed in at most one
  * {@link Call} at a time (the in-flight map), so no request id is ever called twice.
  */
-final class Dispatcher implements AutoCloseable {
+final class Dispatcher implements Agent, Call.Owner, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
     private static final long IDLE_WAIT_MS = 1000;
     private static final long PURGE_EVERY_MS = 60_000;
     private static final int BATCH = 256;
 
-    final NodeStore store;
-    final RequestStore requests;
-    final Replies replies;
-    final Targets targets;
-    final BackConfig.Back config;
-    final io.hoft.transport.store.BodyFiles bodies;
-    final Clock clock;
-    final TransportMetrics metrics;
+    private final NodeStore store;
+    private final RequestStore requests;
+    private final Replies replies;
+    private final Targets targets;
+    private final BackConfig.Back config;
+    private final BodyFiles bodies;
+    private final Clock clock;
+    private final TransportMetrics metrics;
+    private final Call.Parts parts;
     private final Map<MessageId, Call> inFlight = new ConcurrentHashMap<>();
     /**
      * A wake's placing left queued requests behind (no permit, or more than it read): a call
@@ -59,17 +67,15 @@ final class Dispatcher implements AutoCloseable {
      * loop need not read the database again for it.
      */
     private volatile boolean leftQueued = true;
-    private final AtomicInteger workerNumber = new AtomicInteger();
-    private final ExecutorService workers = Executors.newCachedThreadPool(r -> daemon(r, "hoft-back-call-" + workerNumber.incrementAndGet()));
-    private final ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "hoft-back-watchdog"));
-    private final Object signal = new Object();
-    private boolean signalled;
-    private volatile boolean running;
+    private final ExecutorService workers = Executors.newCachedThreadPool(Threads.numbered("hoft-back-call"));
+    private final ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(Threads.named("hoft-back-watchdog"));
     private volatile boolean closing;
-    private Thread thread;
+    private volatile AgentRunner runner;
+    /** When the placing agent last purged old rows (its own thread only). */
+    private long lastPurgeMs;
 
     Dispatcher(NodeStore store, RequestStore requests, Replies replies, Targets targets, BackConfig.Back config,
-            io.hoft.transport.store.BodyFiles bodies, Clock clock, TransportMetrics metrics) {
+            BodyFiles bodies, Clock clock, TransportMetrics metrics) {
         this.store = store;
         this.requests = requests;
         this.replies = replies;
@@ -78,27 +84,26 @@ final class Dispatcher implements AutoCloseable {
         this.bodies = bodies;
         this.clock = clock;
         this.metrics = metrics;
+        this.parts = new Call.Parts(store, requests, replies, bodies, config, clock, metrics, this);
     }
 
     /**
      * Answers every request whose call had started before the back stopped: the outcome is
-     * unknown, so it gets {@link BackError#UPSTREAM_INTERRUPTED} and is never called. Run before
+     * unknown, so it gets {@link CallError#UPSTREAM_INTERRUPTED} and is never called. Run before
      * {@link #start}.
      */
     int recoverInterrupted() {
         List<MessageId> interrupted = store.inTransaction(requests::calling);
         for (MessageId id : interrupted) {
             log.warn("request {} was being called when the back stopped; answering upstream-interrupted", id);
-            answer(id, Synthetic.of(BackError.UPSTREAM_INTERRUPTED, "the back stopped while this call was in progress;"
+            answer(id, Synthetic.of(CallError.UPSTREAM_INTERRUPTED, "the back stopped while this call was in progress;"
                     + " the callee may or may not have acted on it, and it is not called again", id, upstream(id)));
         }
         return interrupted.size();
     }
 
     void start() {
-        running = true;
-        thread = daemon(this::loop, "hoft-back-dispatch");
-        thread.start();
+        runner = AgentRunner.start(this, clock, Duration.ofMillis(IDLE_WAIT_MS), Duration.ofMillis(IDLE_WAIT_MS));
         long tickMs = Math.max(20, Math.min(1000, targets.callees().stream()
                 .mapToLong(c -> c.config().responseTimeout().toMillis() / 5).min().orElse(1000)));
         watchdog.scheduleWithFixedDelay(this::watch, tickMs, tickMs, TimeUnit.MILLISECONDS);
@@ -107,9 +112,9 @@ final class Dispatcher implements AutoCloseable {
 
     /** Something changed (a request arrived, a call ended): look again now. */
     void wake() {
-        synchronized (signal) {
-            signalled = true;
-            signal.notifyAll();
+        AgentRunner current = runner;
+        if (current != null) {
+            current.wake();
         }
     }
 
@@ -117,41 +122,31 @@ final class Dispatcher implements AutoCloseable {
         return closing;
     }
 
-    private void loop() {
-        long lastPurgeMs = 0;
-        while (running) {
-            long waitMs = IDLE_WAIT_MS;
-            try {
-                long nowMs = clock.millis();
-                leftQueued = false;
-                Pending pending = read(nowMs);
-                sendDueReplies(pending.replies(), nowMs);
-                if (pending.nextReplyMs() >= 0) {
-                    waitMs = Math.max(1, Math.min(waitMs, pending.nextReplyMs() - nowMs));
-                }
-                answerUncallable(pending.uncallable(), nowMs);
-                pending.queued().forEach((callee, queued) -> place(callee, queued, nowMs));
-                if (nowMs - lastPurgeMs >= PURGE_EVERY_MS) {
-                    lastPurgeMs = nowMs;
-                    int purged = store.inTransaction(tx -> requests.purge(tx, nowMs, 10_000));
-                    if (purged > 0) {
-                        log.info("purged {} answered requests past their retention", purged);
-                    }
-                }
-            } catch (RuntimeException e) {
-                log.error("dispatching failed; trying again in a second", e);
-            }
-            synchronized (signal) {
-                if (!signalled && running) {
-                    try {
-                        signal.wait(waitMs);
-                    } catch (InterruptedException e) {
-                        return;
-                    }
-                }
-                signalled = false;
+    @Override
+    public String roleName() {
+        return "hoft-back-dispatch";
+    }
+
+    /** One wake: owed answers, uncallable requests, placing, and now and then the purge; runs again by the next answer due. */
+    @Override
+    public long doWork(long nowMs) {
+        long nextMs = nowMs + IDLE_WAIT_MS;
+        leftQueued = false;
+        Pending pending = read(nowMs);
+        sendDueReplies(pending.replies(), nowMs);
+        if (pending.nextReplyMs() >= 0) {
+            nextMs = Math.max(nowMs + 1, Math.min(nextMs, pending.nextReplyMs()));
+        }
+        answerUncallable(pending.uncallable(), nowMs);
+        pending.queued().forEach((callee, queued) -> place(callee, queued, nowMs));
+        if (nowMs - lastPurgeMs >= PURGE_EVERY_MS) {
+            lastPurgeMs = nowMs;
+            int purged = store.inTransaction(tx -> requests.purge(tx, nowMs, 10_000));
+            if (purged > 0) {
+                log.info("purged {} answered requests past their retention", purged);
             }
         }
+        return nextMs;
     }
 
     /**
@@ -210,12 +205,12 @@ final class Dispatcher implements AutoCloseable {
                 continue;
             }
             if (queued.expiresMs() <= nowMs) {
-                answer(queued.id(), Synthetic.of(BackError.EXPIRED, "the request expired before the back could call the callee;"
+                answer(queued.id(), Synthetic.of(CallError.EXPIRED, "the request expired before the back could call the callee;"
                         + " it was not called", queued.id(), queued.upstream()));
             } else {
                 Targets.Resolution resolution = targets.resolve(queued.upstream(), queued.method(), queued.target());
                 String detail = resolution instanceof Targets.Forbidden ? ((Targets.Forbidden) resolution).detail() : "forbidden";
-                answer(queued.id(), Synthetic.of(BackError.UPSTREAM_FORBIDDEN, detail, queued.id(), queued.upstream()));
+                answer(queued.id(), Synthetic.of(CallError.UPSTREAM_FORBIDDEN, detail, queued.id(), queued.upstream()));
             }
         }
     }
@@ -237,7 +232,7 @@ final class Dispatcher implements AutoCloseable {
             }
             Targets.Resolution resolution = targets.resolve(queued.upstream(), queued.method(), queued.target());
             if (resolution instanceof Targets.Forbidden) {
-                answer(queued.id(), Synthetic.of(BackError.UPSTREAM_FORBIDDEN, ((Targets.Forbidden) resolution).detail(),
+                answer(queued.id(), Synthetic.of(CallError.UPSTREAM_FORBIDDEN, ((Targets.Forbidden) resolution).detail(),
                         queued.id(), queued.upstream()));
                 continue;
             }
@@ -250,7 +245,7 @@ final class Dispatcher implements AutoCloseable {
                     continue;
                 }
             }
-            Call call = new Call(this, queued.id(), route);
+            Call call = new Call(parts, queued.id(), route);
             inFlight.put(queued.id(), call);
             try {
                 workers.execute(call);
@@ -268,7 +263,8 @@ final class Dispatcher implements AutoCloseable {
      * has finished by then needs no look at the database: its answer went out, or its outcome
      * is unknown and no status is owed.
      */
-    void deliveredLater(StoredRequest request, String callee, long callingMs) {
+    @Override
+    public void deliveredLater(StoredRequest request, String callee, long callingMs) {
         Runnable send = () -> {
             if (!inFlight.containsKey(request.id())) {
                 return;
@@ -292,7 +288,8 @@ final class Dispatcher implements AutoCloseable {
     }
 
     /** Hands the {@code delivered} status of a call to the channel inside {@code tx}. */
-    void delivered(StoreTx tx, StoredRequest request, String callee, long callingMs) throws IOException {
+    @Override
+    public void delivered(StoreTx tx, StoredRequest request, String callee, long callingMs) throws IOException {
         try {
             replies.status(tx, request.peer(), requests.replyTo(tx, request.id()), request.expiresMs(), "delivered", callingMs,
                     "calling upstream " + callee);
@@ -302,7 +299,8 @@ final class Dispatcher implements AutoCloseable {
     }
 
     /** Called by a {@link Call} when it is done, whatever happened. */
-    void finished(Call call) {
+    @Override
+    public void finished(Call call) {
         call.route().callee().permits().release();
         inFlight.remove(call.id());
         if (leftQueued || call.leftQueued()) {
@@ -315,7 +313,7 @@ final class Dispatcher implements AutoCloseable {
         for (Call call : inFlight.values()) {
             Exchange exchange = call.exchange();
             if (exchange != null && exchange.stalled(now)) {
-                exchange.abort(BackError.UPSTREAM_TIMEOUT);
+                exchange.abort(CallError.UPSTREAM_TIMEOUT);
             }
         }
     }
@@ -326,7 +324,8 @@ final class Dispatcher implements AutoCloseable {
      * Does nothing (and deletes the response's unowned body file) if the request is answered
      * already. Returns whether this answer was recorded.
      */
-    boolean answer(MessageId id, RecordedResponse response) {
+    @Override
+    public boolean answer(MessageId id, RecordedResponse response) {
         return answer(id, response, null);
     }
 
@@ -334,7 +333,8 @@ final class Dispatcher implements AutoCloseable {
      * Starts sending the RESPONSE to the unanswered request {@code id} while its body arrives
      * (see {@link Replies#startGrowing}); empty if it is not sent so.
      */
-    Optional<Replies.Growing> startGrowing(MessageId id, int status, String reason, List<HeaderField> headers, Path file,
+    @Override
+    public Optional<Replies.Growing> startGrowing(MessageId id, int status, String reason, List<HeaderField> headers, Path file,
             long length) {
         try {
             return store.inTransaction(tx -> {
@@ -356,7 +356,8 @@ final class Dispatcher implements AutoCloseable {
      * started while the body arrived: completed by the transaction that records the answer if
      * it carries exactly that body, else given up.
      */
-    boolean answer(MessageId id, RecordedResponse response, Replies.Growing growing) {
+    @Override
+    public boolean answer(MessageId id, RecordedResponse response, Replies.Growing growing) {
         boolean sendsGrowing = growing != null && response.bodyName() != null && response.bodyLength() == growing.length()
                 && response.bodyName().equals(growing.file().getFileName().toString());
         boolean recorded = record(id, response, sendsGrowing ? growing : null);
@@ -421,20 +422,14 @@ final class Dispatcher implements AutoCloseable {
 
     /**
      * Stops placing work, waits up to the drain timeout for calls in flight, then breaks off the
-     * rest: a call broken off after it started is answered {@link BackError#UPSTREAM_INTERRUPTED};
+     * rest: a call broken off after it started is answered {@link CallError#UPSTREAM_INTERRUPTED};
      * one that had not started stays queued for the next start.
      */
     @Override
     public void close() {
         closing = true;
-        running = false;
-        wake();
-        if (thread != null) {
-            try {
-                thread.join(10_000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+        if (runner != null) {
+            runner.close(Duration.ofSeconds(10));
         }
         workers.shutdown();
         try {
@@ -462,11 +457,5 @@ final class Dispatcher implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-    }
-
-    private static Thread daemon(Runnable runnable, String name) {
-        Thread thread = new Thread(runnable, name);
-        thread.setDaemon(true);
-        return thread;
     }
 }

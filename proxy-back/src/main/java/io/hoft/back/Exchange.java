@@ -1,6 +1,7 @@
 package io.hoft.back;
 
 import io.hoft.transport.fs.OwnerOnly;
+import io.hoft.transport.message.CallError;
 import io.hoft.transport.message.HeaderField;
 import io.hoft.transport.store.BodyFiles;
 import java.io.ByteArrayOutputStream;
@@ -89,14 +90,14 @@ final class Exchange {
     /** Why an attempt produced no response. */
     static final class Failure extends Exception {
         private static final long serialVersionUID = 1L;
-        private final BackError error;
+        private final CallError error;
 
-        Failure(BackError error, String detail, Throwable cause) {
+        Failure(CallError error, String detail, Throwable cause) {
             super(detail, cause);
             this.error = error;
         }
 
-        BackError error() {
+        CallError error() {
             return error;
         }
     }
@@ -115,7 +116,7 @@ final class Exchange {
     private final ConnectionEndpoint endpoint;
     private final long timeoutNanos;
     private volatile long lastProgressNanos = System.nanoTime();
-    private volatile BackError abortedAs;
+    private volatile CallError abortedAs;
     /** True while the connection is one an earlier exchange used (from the pool): it is checked before the first byte. */
     private boolean reused;
     private CalleeConnection connection;
@@ -161,7 +162,7 @@ final class Exchange {
     }
 
     /** Breaks the exchange off from another thread; it fails as {@code as}. */
-    void abort(BackError as) {
+    void abort(CallError as) {
         abortedAs = as;
         endpoint.close(CloseMode.IMMEDIATE);
     }
@@ -229,7 +230,7 @@ final class Exchange {
                         progress();
                         length += n;
                         if (length > maxBody) {
-                            throw new Failure(BackError.UPSTREAM_RESPONSE_TOO_LARGE,
+                            throw new Failure(CallError.UPSTREAM_RESPONSE_TOO_LARGE,
                                     "the response body is over " + maxBody + " bytes", null);
                         }
                         if (file == null && length > RecordedResponse.INLINE_MAX) {
@@ -274,16 +275,16 @@ final class Exchange {
         } catch (IOException | HttpException | IllegalArgumentException e) {
             cancel(growing);
             deleteQuietly(file);
-            BackError as = abortedAs;
+            CallError as = abortedAs;
             if (as != null) {
-                throw new Failure(as, as == BackError.UPSTREAM_TIMEOUT
+                throw new Failure(as, as == CallError.UPSTREAM_TIMEOUT
                         ? "no progress for " + callee.config().responseTimeout().toMillis() + " ms" : "the call was broken off", e);
             }
             if (e instanceof SocketTimeoutException) {
-                throw new Failure(BackError.UPSTREAM_TIMEOUT,
+                throw new Failure(CallError.UPSTREAM_TIMEOUT,
                         "no response within " + callee.config().responseTimeout().toMillis() + " ms", e);
             }
-            throw new Failure(BackError.UPSTREAM_FAILED, "the exchange with " + callee.name() + " failed: " + e, e);
+            throw new Failure(CallError.UPSTREAM_FAILED, "the exchange with " + callee.name() + " failed: " + e, e);
         } catch (RuntimeException | Error e) {
             cancel(growing);
             deleteQuietly(file);
@@ -308,7 +309,7 @@ final class Exchange {
         try {
             callee.connections().connect(endpoint, Timeout.of(callee.config().connectTimeout()), HttpCoreContext.create());
         } catch (IOException e) {
-            throw new Failure(BackError.UPSTREAM_UNREACHABLE, why.getMessage() + " and a new connection to " + callee.name()
+            throw new Failure(CallError.UPSTREAM_UNREACHABLE, why.getMessage() + " and a new connection to " + callee.name()
                     + " failed: " + e + "; the request was not sent", e);
         }
     }

@@ -10,13 +10,13 @@ import java.util.Objects;
  * ({@code bodyInline}, up to 64 KiB) or in a body file of the node's store ({@code bodyName}),
  * never both.
  */
-record RecordedResponse(int status, String reason, List<HeaderField> headers, String error, byte[] bodyInline,
+public record RecordedResponse(int status, String reason, List<HeaderField> headers, String error, byte[] bodyInline,
         String bodyName, long bodyLength) {
 
     /** Bodies up to this size stay in the database row. */
     static final int INLINE_MAX = 64 * 1024;
 
-    RecordedResponse {
+    public RecordedResponse {
         Objects.requireNonNull(reason, "reason");
         headers = List.copyOf(headers);
         if (bodyInline != null && bodyName != null) {

@@ -2,6 +2,7 @@ package io.hoft.back;
 
 import io.hoft.transport.channel.TransportMetrics;
 import io.hoft.transport.keys.NodeId;
+import io.hoft.transport.message.CallError;
 import io.hoft.transport.message.Envelope;
 import io.hoft.transport.message.Message;
 import io.hoft.transport.message.MessageId;
@@ -9,15 +10,29 @@ import io.hoft.transport.store.BodyFiles;
 import io.hoft.transport.store.StoreTx;
 import java.io.IOException;
 import java.io.InputStream;
+import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
  * Every read and write of {@link BackSchema}'s tables. Methods take the caller's transaction,
- * so that a state change commits together with the message it causes, or not at all.
+ * so that a state change commits together with the message it causes, or not at all. The back
+ * changes them through the package's operations; {@code hoft spool} reads {@code back_request}
+ * through the public read-only view ({@link #TABLE}, {@link #view}, {@link #views},
+ * {@link #countsByState}, {@link #countOpen}, {@link #oldestOpenReceivedMs}), which also reads
+ * the table of an older node, whose rows lack the columns of later schema steps.
  */
-final class RequestStore {
+public final class RequestStore {
+    /** The requests' table, for a reader that checks whether a node has it (a node whose back never ran has not). */
+    public static final String TABLE = "back_request";
+
     private final BodyFiles bodies;
     private final long retentionMs;
 
@@ -44,7 +59,7 @@ final class RequestStore {
      * <p>A later attempt ({@link Envelope.Request#attempt()} above the recorded one) of a known
      * request becomes the message the answer is addressed to. It is called only if the record
      * proves the callee was never reached: answered, never marked {@code calling}, with an error
-     * of {@link Envelope.Request#NOT_CALLED_ERRORS}; then, in this transaction, the record is
+     * {@link CallError#notCalled}; then, in this transaction, the record is
      * replaced by the new attempt (request, expiry, queued, no answer) and the old answer is
      * dropped. Otherwise it gets the recorded answer, now or when it exists, and no call.
      */
@@ -60,8 +75,7 @@ final class RequestStore {
         if (existing.isPresent()) {
             Known known = existing.get();
             boolean later = request.attempt() > known.attempt();
-            if (later && known.state().equals("responded") && !known.called() && known.error() != null
-                    && Envelope.Request.NOT_CALLED_ERRORS.contains(known.error())) {
+            if (later && known.state().equals("responded") && !known.called() && CallError.provesNotCalled(known.error())) {
                 KeptBody body = keepBody(message, claimBody);
                 if (known.responseName() != null) {
                     bodies.release(tx, known.responseName());
@@ -158,6 +172,81 @@ final class RequestStore {
 
     private static Queued queuedRow(java.sql.ResultSet row) throws java.sql.SQLException {
         return new Queued(MessageId.of(row.getString(1)), row.getString(2), row.getString(3), row.getString(4), row.getLong(5));
+    }
+
+    /**
+     * A request as the command line shows it: the request as received, when it moved, its
+     * answer (null until there is one), how often it came again and how many connections the
+     * call tried.
+     */
+    public record CallView(StoredRequest request, long receivedMs, Long callingMs, Long respondedMs, RecordedResponse answer,
+            long duplicates, long connectAttempts, int attempt) {}
+
+    /** The request {@code id}, read-only. */
+    public static Optional<CallView> view(StoreTx tx, String id) {
+        return tx.queryOne("SELECT * FROM back_request WHERE id = ?", RequestStore::callView, id);
+    }
+
+    /**
+     * Requests, newest first, in the given states (all if empty), received at or after
+     * {@code sinceMs} (if not null), at most {@code limit} (all if 0).
+     */
+    public static List<CallView> views(StoreTx tx, List<String> states, Long sinceMs, int limit) {
+        List<Object> args = new ArrayList<>(states);
+        String where = states.isEmpty() ? "" : " AND state IN (" + String.join(", ", Collections.nCopies(states.size(), "?")) + ")";
+        if (sinceMs != null) {
+            where += " AND received_ms >= ?";
+            args.add(sinceMs);
+        }
+        return tx.query("SELECT * FROM back_request WHERE 1 = 1" + where + " ORDER BY received_ms DESC, id DESC"
+                + (limit > 0 ? " LIMIT " + limit : ""), RequestStore::callView, args.toArray());
+    }
+
+    /** Requests per state, in the order of the state's name. */
+    public static Map<String, Long> countsByState(StoreTx tx) {
+        Map<String, Long> counts = new LinkedHashMap<>();
+        tx.query("SELECT state, COUNT(*) FROM back_request GROUP BY state ORDER BY state",
+                row -> counts.put(row.getString(1), row.getLong(2)));
+        return counts;
+    }
+
+    /** Requests not answered yet: queued or calling. */
+    public static long countOpen(StoreTx tx) {
+        return tx.queryLong("SELECT COUNT(*) FROM back_request WHERE state IN ('queued', 'calling')");
+    }
+
+    /** When the oldest unanswered request was received (epoch ms), 0 if none is open. */
+    public static long oldestOpenReceivedMs(StoreTx tx) {
+        return tx.queryLong("SELECT COALESCE(MIN(received_ms), 0) FROM back_request WHERE state IN ('queued', 'calling')");
+    }
+
+    private static CallView callView(ResultSet row) throws SQLException {
+        StoredRequest request = new StoredRequest(MessageId.of(row.getString("id")), NodeId.of(row.getString("peer")),
+                row.getString("state"), row.getString("upstream"), row.getString("method"), row.getString("target"),
+                HeaderJson.decode(row.getString("headers")), row.getBytes("body_inline"), row.getString("body_name"),
+                row.getLong("body_length"), row.getLong("expires_ms"));
+        RecordedResponse answer = row.getObject("status") == null ? null : new RecordedResponse(row.getInt("status"),
+                row.getString("reason"), HeaderJson.decode(row.getString("response_headers")), row.getString("error"),
+                row.getBytes("response_inline"), row.getString("response_name"), row.getLong("response_length"));
+        return new CallView(request, row.getLong("received_ms"), nullableLong(row, "calling_ms"),
+                nullableLong(row, "responded_ms"), answer, row.getLong("duplicates"), row.getLong("connect_attempts"),
+                hasAttempts(row) ? row.getInt("attempt") : 1);
+    }
+
+    /** Whether the row has schema step 2's {@code attempt}. */
+    private static boolean hasAttempts(ResultSet row) throws SQLException {
+        ResultSetMetaData meta = row.getMetaData();
+        for (int i = 1; i <= meta.getColumnCount(); i++) {
+            if (meta.getColumnName(i).equalsIgnoreCase("attempt")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static Long nullableLong(ResultSet row, String column) throws SQLException {
+        long value = row.getLong(column);
+        return row.wasNull() ? null : value;
     }
 
     /** Ids of requests whose call had started: after a restart their outcome is unknown. */

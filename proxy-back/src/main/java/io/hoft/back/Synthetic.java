@@ -3,13 +3,14 @@ package io.hoft.back;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.hoft.transport.message.CallError;
 import io.hoft.transport.message.HeaderField;
 import io.hoft.transport.message.MessageId;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
- * The back's own answers ({@link BackError}): the error's status and reason, headers
+ * The back's own answers ({@link CallError}): the error's status and reason, headers
  * {@code Content-Type: application/json}, {@code Content-Length} and {@code Hoft-Error}, and a
  * JSON body such as
  * {@code {"error":"upstream-unreachable","status":502,"message":"...","requestId":"...","upstream":"api"}}.
@@ -20,7 +21,7 @@ final class Synthetic {
 
     private Synthetic() {}
 
-    static RecordedResponse of(BackError error, String message, MessageId requestId, String upstream) {
+    static RecordedResponse of(CallError error, String message, MessageId requestId, String upstream) {
         ObjectNode body = JSON.createObjectNode();
         body.put("error", error.code());
         body.put("status", error.status());

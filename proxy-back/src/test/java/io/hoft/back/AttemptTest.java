@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
+import io.hoft.transport.message.CallError;
 import io.hoft.transport.message.MessageId;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -105,7 +106,7 @@ class AttemptTest {
         harness(port, "5s");
         MessageId id = harness.send("POST", "/orders", "api", fields("Host", "h", "X-Call", "a"), "one".getBytes());
         BackHarness.Delivered first = harness.awaitResponse(id);
-        assertEquals(BackError.UPSTREAM_UNREACHABLE.code(), first.envelope().error());
+        assertEquals(CallError.UPSTREAM_UNREACHABLE.code(), first.envelope().error());
         assertEquals("responded/1/upstream-unreachable", stateOf(id));
 
         startCallee(port);
@@ -147,9 +148,9 @@ class AttemptTest {
         MessageId id = harness.send(MessageId.generate(java.time.Clock.systemUTC()), "GET", "/late", "api",
                 fields("Host", "h", "X-Call", "e"), io.hoft.transport.message.Body.EMPTY, Duration.ofMillis(1500));
         BackHarness.Delivered first = harness.awaitResponse(id);
-        assertEquals(BackError.EXPIRED.code(), first.envelope().error());
+        assertEquals(CallError.EXPIRED.code(), first.envelope().error());
         assertEquals(0, calls("e"));
-        assertEquals(BackError.UPSTREAM_TIMEOUT.code(), harness.awaitResponse(blocker).envelope().error());
+        assertEquals(CallError.UPSTREAM_TIMEOUT.code(), harness.awaitResponse(blocker).envelope().error());
 
         MessageId second = harness.sendAttempt(id, 2, "GET", "/late", "api", fields("Host", "h", "X-Call", "e"), new byte[0]);
         BackHarness.Delivered answer = harness.awaitResponse(second);
@@ -165,14 +166,14 @@ class AttemptTest {
         harness(port, "500ms");
         MessageId id = harness.send("POST", "/hang", "api", fields("Host", "h", "X-Call", "t"), "pay".getBytes());
         BackHarness.Delivered first = harness.awaitResponse(id);
-        assertEquals(BackError.UPSTREAM_TIMEOUT.code(), first.envelope().error());
+        assertEquals(CallError.UPSTREAM_TIMEOUT.code(), first.envelope().error());
         assertEquals(1, calls("t"));
 
         MessageId second = harness.sendAttempt(id, 2, "POST", "/hang", "api", fields("Host", "h", "X-Call", "t"),
                 "pay".getBytes());
         BackHarness.Delivered answer = harness.awaitResponse(second);
         assertEquals(504, answer.envelope().status());
-        assertEquals(BackError.UPSTREAM_TIMEOUT.code(), answer.envelope().error(), "the recorded answer, not a new call");
+        assertEquals(CallError.UPSTREAM_TIMEOUT.code(), answer.envelope().error(), "the recorded answer, not a new call");
         assertEquals(second, answer.envelope().requestId());
         Thread.sleep(1000);
         assertEquals(1, calls("t"), "the callee may have acted: it is never called twice");
@@ -189,12 +190,12 @@ class AttemptTest {
         harness.stopBack(); // past the drain timeout: the call is broken off, answered upstream-interrupted
         harness.startBack();
         BackHarness.Delivered first = harness.awaitResponse(id);
-        assertEquals(BackError.UPSTREAM_INTERRUPTED.code(), first.envelope().error());
+        assertEquals(CallError.UPSTREAM_INTERRUPTED.code(), first.envelope().error());
 
         MessageId second = harness.sendAttempt(id, 2, "POST", "/hang", "api", fields("Host", "h", "X-Call", "i"),
                 "pay".getBytes());
         BackHarness.Delivered answer = harness.awaitResponse(second);
-        assertEquals(BackError.UPSTREAM_INTERRUPTED.code(), answer.envelope().error());
+        assertEquals(CallError.UPSTREAM_INTERRUPTED.code(), answer.envelope().error());
         assertNotEquals(id, answer.envelope().requestId());
         Thread.sleep(1000);
         assertEquals(1, calls("i"));

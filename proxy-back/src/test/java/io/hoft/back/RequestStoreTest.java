@@ -8,6 +8,7 @@ import io.hoft.transport.channel.TransportMetrics;
 import io.hoft.transport.fs.Disk;
 import io.hoft.transport.keys.NodeId;
 import io.hoft.transport.message.Body;
+import io.hoft.transport.message.CallError;
 import io.hoft.transport.message.Envelope;
 import io.hoft.transport.message.Message;
 import io.hoft.transport.message.MessageId;
@@ -17,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -86,13 +88,36 @@ class RequestStoreTest {
         assertEquals(RequestStore.Recorded.DUPLICATE, record(FRONT2, request(id, 100_000)));
         assertEquals(1, count("SELECT COUNT(*) FROM back_reply WHERE peer = 'front-2'"));
         assertTrue(store.inTransaction(tx -> requests.dueReplies(tx, 5000, 10)).isEmpty(), "nothing to send before the answer");
-        store.inTransaction(tx -> requests.answer(tx, id, Synthetic.of(BackError.EXPIRED, "x", id, "api"), 3000));
+        store.inTransaction(tx -> requests.answer(tx, id, Synthetic.of(CallError.EXPIRED, "x", id, "api"), 3000));
         assertEquals(1, store.inTransaction(tx -> requests.dueReplies(tx, 5000, 10)).size());
         assertEquals(RequestStore.Recorded.DUPLICATE, record(FRONT, request(id, 100_000)));
         assertEquals(2, store.inTransaction(tx -> requests.dueReplies(tx, 5000, 10)).size(), "answered: every repeat is owed");
         assertEquals(3, count("SELECT duplicates FROM back_request WHERE id = 'req-1'"));
         assertEquals(null, store.inTransaction(tx -> requests.load(tx, id)).orElseThrow().bodyInline(),
                 "the request body is dropped once answered");
+    }
+
+    @Test
+    void theReadOnlyViewShowsARequestItsRepeatsAndItsAnswer() throws Exception {
+        MessageId id = MessageId.of("req-v");
+        record(FRONT, request(id, 100_000));
+        assertEquals(RequestStore.Recorded.DUPLICATE, record(FRONT, request(id, 100_000)));
+        assertEquals(Map.of("queued", 1L), store.inTransaction(RequestStore::countsByState));
+        assertEquals(2000, store.inTransaction(RequestStore::oldestOpenReceivedMs));
+        store.inTransaction(tx -> requests.answer(tx, id, Synthetic.of(CallError.UPSTREAM_FORBIDDEN, "x", id, "api"), 3000));
+
+        RequestStore.CallView view = store.inTransaction(tx -> RequestStore.view(tx, "req-v")).orElseThrow();
+        assertEquals("responded", view.request().state());
+        assertEquals("/x", view.request().target());
+        assertEquals(2000, view.receivedMs());
+        assertEquals(3000L, view.respondedMs());
+        assertEquals(CallError.UPSTREAM_FORBIDDEN.code(), view.answer().error());
+        assertEquals(403, view.answer().status());
+        assertEquals(1, view.duplicates());
+        assertEquals(0, store.inTransaction(RequestStore::countOpen));
+        assertEquals(List.of(id), store.inTransaction(tx -> RequestStore.views(tx, List.of("responded"), 2000L, 1)).stream()
+                .map(v -> v.request().id()).toList());
+        assertTrue(store.inTransaction(tx -> RequestStore.views(tx, List.of(), 2001L, 0)).isEmpty());
     }
 
     @Test

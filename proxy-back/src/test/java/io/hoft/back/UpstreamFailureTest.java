@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.hoft.transport.message.Body;
+import io.hoft.transport.message.CallError;
 import io.hoft.transport.message.MessageId;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -42,7 +43,7 @@ class UpstreamFailureTest extends RawCalleeSuite {
         return harness.awaitResponse(harness.send(method, target, upstream, fields("Host", "h"), body));
     }
 
-    private static void assertSynthetic(BackHarness.Delivered response, BackError error, MessageId id) throws Exception {
+    private static void assertSynthetic(BackHarness.Delivered response, CallError error, MessageId id) throws Exception {
         assertEquals(error.status(), response.envelope().status());
         assertEquals(error.reason(), response.envelope().reason());
         assertEquals(error.code(), response.envelope().error());
@@ -67,7 +68,7 @@ class UpstreamFailureTest extends RawCalleeSuite {
         MessageId id = harness.send("POST", "/x", "down", fields("Host", "h"), "body".getBytes());
         BackHarness.Delivered response = harness.awaitResponse(id);
         long millis = (System.nanoTime() - start) / 1_000_000;
-        assertSynthetic(response, BackError.UPSTREAM_UNREACHABLE, id);
+        assertSynthetic(response, CallError.UPSTREAM_UNREACHABLE, id);
         assertEquals(3, harness.back().metrics().get("hoft_back_connect_attempts_total", "upstream", "down") - before);
         assertEquals(3, connectAttempts(id));
         assertTrue(millis >= 300, "two retries 150 ms apart took only " + millis + " ms");
@@ -79,7 +80,7 @@ class UpstreamFailureTest extends RawCalleeSuite {
         callee.script(callee.hang());
         MessageId id = harness.send("GET", "/slow", "slow", fields("Host", "h"), new byte[0]);
         BackHarness.Delivered response = harness.awaitResponse(id);
-        assertSynthetic(response, BackError.UPSTREAM_TIMEOUT, id);
+        assertSynthetic(response, CallError.UPSTREAM_TIMEOUT, id);
         assertEquals(1, callee.requests().size());
         assertEquals("delivered", harness.statuses(id).get(0).status());
     }
@@ -88,7 +89,7 @@ class UpstreamFailureTest extends RawCalleeSuite {
     void aPostThatTimedOutIsNotRetried() throws Exception {
         callee.script(callee.hang());
         MessageId id = harness.send("POST", "/pay", "slow", fields("Host", "h"), "amount=1".getBytes());
-        assertSynthetic(harness.awaitResponse(id), BackError.UPSTREAM_TIMEOUT, id);
+        assertSynthetic(harness.awaitResponse(id), CallError.UPSTREAM_TIMEOUT, id);
         Thread.sleep(500);
         assertEquals(1, callee.requests().size());
     }
@@ -100,7 +101,7 @@ class UpstreamFailureTest extends RawCalleeSuite {
         byte[] body = new byte[32 * 1024 * 1024];
         MessageId id = harness.send(MessageId.generate(Clock.systemUTC()), "PUT", "/big", "slow", fields("Host", "h"),
                 Body.ofBytes(body), Duration.ofMinutes(5));
-        assertSynthetic(harness.awaitResponse(id, Duration.ofSeconds(60)), BackError.UPSTREAM_TIMEOUT, id);
+        assertSynthetic(harness.awaitResponse(id, Duration.ofSeconds(60)), CallError.UPSTREAM_TIMEOUT, id);
         assertEquals(1, callee.requests().size());
     }
 
@@ -108,7 +109,7 @@ class UpstreamFailureTest extends RawCalleeSuite {
     void aConnectionClosedAfterTheRequestGets502FailedAndIsNotRetried() throws Exception {
         callee.script(RawCallee.disconnect());
         BackHarness.Delivered response = call("GET", "/", "api", new byte[0]);
-        assertSynthetic(response, BackError.UPSTREAM_FAILED, response.envelope().requestId());
+        assertSynthetic(response, CallError.UPSTREAM_FAILED, response.envelope().requestId());
         Thread.sleep(300);
         assertEquals(1, callee.requests().size());
     }
@@ -117,7 +118,7 @@ class UpstreamFailureTest extends RawCalleeSuite {
     void aResponseCutOffInTheBodyGets502Failed() throws Exception {
         callee.script(RawCallee.replyAndClose("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly part of it"));
         BackHarness.Delivered response = call("GET", "/", "api", new byte[0]);
-        assertSynthetic(response, BackError.UPSTREAM_FAILED, response.envelope().requestId());
+        assertSynthetic(response, CallError.UPSTREAM_FAILED, response.envelope().requestId());
         assertEquals(1, callee.requests().size());
     }
 
@@ -125,20 +126,20 @@ class UpstreamFailureTest extends RawCalleeSuite {
     void aMalformedResponseGets502Failed() throws Exception {
         callee.script(RawCallee.replyAndClose("this is not HTTP\r\n\r\n"));
         BackHarness.Delivered response = call("GET", "/", "api", new byte[0]);
-        assertSynthetic(response, BackError.UPSTREAM_FAILED, response.envelope().requestId());
+        assertSynthetic(response, CallError.UPSTREAM_FAILED, response.envelope().requestId());
     }
 
     @Test
     void aResponseBodyOverTheLimitGets502TooLarge() throws Exception {
         callee.script(RawCallee.reply("HTTP/1.1 200 OK\r\nContent-Length: 2000\r\n\r\n" + "x".repeat(2000)));
         BackHarness.Delivered response = call("GET", "/", "small", new byte[0]);
-        assertSynthetic(response, BackError.UPSTREAM_RESPONSE_TOO_LARGE, response.envelope().requestId());
+        assertSynthetic(response, CallError.UPSTREAM_RESPONSE_TOO_LARGE, response.envelope().requestId());
     }
 
     @Test
     void anUnknownUpstreamIsForbiddenWithoutACall() throws Exception {
         MessageId id = harness.send("GET", "/", "nope", fields("Host", "h"), new byte[0]);
-        assertSynthetic(harness.awaitResponse(id), BackError.UPSTREAM_FORBIDDEN, id);
+        assertSynthetic(harness.awaitResponse(id), CallError.UPSTREAM_FORBIDDEN, id);
         assertEquals(0, callee.requests().size());
         assertTrue(harness.statuses(id).isEmpty());
     }
@@ -168,7 +169,7 @@ class UpstreamFailureTest extends RawCalleeSuite {
         MessageId second = harness.send(MessageId.generate(Clock.systemUTC()), "GET", "/second", "single", fields("Host", "h"),
                 Body.EMPTY, Duration.ofMillis(1200));
         BackHarness.Delivered expired = harness.awaitResponse(second);
-        assertSynthetic(expired, BackError.EXPIRED, second);
+        assertSynthetic(expired, CallError.EXPIRED, second);
         assertEquals(200, harness.awaitResponse(first).envelope().status());
         assertEquals(1, callee.requests().size(), "only the first request reached the callee");
     }
@@ -181,9 +182,9 @@ class UpstreamFailureTest extends RawCalleeSuite {
         assertEquals("O K", nul.envelope().reason());
         callee.script(RawCallee.replyAndClose("HTTP/1.1 1000 Too Big\r\nContent-Length: 0\r\n\r\n"));
         BackHarness.Delivered big = call("GET", "/", "api", new byte[0]);
-        assertSynthetic(big, BackError.UPSTREAM_FAILED, big.envelope().requestId());
+        assertSynthetic(big, CallError.UPSTREAM_FAILED, big.envelope().requestId());
         callee.script(RawCallee.reply("HTTP/1.1 200 OK\r\nX-Bad: a\u0000b\r\nContent-Length: 0\r\n\r\n"));
         BackHarness.Delivered header = call("GET", "/", "api", new byte[0]);
-        assertSynthetic(header, BackError.UPSTREAM_FAILED, header.envelope().requestId());
+        assertSynthetic(header, CallError.UPSTREAM_FAILED, header.envelope().requestId());
     }
 }

@@ -1,6 +1,6 @@
 package io.hoft.front;
 
-import io.hoft.transport.message.Envelope;
+import io.hoft.transport.message.CallError;
 
 /**
  * Whether a finished call may be sent again under the same id, as the front sees it. The front
@@ -24,7 +24,7 @@ public final class SameIdAttempt {
         if (!state.equals("failed")) {
             return "only a failed or expired call is sent again (this one is " + state + ")";
         }
-        if (error == null || !Envelope.Request.NOT_CALLED_ERRORS.contains(error)) {
+        if (!CallError.provesNotCalled(error)) {
             return "it failed with " + (error == null ? "an error" : error) + " after the request may have reached the callee,"
                     + " which may have acted on it";
         }

@@ -3,6 +3,9 @@ package io.hoft.front.callback;
 import io.hoft.front.CallbackFormat;
 import io.hoft.front.CallbackScheduler;
 import io.hoft.front.StoredResponse;
+import io.hoft.transport.agent.Agent;
+import io.hoft.transport.agent.AgentRunner;
+import io.hoft.transport.agent.Threads;
 import io.hoft.transport.channel.TransportMetrics;
 import io.hoft.transport.message.HeaderField;
 import io.hoft.transport.message.MessageId;
@@ -14,6 +17,7 @@ import java.io.IOException;
 import java.net.URI;
 import java.nio.file.NoSuchFileException;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -23,7 +27,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.random.RandomGenerator;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -71,12 +74,15 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Threads</h2>
  *
- * One scheduler thread picks due jobs (woken by commits of new jobs and ended attempts, else
- * every {@link CallbackSettings#pollInterval}) and hands them to at most {@link
- * CallbackSettings#maxConcurrentDeliveries} delivery threads. Time comes from the {@link Clock}
+ * One scheduler agent ({@code callback-scheduler}, on an {@link AgentRunner}) picks due jobs
+ * (woken by commits of new jobs and ended attempts, else every {@link
+ * CallbackSettings#pollInterval}) and hands them to at most {@link
+ * CallbackSettings#maxConcurrentDeliveries} delivery threads ({@code callback-delivery-N}). Time comes from the {@link Clock}
  * given, so tests move it by hand.
  */
 public final class CallbackDispatcher implements CallbackScheduler, Closeable {
+    /** The jobs' table: a node whose front never ran has not got it. */
+    public static final String JOBS_TABLE = "callback_job";
     private static final Logger log = LoggerFactory.getLogger(CallbackDispatcher.class);
     private static final Pattern STATUS = Pattern.compile("[a-z][a-z-]{0,31}");
     private static final long CLEANUP_INTERVAL_MS = 60_000;
@@ -90,11 +96,10 @@ public final class CallbackDispatcher implements CallbackScheduler, Closeable {
     private final CallbackSender sender;
     private final TransportMetrics metrics = new TransportMetrics();
     private final Set<Long> inFlight = ConcurrentHashMap.newKeySet();
-    private final Object wakeup = new Object();
     private final ExecutorService workers;
-    private final Thread scheduler;
-    private boolean wakeRequested;
+    private volatile AgentRunner scheduler;
     private volatile boolean running;
+    /** When the scheduler last deleted old jobs (its own thread only). */
     private long lastCleanupMs;
 
     /** A dispatcher whose URL policy comes from the settings. */
@@ -116,14 +121,7 @@ public final class CallbackDispatcher implements CallbackScheduler, Closeable {
         this.random = Objects.requireNonNull(random, "random");
         store.migrate(CallbackJobs.MODULE, CallbackJobs.SCHEMA);
         this.sender = new CallbackSender(settings, policy, clock);
-        AtomicInteger threadNumber = new AtomicInteger();
-        this.workers = Executors.newFixedThreadPool(settings.maxConcurrentDeliveries(), r -> {
-            Thread thread = new Thread(r, "callback-delivery-" + threadNumber.incrementAndGet());
-            thread.setDaemon(true);
-            return thread;
-        });
-        this.scheduler = new Thread(this::runScheduler, "callback-scheduler");
-        this.scheduler.setDaemon(true);
+        this.workers = Executors.newFixedThreadPool(settings.maxConcurrentDeliveries(), Threads.numbered("callback-delivery"));
     }
 
     /** The URL policy deliveries are held to; the front checks submissions with the same one. */
@@ -133,7 +131,7 @@ public final class CallbackDispatcher implements CallbackScheduler, Closeable {
 
     public void start() {
         running = true;
-        scheduler.start();
+        scheduler = AgentRunner.start(new Scheduler(), clock, settings.pollInterval(), settings.pollInterval());
     }
 
     @Override
@@ -153,9 +151,10 @@ public final class CallbackDispatcher implements CallbackScheduler, Closeable {
         }
         String contentType = response.headers().stream().filter(h -> h.hasName("Content-Type")).map(HeaderField::value)
                 .findFirst().orElse(null);
-        schedule(tx, new CallbackJob(0, resultWebhookId(requestId, attempt), requestId, CallbackJob.Kind.RESULT, url.toString(),
-                format, "responded", null, 0, response.status(), CallbackPayload.headersJson(response.headers()),
-                contentType, inline, response.bodyName(), encoding, expiresMs, 0));
+        schedule(tx, CallbackJob.scheduled(resultWebhookId(requestId, attempt), requestId, CallbackJob.Kind.RESULT, url.toString(),
+                format, new CallbackJob.Event("responded", null, 0), new CallbackJob.Response(response.status(),
+                        CallbackPayload.headersJson(response.headers()), contentType, inline, response.bodyName(), encoding),
+                expiresMs));
     }
 
     @Override
@@ -169,9 +168,9 @@ public final class CallbackDispatcher implements CallbackScheduler, Closeable {
         if (!status.equals("failed") && !status.equals("expired")) {
             throw new IllegalArgumentException("a failure's status is failed or expired, not " + status);
         }
-        schedule(tx, new CallbackJob(0, resultWebhookId(requestId, attempt), requestId, CallbackJob.Kind.FAILURE, url.toString(),
-                CallbackFormat.JSON, status, Objects.requireNonNull(error, "error"), 0, 0, null, null, null, null, null,
-                expiresMs, 0));
+        schedule(tx, CallbackJob.scheduled(resultWebhookId(requestId, attempt), requestId, CallbackJob.Kind.FAILURE,
+                url.toString(), CallbackFormat.JSON, new CallbackJob.Event(status, Objects.requireNonNull(error, "error"), 0),
+                CallbackJob.Response.NONE, expiresMs));
     }
 
     @Override
@@ -184,8 +183,9 @@ public final class CallbackDispatcher implements CallbackScheduler, Closeable {
         if (!STATUS.matcher(status).matches()) {
             throw new IllegalArgumentException("not a status name: " + status);
         }
-        schedule(tx, new CallbackJob(0, requestId + "-status-" + status + (attempt > 1 ? "-" + attempt : ""), requestId, CallbackJob.Kind.STATUS,
-                url.toString(), CallbackFormat.JSON, status, null, atMs, 0, null, null, null, null, null, expiresMs, 0));
+        schedule(tx, CallbackJob.scheduled(requestId + "-status-" + status + (attempt > 1 ? "-" + attempt : ""), requestId,
+                CallbackJob.Kind.STATUS, url.toString(), CallbackFormat.JSON, new CallbackJob.Event(status, null, atMs),
+                CallbackJob.Response.NONE, expiresMs));
     }
 
     @Override
@@ -238,7 +238,15 @@ public final class CallbackDispatcher implements CallbackScheduler, Closeable {
 
     /** The jobs of a request, oldest first, with their attempts: what an operator CLI shows. */
     public static List<CallbackHistory> history(NodeStore store, String requestId) {
-        return store.inTransaction(tx -> CallbackJobs.history(tx, requestId));
+        return store.inTransaction(tx -> history(tx, requestId));
+    }
+
+    /**
+     * As {@link #history(NodeStore, String)}, inside {@code tx}: the read-only view the command
+     * line reads a node's database through (check first that the node has {@link #JOBS_TABLE}).
+     */
+    public static List<CallbackHistory> history(StoreTx tx, String requestId) {
+        return CallbackJobs.history(tx, requestId);
     }
 
     /**
@@ -267,46 +275,32 @@ public final class CallbackDispatcher implements CallbackScheduler, Closeable {
 
     /** Asks the scheduler to look for due jobs now. */
     public void wakeUp() {
-        synchronized (wakeup) {
-            wakeRequested = true;
-            wakeup.notifyAll();
+        AgentRunner current = scheduler;
+        if (current != null) {
+            current.wake();
         }
     }
 
-    private void runScheduler() {
-        while (running) {
-            try {
-                long nowMs = clock.millis();
-                expireOverdue(nowMs);
-                dispatchDue(nowMs);
-                if (nowMs - lastCleanupMs >= CLEANUP_INTERVAL_MS) {
-                    lastCleanupMs = nowMs;
-                    long cutoff = nowMs - settings.historyRetention().toMillis();
-                    int deleted = store.inTransaction(tx -> CallbackJobs.deleteEndedBefore(tx, cutoff));
-                    if (deleted > 0) {
-                        log.debug("deleted {} ended callback jobs past their retention", deleted);
-                    }
-                }
-            } catch (RuntimeException e) {
-                if (running) {
-                    log.error("callback scheduler: {}", e.toString(), e);
-                }
-            }
-            awaitWork();
+    /** The scheduler's duty cycle: expire overdue jobs, hand out due ones, now and then delete old ones. */
+    private final class Scheduler implements Agent {
+        @Override
+        public String roleName() {
+            return "callback-scheduler";
         }
-    }
 
-    private void awaitWork() {
-        synchronized (wakeup) {
-            if (!wakeRequested && running) {
-                try {
-                    wakeup.wait(settings.pollInterval().toMillis());
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    running = false;
+        @Override
+        public long doWork(long nowMs) {
+            expireOverdue(nowMs);
+            dispatchDue(nowMs);
+            if (nowMs - lastCleanupMs >= CLEANUP_INTERVAL_MS) {
+                lastCleanupMs = nowMs;
+                long cutoff = nowMs - settings.historyRetention().toMillis();
+                int deleted = store.inTransaction(tx -> CallbackJobs.deleteEndedBefore(tx, cutoff));
+                if (deleted > 0) {
+                    log.debug("deleted {} ended callback jobs past their retention", deleted);
                 }
             }
-            wakeRequested = false;
+            return nowMs + settings.pollInterval().toMillis();
         }
     }
 
@@ -359,7 +353,7 @@ public final class CallbackDispatcher implements CallbackScheduler, Closeable {
 
     private AttemptResult attempt(CallbackJob job) {
         CallbackJob ready = job;
-        if (job.kind() == CallbackJob.Kind.RESULT && job.format() == CallbackFormat.JSON && job.bodyEncoding() == null) {
+        if (job.kind() == CallbackJob.Kind.RESULT && job.format() == CallbackFormat.JSON && job.response().bodyEncoding() == null) {
             String encoding;
             try {
                 encoding = CallbackPayload.detectEncoding(job, bodies);
@@ -459,10 +453,10 @@ public final class CallbackDispatcher implements CallbackScheduler, Closeable {
     @Override
     public void close() throws IOException {
         running = false;
-        wakeUp();
         try {
-            if (scheduler.isAlive()) {
-                scheduler.join(10_000);
+            AgentRunner current = scheduler;
+            if (current != null) {
+                current.close(Duration.ofSeconds(10));
             }
             workers.shutdown();
             if (!workers.awaitTermination(settings.drainTimeout().toMillis(), TimeUnit.MILLISECONDS)) {

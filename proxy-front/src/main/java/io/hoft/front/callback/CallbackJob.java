@@ -4,8 +4,8 @@ import io.hoft.front.CallbackFormat;
 
 /**
  * One delivery job as the {@code callback_job} table holds it (see {@link CallbackJobs} for
- * the columns). The response fields are set for {@link Kind#RESULT} only, {@code error} for
- * {@link Kind#FAILURE}, {@code atMs} for {@link Kind#STATUS}.
+ * the columns): who it is for and where it goes, the {@link Event} it tells, and for a
+ * {@link Kind#RESULT} the callee's {@link Response} ({@link Response#NONE} for the others).
  */
 record CallbackJob(
         long id,
@@ -14,15 +14,8 @@ record CallbackJob(
         Kind kind,
         String url,
         CallbackFormat format,
-        String eventStatus,
-        String error,
-        long atMs,
-        int httpStatus,
-        String headersJson,
-        String contentType,
-        byte[] inlineBody,
-        String bodyName,
-        String bodyEncoding,
+        Event event,
+        Response response,
         long expiresMs,
         int attempts) {
 
@@ -51,17 +44,41 @@ record CallbackJob(
         }
     }
 
+    /**
+     * What the callback says happened: the call's {@code status}, the failure's {@code error}
+     * (a {@link Kind#FAILURE} only) and when a status event happened ({@code atMs}, a
+     * {@link Kind#STATUS} only).
+     */
+    record Event(String status, String error, long atMs) {}
+
+    /**
+     * The callee's response a {@link Kind#RESULT} delivers: status, header fields as stored
+     * JSON, content type, the body inline or as a body file, and how a JSON callback encodes it
+     * (null until the first attempt looked).
+     */
+    record Response(int httpStatus, String headersJson, String contentType, byte[] inlineBody, String bodyName,
+            String bodyEncoding) {
+        /** The response of a job that delivers none. */
+        static final Response NONE = new Response(0, null, null, null, null, null);
+    }
+
+    /** A new job (no id yet, never attempted). */
+    static CallbackJob scheduled(String webhookId, String requestId, Kind kind, String url, CallbackFormat format, Event event,
+            Response response, long expiresMs) {
+        return new CallbackJob(0, webhookId, requestId, kind, url, format, event, response, expiresMs, 0);
+    }
+
     CallbackJob withExpiresMs(long newExpiresMs) {
-        return new CallbackJob(id, webhookId, requestId, kind, url, format, eventStatus, error, atMs, httpStatus,
-                headersJson, contentType, inlineBody, bodyName, bodyEncoding, newExpiresMs, attempts);
+        return new CallbackJob(id, webhookId, requestId, kind, url, format, event, response, newExpiresMs, attempts);
     }
 
     CallbackJob withBodyEncoding(String encoding) {
-        return new CallbackJob(id, webhookId, requestId, kind, url, format, eventStatus, error, atMs, httpStatus,
-                headersJson, contentType, inlineBody, bodyName, encoding, expiresMs, attempts);
+        return new CallbackJob(id, webhookId, requestId, kind, url, format, event, new Response(response.httpStatus(),
+                response.headersJson(), response.contentType(), response.inlineBody(), response.bodyName(), encoding),
+                expiresMs, attempts);
     }
 
     boolean hasBodyFile() {
-        return bodyName != null;
+        return response.bodyName() != null;
     }
 }

@@ -77,9 +77,10 @@ final class CallbackJobs {
                         + " created_ms, expires_ms, state, next_attempt_ms)"
                         + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
                 job.webhookId(), job.requestId(), job.kind().column, job.url(), job.format().headerValue(),
-                job.eventStatus(), job.error(), job.kind() == CallbackJob.Kind.STATUS ? job.atMs() : null,
-                job.kind() == CallbackJob.Kind.RESULT ? job.httpStatus() : null, job.headersJson(), job.contentType(),
-                job.inlineBody(), job.bodyName(), job.bodyEncoding(), nowMs, job.expiresMs(), nowMs) == 1;
+                job.event().status(), job.event().error(), job.kind() == CallbackJob.Kind.STATUS ? job.event().atMs() : null,
+                job.kind() == CallbackJob.Kind.RESULT ? job.response().httpStatus() : null, job.response().headersJson(),
+                job.response().contentType(), job.response().inlineBody(), job.response().bodyName(), job.response().bodyEncoding(),
+                nowMs, job.expiresMs(), nowMs) == 1;
     }
 
     /**
@@ -228,8 +229,10 @@ final class CallbackJobs {
     private static CallbackJob job(ResultSet row) throws SQLException {
         return new CallbackJob(row.getLong(1), row.getString(2), row.getString(3),
                 CallbackJob.Kind.fromColumn(row.getString(4)), row.getString(5),
-                CallbackFormat.fromHeader(row.getString(6)).orElseThrow(), row.getString(7), row.getString(8),
-                row.getLong(9), row.getInt(10), row.getString(11), row.getString(12), row.getBytes(13), row.getString(14),
-                row.getString(15), row.getLong(16), row.getInt(17));
+                CallbackFormat.fromHeader(row.getString(6)).orElseThrow(),
+                new CallbackJob.Event(row.getString(7), row.getString(8), row.getLong(9)),
+                new CallbackJob.Response(row.getInt(10), row.getString(11), row.getString(12), row.getBytes(13), row.getString(14),
+                        row.getString(15)),
+                row.getLong(16), row.getInt(17));
     }
 }

@@ -65,27 +65,27 @@ final class CallbackPayload {
     static CallbackPayload of(CallbackJob job, BodyFiles bodies) {
         StringBuilder json = new StringBuilder(256).append("{\"id\":");
         JsonText.appendString(json, job.requestId()).append(",\"status\":");
-        JsonText.appendString(json, job.eventStatus());
+        JsonText.appendString(json, job.event().status());
         switch (job.kind()) {
             case FAILURE -> {
-                JsonText.appendString(json.append(",\"error\":"), job.error()).append('}');
+                JsonText.appendString(json.append(",\"error\":"), job.event().error()).append('}');
                 return whole(json);
             }
             case STATUS -> {
-                JsonText.appendString(json.append(",\"at\":"), JsonText.timestamp(job.atMs())).append('}');
+                JsonText.appendString(json.append(",\"at\":"), JsonText.timestamp(job.event().atMs())).append('}');
                 return whole(json);
             }
             default -> {
                 if (job.format() == CallbackFormat.RAW) {
-                    return new CallbackPayload(job.contentType(), new byte[0], body(job, bodies), BodyForm.RAW, new byte[0]);
+                    return new CallbackPayload(job.response().contentType(), new byte[0], body(job, bodies), BodyForm.RAW, new byte[0]);
                 }
-                if (job.bodyEncoding() == null) {
+                if (job.response().bodyEncoding() == null) {
                     throw new IllegalStateException("body encoding of job " + job.id() + " not decided yet");
                 }
-                json.append(",\"response\":{\"status\":").append(job.httpStatus())
-                        .append(",\"headers\":").append(job.headersJson()).append(",\"body\":\"");
-                String suffix = "\",\"bodyEncoding\":\"" + job.bodyEncoding() + "\"}}";
-                BodyForm form = job.bodyEncoding().equals(UTF8) ? BodyForm.JSON_UTF8 : BodyForm.JSON_BASE64;
+                json.append(",\"response\":{\"status\":").append(job.response().httpStatus())
+                        .append(",\"headers\":").append(job.response().headersJson()).append(",\"body\":\"");
+                String suffix = "\",\"bodyEncoding\":\"" + job.response().bodyEncoding() + "\"}}";
+                BodyForm form = job.response().bodyEncoding().equals(UTF8) ? BodyForm.JSON_UTF8 : BodyForm.JSON_BASE64;
                 return new CallbackPayload(JSON_CONTENT_TYPE, utf8(json), body(job, bodies), form,
                         suffix.getBytes(StandardCharsets.US_ASCII));
             }
@@ -124,9 +124,9 @@ final class CallbackPayload {
 
     private static BodySource body(CallbackJob job, BodyFiles bodies) {
         if (job.hasBodyFile()) {
-            return () -> Files.newInputStream(bodies.path(job.bodyName()));
+            return () -> Files.newInputStream(bodies.path(job.response().bodyName()));
         }
-        byte[] inline = job.inlineBody() == null ? new byte[0] : job.inlineBody();
+        byte[] inline = job.response().inlineBody() == null ? new byte[0] : job.response().inlineBody();
         return () -> new ByteArrayInputStream(inline);
     }
 

@@ -2,6 +2,7 @@ package io.hoft.front.callback;
 
 import io.hoft.front.CallbackFormat;
 import io.hoft.front.CallbackUrlGuard.ForbiddenCallbackUrlException;
+import io.hoft.transport.agent.Threads;
 import java.io.BufferedOutputStream;
 import java.io.Closeable;
 import java.io.IOException;
@@ -71,11 +72,7 @@ final class CallbackSender implements Closeable {
         this.webhooks = settings.webhooks();
         this.attemptTimeout = settings.attemptTimeout();
         this.clock = clock;
-        this.deadlines = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread thread = new Thread(r, "callback-deadlines");
-            thread.setDaemon(true);
-            return thread;
-        });
+        this.deadlines = Executors.newSingleThreadScheduledExecutor(Threads.named("callback-deadlines"));
         Timeout attempt = Timeout.of(settings.attemptTimeout());
         this.client = HttpClients.custom()
                 .setConnectionManager(PoolingHttpClientConnectionManagerBuilder.create()
@@ -134,7 +131,7 @@ final class CallbackSender implements Closeable {
         post.setHeader(StandardWebhooks.HEADER_SIGNATURE, signer.signature());
         post.setHeader("Hoft-Request-Id", job.requestId());
         if (job.kind() == CallbackJob.Kind.RESULT && job.format() == CallbackFormat.RAW) {
-            post.setHeader("Hoft-Status", Integer.toString(job.httpStatus()));
+            post.setHeader("Hoft-Status", Integer.toString(job.response().httpStatus()));
         }
         if (payload.contentType() != null) {
             post.setHeader("Content-Type", payload.contentType());

@@ -4,6 +4,7 @@ import io.hoft.front.CallbackScheduler;
 import io.hoft.front.FrontConfig;
 import io.hoft.front.internal.RequestStore.KeptRequest;
 import io.hoft.front.internal.RequestStore.NewRequest;
+import io.hoft.front.internal.RequestStore.RequestCopy;
 import io.hoft.front.internal.RequestStore.Row;
 import io.hoft.front.internal.RequestStore.State;
 import io.hoft.transport.keys.NodeId;
@@ -69,7 +70,7 @@ final class AdminHandler {
 
     private final NodeStore store;
     private final BodyFiles bodies;
-    private final Lifecycle lifecycle;
+    private final CallStateMachine calls;
     private final CallbackScheduler scheduler;
     private final FrontConfig.Limits limits;
     private final ReplyWriter writer;
@@ -77,11 +78,11 @@ final class AdminHandler {
     private final Path file;
     private final byte[] token;
 
-    AdminHandler(NodeStore store, BodyFiles bodies, Lifecycle lifecycle, CallbackScheduler scheduler, FrontConfig.Limits limits,
+    AdminHandler(NodeStore store, BodyFiles bodies, CallStateMachine calls, CallbackScheduler scheduler, FrontConfig.Limits limits,
             ReplyWriter writer, Clock clock, Path stateDir) {
         this.store = store;
         this.bodies = bodies;
-        this.lifecycle = lifecycle;
+        this.calls = calls;
         this.scheduler = scheduler;
         this.limits = limits;
         this.writer = writer;
@@ -160,7 +161,7 @@ final class AdminHandler {
     }
 
     private Row find(String id) {
-        return store.inTransaction(tx -> lifecycle.requests().find(tx, id))
+        return store.inTransaction(tx -> calls.requests().find(tx, id))
                 .orElseThrow(() -> HttpError.of(404, "not-found", "no call " + id));
     }
 
@@ -170,7 +171,7 @@ final class AdminHandler {
             throw HttpError.of(409, "not-failed", "call " + id + " is " + row.state().wire
                     + "; only a failed or expired call is sent again");
         }
-        KeptRequest kept = store.inTransaction(tx -> lifecycle.requests().kept(tx, id))
+        KeptRequest kept = store.inTransaction(tx -> calls.requests().kept(tx, id))
                 .orElseThrow(() -> HttpError.of(409, "request-not-kept", "the front did not keep the request of " + id
                         + " (it was accepted by an older version)"));
         // Two new names for a kept body file: one the channel takes over, one the new call keeps.
@@ -181,21 +182,21 @@ final class AdminHandler {
             if (!Files.exists(original)) {
                 throw HttpError.of(409, "body-missing", "the kept body of " + id + " is gone");
             }
-            forChannel = lifecycle.keepBody(original);
-            forCall = lifecycle.keepBody(original);
+            forChannel = calls.keepBody(original);
+            forCall = calls.keepBody(original);
         }
         MessageId newId = MessageId.generate(clock);
         long nowMs = clock.millis();
-        long expiresMs = nowMs + Math.max(1000, row.expiresMs() - row.acceptedMs());
+        long expiresMs = nowMs + Math.max(1000, row.steps().expiresMs() - row.steps().acceptedMs());
         byte[] inline = kept.bodyInline() == null && kept.bodyName() == null ? new byte[0] : kept.bodyInline();
         Body body = forChannel != null ? Body.ofFile(forChannel) : Body.ofBytes(inline);
         Message request = new Message(newId, Instant.ofEpochMilli(nowMs), Instant.ofEpochMilli(expiresMs),
-                new Envelope.Request(row.method(), row.target(), row.upstream(), kept.headers()), body);
-        NewRequest call = new NewRequest(newId.value(), row.peer(), row.route(), row.upstream(), row.method(), row.target(),
-                row.caller(), kept.bodyLength(), nowMs, expiresMs, row.callbackUrl(), row.callbackFormat(),
-                row.statusCallbackUrl(), kept.headers(), forChannel == null ? inline : null, id);
+                new Envelope.Request(row.routing().method(), row.routing().target(), row.routing().upstream(), kept.headers()), body);
+        NewRequest call = new NewRequest(newId.value(), row.routing(),
+                new RequestCopy(kept.headers(), kept.bodyLength(), forChannel == null ? inline : null), nowMs, expiresMs,
+                row.callbacks(), id);
         try {
-            lifecycle.accept(call, NodeId.of(row.peer()), request, forCall, limits.maxInFlight(), limits.retryAfter());
+            calls.accept(call, NodeId.of(row.routing().peer()), request, forCall, limits.maxInFlight(), limits.retryAfter());
         } catch (RuntimeException e) {
             for (Path path : new Path[] {forChannel, forCall}) {
                 if (path != null) {
@@ -217,14 +218,14 @@ final class AdminHandler {
      */
     private Map<String, Object> attempt(String id) throws IOException {
         Row row = find(id);
-        String refusal = io.hoft.front.SameIdAttempt.refusal(row.state().wire, row.deliveredMs() != null,
+        String refusal = io.hoft.front.SameIdAttempt.refusal(row.state().wire, row.steps().deliveredMs() != null,
                 row.response() == null ? null : row.response().error());
         if (refusal != null) {
             boolean ended = row.state() == State.FAILED || row.state() == State.EXPIRED;
             throw HttpError.of(409, ended ? "not-safe" : "not-failed", "call " + id + " is not sent again under the same id: "
                     + refusal + (ended ? "; send it as a new call instead" : ""));
         }
-        KeptRequest kept = store.inTransaction(tx -> lifecycle.requests().kept(tx, id))
+        KeptRequest kept = store.inTransaction(tx -> calls.requests().kept(tx, id))
                 .orElseThrow(() -> HttpError.of(409, "request-not-kept", "the front did not keep the request of " + id
                         + " (it was accepted by an older version)"));
         Path forChannel = null;
@@ -233,13 +234,13 @@ final class AdminHandler {
             if (!Files.exists(original)) {
                 throw HttpError.of(409, "body-missing", "the kept body of " + id + " is gone");
             }
-            forChannel = lifecycle.keepBody(original);
+            forChannel = calls.keepBody(original);
         }
         byte[] inline = kept.bodyInline() == null ? new byte[0] : kept.bodyInline();
         Body body = forChannel != null ? Body.ofFile(forChannel) : Body.ofBytes(inline);
         int attempt;
         try {
-            attempt = lifecycle.reattempt(row, kept.headers(), body, limits.maxInFlight(), limits.retryAfter());
+            attempt = calls.reattempt(row, kept.headers(), body, limits.maxInFlight(), limits.retryAfter());
         } catch (RuntimeException e) {
             if (forChannel != null) {
                 Files.deleteIfExists(forChannel);
@@ -255,32 +256,33 @@ final class AdminHandler {
 
     private Map<String, Object> redeliver(String id) {
         Row row = find(id);
-        if (row.callbackUrl() == null) {
+        if (row.callbacks().resultUrl() == null) {
             throw HttpError.of(409, "no-callback", "call " + id + " has no callback URL");
         }
         if (!row.state().terminal()) {
             throw HttpError.of(409, "not-finished", "call " + id + " is " + row.state().wire + "; it has no final callback yet");
         }
         long nowMs = clock.millis();
-        long deadlineMs = nowMs + Math.max(0, row.expiresMs() - row.acceptedMs());
+        long deadlineMs = nowMs + Math.max(0, row.steps().expiresMs() - row.steps().acceptedMs());
         boolean reopened = store.inTransaction(tx -> {
             if (scheduler.redeliver(tx, id, row.attempt(), deadlineMs)) {
                 return true;
             }
-            Optional<Row> current = lifecycle.requests().find(tx, id);
+            Optional<Row> current = calls.requests().find(tx, id);
             Row r = current.orElseThrow(() -> HttpError.of(404, "not-found", "no call " + id));
             if (r.response() != null && !r.response().isError()) {
-                scheduler.scheduleResult(tx, id, r.attempt(), r.callbackUrl(), r.callbackFormat(), r.response(), deadlineMs);
+                scheduler.scheduleResult(tx, id, r.attempt(), r.callbacks().resultUrl(), r.callbacks().format(), r.response(),
+                        deadlineMs);
             } else {
                 String status = r.state() == State.EXPIRED ? State.EXPIRED.wire : State.FAILED.wire;
                 String error = r.response() != null ? r.response().error() : "expired";
-                scheduler.scheduleFailure(tx, id, r.attempt(), r.callbackUrl(), status, error, deadlineMs);
+                scheduler.scheduleFailure(tx, id, r.attempt(), r.callbacks().resultUrl(), status, error, deadlineMs);
             }
             return false;
         });
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("id", id);
-        json.put("callback", row.callbackUrl().toString());
+        json.put("callback", row.callbacks().resultUrl().toString());
         json.put("reopened", reopened);
         return json;
     }

@@ -65,7 +65,7 @@ final class DashboardHandler {
 
     private final String node;
     private final NodeStore store;
-    private final Lifecycle lifecycle;
+    private final CallStateMachine calls;
     private final Authenticator auth;
     private final ReplyWriter writer;
     private final FrontMetrics metrics;
@@ -79,11 +79,11 @@ final class DashboardHandler {
      * when the file share is off; {@code callbacksKept} says whether the front's callback tables
      * exist (the real dispatcher, not a test's stand-in).
      */
-    DashboardHandler(String node, NodeStore store, Lifecycle lifecycle, Authenticator auth, ReplyWriter writer,
+    DashboardHandler(String node, NodeStore store, CallStateMachine calls, Authenticator auth, ReplyWriter writer,
             FrontMetrics metrics, Supplier<List<Map<String, Object>>> peers, FrontShare share, boolean callbacksKept, Clock clock) {
         this.node = node;
         this.store = store;
-        this.lifecycle = lifecycle;
+        this.calls = calls;
         this.auth = auth;
         this.writer = writer;
         this.metrics = metrics;
@@ -131,9 +131,9 @@ final class DashboardHandler {
         json.put("node", node);
         json.put("now", Json.time(nowMs));
         json.put("caller", caller);
-        json.put("inFlight", lifecycle.inFlight());
+        json.put("inFlight", calls.inFlight());
         json.put("peers", peers.get());
-        List<Summary> latest = store.inTransaction(tx -> lifecycle.requests().latest(tx, caller, LATEST_CALLS));
+        List<Summary> latest = store.inTransaction(tx -> calls.requests().latest(tx, caller, LATEST_CALLS));
         List<Map<String, Object>> calls = new ArrayList<>(latest.size());
         for (Summary call : latest) {
             Map<String, Object> c = new LinkedHashMap<>();
@@ -175,7 +175,7 @@ final class DashboardHandler {
         List<CallbackHistory> jobs = CallbackDispatcher.unfinished(store, CALLBACKS);
         if (caller != null) {
             Set<String> ids = jobs.stream().map(CallbackHistory::requestId).collect(Collectors.toSet());
-            Set<String> own = store.inTransaction(tx -> lifecycle.requests().ownedBy(tx, caller, ids));
+            Set<String> own = store.inTransaction(tx -> calls.requests().ownedBy(tx, caller, ids));
             jobs = jobs.stream().filter(job -> own.contains(job.requestId())).toList();
         }
         List<Map<String, Object>> list = new ArrayList<>(jobs.size());
@@ -200,8 +200,8 @@ final class DashboardHandler {
         if (!MessageId.isValid(id)) {
             throw HttpError.of(404, "not-found", "no such call");
         }
-        Optional<Row> found = store.inTransaction(tx -> lifecycle.requests().find(tx, id));
-        if (found.isEmpty() || (caller != null && !caller.equals(found.get().caller()))) {
+        Optional<Row> found = store.inTransaction(tx -> calls.requests().find(tx, id));
+        if (found.isEmpty() || (caller != null && !caller.equals(found.get().routing().caller()))) {
             throw HttpError.of(404, "not-found", "no such call");
         }
         Map<String, Object> json = OpsHandler.describe(found.get());

@@ -7,6 +7,7 @@ import io.hoft.front.callback.CallbackDispatcher;
 import io.hoft.front.share.FrontShare;
 import io.hoft.link.dialout.DialoutLinks;
 import io.hoft.link.dialout.DialoutServerLink;
+import io.hoft.transport.agent.Threads;
 import io.hoft.transport.channel.ReceivedMessage;
 import io.hoft.transport.config.NodeRuntime;
 import io.hoft.transport.keys.NodeId;
@@ -63,18 +64,14 @@ public final class FrontEngine implements AutoCloseable {
     private final NodeRuntime runtime;
     private final Waiters waiters = new Waiters();
     private final FrontMetrics metrics = new FrontMetrics();
-    private final Lifecycle lifecycle;
+    private final CallStateMachine lifecycle;
     private final ProxyHandler proxy;
     private final OpsHandler ops;
     private final AdminHandler admin;
     private final Authenticator auth;
     private final ReplyWriter writer;
     private final FrontShare share;
-    private final ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "hoft-front-sweeper");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(Threads.named("hoft-front-sweeper"));
     private final RequestHeads heads;
     private GracefulShutdownHandler graceful;
     private FrontServer server;
@@ -85,7 +82,7 @@ public final class FrontEngine implements AutoCloseable {
         this.runtime = runtime;
         FrontConfig.Front front = config.front();
         FrontConfig.Limits limits = front.limits();
-        this.lifecycle = new Lifecycle(runtime.store(), runtime.transport(), scheduler, waiters, metrics, clock, front.retention());
+        this.lifecycle = new CallStateMachine(runtime.store(), runtime.transport(), scheduler, waiters, metrics, clock, front.retention());
         this.auth = Authenticator.create(front.auth());
         this.heads = new RequestHeads((int) Math.min(1 << 30, limits.maxHeaderBytes().bytes() * 2 + 80 * 1024));
         this.writer = new ReplyWriter(runtime.transport().bodies(), metrics);

@@ -12,7 +12,6 @@ import io.undertow.util.Headers;
 import java.io.IOException;
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -46,7 +45,7 @@ final class OpsHandler {
     private final String node;
     private final NodeStore store;
     private final Transport transport;
-    private final Lifecycle lifecycle;
+    private final CallStateMachine calls;
     private final Authenticator auth;
     private final ReplyWriter writer;
     private final FrontMetrics metrics;
@@ -57,15 +56,15 @@ final class OpsHandler {
     private final DashboardHandler dashboard;
 
     /** {@code share} is null when the file share is off; {@code callbacksKept} as for {@link DashboardHandler}. */
-    OpsHandler(String node, NodeStore store, Transport transport, Lifecycle lifecycle, Authenticator auth, ReplyWriter writer,
+    OpsHandler(String node, NodeStore store, Transport transport, CallStateMachine calls, Authenticator auth, ReplyWriter writer,
             FrontMetrics metrics, Waiters waiters, Supplier<Map<String, Long>> extraMetrics, FrontShare share,
             boolean callbacksKept, Clock clock) {
-        this.dashboard = new DashboardHandler(node, store, lifecycle, auth, writer, metrics, this::peers, share, callbacksKept,
+        this.dashboard = new DashboardHandler(node, store, calls, auth, writer, metrics, this::peers, share, callbacksKept,
                 clock);
         this.node = node;
         this.store = store;
         this.transport = transport;
-        this.lifecycle = lifecycle;
+        this.calls = calls;
         this.auth = auth;
         this.writer = writer;
         this.metrics = metrics;
@@ -107,8 +106,8 @@ final class OpsHandler {
             throw HttpError.of(404, "not-found", "no such call");
         }
         Authenticator.Caller caller = auth.authenticate(exchange.getRequestHeaders());
-        Optional<Row> found = store.inTransaction(tx -> lifecycle.requests().find(tx, id));
-        if (found.isEmpty() || (auth.enabled() && !caller.id().equals(found.get().caller()))) {
+        Optional<Row> found = store.inTransaction(tx -> calls.requests().find(tx, id));
+        if (found.isEmpty() || (auth.enabled() && !caller.id().equals(found.get().routing().caller()))) {
             throw HttpError.of(404, "not-found", "no such call");
         }
         Row row = found.get();
@@ -127,20 +126,20 @@ final class OpsHandler {
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("id", row.id());
         json.put("status", row.state().wire);
-        json.put("method", row.method());
-        json.put("target", row.target());
-        json.put("route", row.route());
+        json.put("method", row.routing().method());
+        json.put("target", row.routing().target());
+        json.put("route", row.routing().route());
         if (row.attempt() > 1) {
             json.put("attempt", row.attempt());
         }
         Map<String, Object> times = new LinkedHashMap<>();
-        times.put("accepted", Json.time(row.acceptedMs()));
-        put(times, "transferred", row.transferredMs());
-        put(times, "delivered", row.deliveredMs());
-        put(times, row.state() == State.FAILED ? "failed" : "responded", row.respondedMs());
-        put(times, "expired", row.expiredMs());
+        times.put("accepted", Json.time(row.steps().acceptedMs()));
+        put(times, "transferred", row.steps().transferredMs());
+        put(times, "delivered", row.steps().deliveredMs());
+        put(times, row.state() == State.FAILED ? "failed" : "responded", row.steps().respondedMs());
+        put(times, "expired", row.steps().expiredMs());
         json.put("timestamps", times);
-        json.put("expiresAt", Json.time(row.expiresMs()));
+        json.put("expiresAt", Json.time(row.steps().expiresMs()));
         if (row.response() != null) {
             Map<String, Object> response = new LinkedHashMap<>();
             response.put("status", row.response().status());
@@ -164,7 +163,7 @@ final class OpsHandler {
     private Map<String, Object> health() {
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("node", node);
-        json.put("inFlight", lifecycle.inFlight());
+        json.put("inFlight", calls.inFlight());
         json.put("peers", peers());
         return json;
     }
@@ -196,9 +195,8 @@ final class OpsHandler {
     }
 
     private String metrics() {
-        Map<String, Long> byState = new HashMap<>();
-        store.inTransaction(tx -> lifecycle.requests().countByState(tx)).forEach(r -> byState.put((String) r[0], (Long) r[1]));
+        Map<String, Long> byState = store.inTransaction(RequestStore::countsByState);
         return metrics.render(new FrontMetrics.Gauges(node, transport.metrics().snapshot(), transport.health(), byState,
-                lifecycle.inFlight(), waiters.size(), extraMetrics.get()));
+                calls.inFlight(), waiters.size(), extraMetrics.get()));
     }
 }

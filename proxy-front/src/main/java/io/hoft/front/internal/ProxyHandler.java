@@ -2,7 +2,10 @@ package io.hoft.front.internal;
 
 import io.hoft.front.CallbackUrlGuard;
 import io.hoft.front.FrontConfig;
+import io.hoft.front.internal.RequestStore.Callbacks;
 import io.hoft.front.internal.RequestStore.NewRequest;
+import io.hoft.front.internal.RequestStore.RequestCopy;
+import io.hoft.front.internal.RequestStore.Routing;
 import io.hoft.transport.keys.NodeId;
 import io.hoft.transport.message.Body;
 import io.hoft.transport.message.Envelope;
@@ -51,21 +54,21 @@ final class ProxyHandler {
     private final Router router;
     private final CallbackUrlGuard guard;
     private final BodyReceiver receiver;
-    private final Lifecycle lifecycle;
+    private final CallStateMachine calls;
     private final Waiters waiters;
     private final ReplyWriter writer;
     private final FrontMetrics metrics;
     private final NodeStore store;
     private final Clock clock;
 
-    ProxyHandler(FrontConfig.Front config, Authenticator auth, CallbackUrlGuard guard, BodyReceiver receiver, Lifecycle lifecycle,
+    ProxyHandler(FrontConfig.Front config, Authenticator auth, CallbackUrlGuard guard, BodyReceiver receiver, CallStateMachine calls,
             Waiters waiters, ReplyWriter writer, FrontMetrics metrics, NodeStore store, Clock clock) {
         this.config = config;
         this.auth = auth;
         this.router = new Router(config.routes());
         this.guard = guard;
         this.receiver = receiver;
-        this.lifecycle = lifecycle;
+        this.calls = calls;
         this.waiters = waiters;
         this.writer = writer;
         this.metrics = metrics;
@@ -136,25 +139,25 @@ final class ProxyHandler {
 
         @Override
         public long sliceBytes() {
-            return lifecycle.fragmentBodyBytes();
+            return calls.fragmentBodyBytes();
         }
 
         @Override
         public boolean started(Path file) {
-            sending = lifecycle.startGrowing(peer, message(Body.ofFile(file, length)));
+            sending = calls.startGrowing(peer, message(Body.ofFile(file, length)));
             return sending;
         }
 
         @Override
         public void durable(long bytes) {
-            lifecycle.grown(peer, id, bytes);
+            calls.grown(peer, id, bytes);
         }
 
         @Override
         public void cancelled() {
             if (sending) {
                 sending = false;
-                lifecycle.cancelGrowing(peer, id);
+                calls.cancelGrowing(peer, id);
             }
         }
     }
@@ -181,7 +184,7 @@ final class ProxyHandler {
             throw HttpError.early(413, "body-too-large", "the request body of " + declared + " bytes is over the limit of "
                     + limits.maxBody().bytes());
         }
-        if (lifecycle.inFlight() >= limits.maxInFlight()) {
+        if (calls.inFlight() >= limits.maxInFlight()) {
             throw new HttpError(429, "too-many-requests", limits.maxInFlight() + " calls are in flight; try again later",
                     limits.retryAfter(), Map.of(), true);
         }
@@ -189,7 +192,7 @@ final class ProxyHandler {
         String target = exchange.getRequestURI() + (query == null || query.isEmpty() ? "" : "?" + query);
         String method = exchange.getRequestMethod().toString();
         List<HeaderField> fields = forwarded(exchange, caller);
-        EarlyRequest early = declared > lifecycle.fragmentBodyBytes()
+        EarlyRequest early = declared > calls.fragmentBodyBytes()
                 ? new EarlyRequest(NodeId.of(route.peer()), new Envelope.Request(method, target, route.upstream(), fields),
                         declared, instructions.ttlMs())
                 : null;
@@ -212,13 +215,13 @@ final class ProxyHandler {
                 Instant.ofEpochMilli(nowMs + instructions.ttlMs()), envelope, body.body());
         MessageId id = request.id();
         long expiresMs = request.expires().toEpochMilli();
-        NewRequest call = new NewRequest(id.value(), route.peer(), route.name(), route.upstream(), prepared.method(),
-                prepared.target(), prepared.caller().id(), body.length(), nowMs, expiresMs, instructions.callback(),
-                instructions.format(), instructions.statusCallback(), prepared.fields(), body.inline(), null);
+        NewRequest call = new NewRequest(id.value(), Routing.of(route, prepared.method(), prepared.target(), prepared.caller().id()),
+                new RequestCopy(prepared.fields(), body.length(), body.inline()), nowMs, expiresMs,
+                new Callbacks(instructions.callback(), instructions.format(), instructions.statusCallback()), null);
         // The call keeps its own copy of a large body (for replay and export; see RequestStore).
         Path keptBody;
         try {
-            keptBody = body.file() == null ? null : lifecycle.keepBody(body.file());
+            keptBody = body.file() == null ? null : calls.keepBody(body.file());
         } catch (IOException e) {
             if (grown) {
                 early.cancelled();
@@ -229,7 +232,7 @@ final class ProxyHandler {
         Waiters.Waiter waiter = instructions.async() ? null
                 : waiters.register(id.value(), outcome -> exchange.dispatch(() -> finish(exchange, id.value(), outcome)));
         try {
-            lifecycle.accept(call, NodeId.of(route.peer()), request, keptBody, limits.maxInFlight(), limits.retryAfter(), grown);
+            calls.accept(call, NodeId.of(route.peer()), request, keptBody, limits.maxInFlight(), limits.retryAfter(), grown);
         } catch (RuntimeException e) {
             if (waiter != null) {
                 waiter.cancel();
@@ -264,7 +267,7 @@ final class ProxyHandler {
                 writer.expired(exchange, id);
             } else {
                 metrics.counters.increment("hoft_front_sync_replies_total", "outcome", "timeout");
-                String status = store.inTransaction(tx -> lifecycle.requests().find(tx, id))
+                String status = store.inTransaction(tx -> calls.requests().find(tx, id))
                         .map(row -> row.state().wire).orElse(RequestStore.State.QUEUED.wire);
                 writer.accepted(exchange, id, status);
             }

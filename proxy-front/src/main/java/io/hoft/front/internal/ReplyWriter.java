@@ -1,6 +1,7 @@
 package io.hoft.front.internal;
 
 import io.hoft.front.StoredResponse;
+import io.hoft.transport.message.CallError;
 import io.hoft.transport.message.HeaderField;
 import io.hoft.transport.store.BodyFiles;
 import io.undertow.server.HttpServerExchange;
@@ -148,10 +149,10 @@ final class ReplyWriter {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("id", id);
         body.put("status", "expired");
-        body.put("error", "expired");
+        body.put("error", CallError.EXPIRED.code());
         exchange.getResponseHeaders().put(REQUEST_ID, id);
-        exchange.getResponseHeaders().put(ERROR, "expired");
-        json(exchange, 504, body);
+        exchange.getResponseHeaders().put(ERROR, CallError.EXPIRED.code());
+        json(exchange, CallError.EXPIRED.status(), body);
     }
 
     /** The front's own refusal or failure, with {@code Hoft-Error}; closes the connection when a body was left unread. */

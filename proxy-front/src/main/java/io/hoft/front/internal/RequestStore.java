@@ -1,23 +1,32 @@
 package io.hoft.front.internal;
 
 import io.hoft.front.CallbackFormat;
+import io.hoft.front.FrontConfig;
 import io.hoft.front.StoredResponse;
 import io.hoft.transport.message.HeaderField;
 import io.hoft.transport.store.StoreTx;
 import java.net.URI;
 import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
 /**
  * The front's request table, {@code front_request} in the node database: one row per accepted
  * call from the moment it is stored (in the same transaction that hands its REQUEST message to
- * the channel) until {@code retention} after its TTL. {@code hoft spool} and {@code sqlite3}
- * read it as it is.
+ * the channel) until {@code retention} after its TTL. This class is the only code that reads or
+ * writes it: the front changes it through the package's operations, and {@code hoft spool}
+ * reads it through the public read-only view ({@link #TABLE}, {@link #view}, {@link #views},
+ * {@link #countsByState}, {@link #countOpen}, {@link #oldestOpenAcceptedMs}, {@link #replaysOf}),
+ * which also reads the tables of older nodes, whose rows lack the columns of later schema steps.
  *
  * <pre>
  *            accept (row + REQUEST message, one transaction)
@@ -53,7 +62,9 @@ import java.util.Set;
  * applied after the response it travelled with); the state only moves forward, and a terminal
  * state never changes: a second response, or one after expiry, is ignored.
  */
-final class RequestStore {
+public final class RequestStore {
+    /** The table, for a reader that checks whether a node has it (a node whose front never ran has not). */
+    public static final String TABLE = "front_request";
     static final String MODULE = "front";
 
     static final List<String> SCHEMA = List.of(
@@ -125,15 +136,33 @@ final class RequestStore {
         }
     }
 
-    /** A new call, as stored at acceptance. */
-    record NewRequest(String id, String peer, String route, String upstream, String method, String target, String caller,
-            long requestBodyLength, long acceptedMs, long expiresMs, URI callbackUrl, CallbackFormat callbackFormat,
-            URI statusCallbackUrl, List<HeaderField> requestHeaders, byte[] requestBodyInline, String replayOf) {}
+    /**
+     * Who asked what, and where it goes: the peer and route the call was sent over, the
+     * callee's upstream name, the request line, and the authenticated caller (null without
+     * caller authentication).
+     */
+    public record Routing(String peer, String route, String upstream, String method, String target, String caller) {
+        /** A call that came in on {@code route}. */
+        static Routing of(FrontConfig.Route route, String method, String target, String caller) {
+            return new Routing(route.peer(), route.name(), route.upstream(), method, target, caller);
+        }
+    }
+
+    /** Where the call's outcome is told: the result callback and its format, and the status events; each may be null. */
+    public record Callbacks(URI resultUrl, CallbackFormat format, URI statusUrl) {}
+
+    /** The request as the call keeps it: the header fields sent to the back, the body's length, and the body if it is small. */
+    record RequestCopy(List<HeaderField> headers, long bodyLength, byte[] bodyInline) {}
+
+    /** When the call moved: accepted and expiring always, each step once it was seen (null before). */
+    public record Steps(long acceptedMs, Long transferredMs, Long deliveredMs, Long respondedMs, Long expiredMs, long expiresMs) {}
+
+    /** A new call, as stored at acceptance; {@code replayOf} names the call it was replayed from (or null). */
+    record NewRequest(String id, Routing routing, RequestCopy request, long acceptedMs, long expiresMs, Callbacks callbacks,
+            String replayOf) {}
 
     /** One row. */
-    record Row(String id, String peer, String route, String upstream, String method, String target, String caller, State state,
-            long acceptedMs, Long transferredMs, Long deliveredMs, Long respondedMs, Long expiredMs, long expiresMs,
-            URI callbackUrl, CallbackFormat callbackFormat, URI statusCallbackUrl, StoredResponse response, int attempt,
+    record Row(String id, Routing routing, State state, Steps steps, Callbacks callbacks, StoredResponse response, int attempt,
             String messageId) {
         /** The message id of the current attempt's REQUEST. */
         String currentMessageId() {
@@ -147,14 +176,18 @@ final class RequestStore {
                         + " accepted_ms, expires_ms, callback_url, callback_format, status_callback_url, request_headers,"
                         + " request_body_inline, request_body_name, replay_of)"
                         + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                r.id(), r.peer(), r.route(), r.upstream(), r.method(), r.target(), r.caller(), r.requestBodyLength(),
-                r.acceptedMs(), r.expiresMs(), str(r.callbackUrl()),
-                r.callbackFormat() == null ? null : r.callbackFormat().headerValue(), str(r.statusCallbackUrl()),
-                Json.headers(r.requestHeaders()), r.requestBodyInline(), requestBodyName, r.replayOf());
+                r.id(), r.routing().peer(), r.routing().route(), r.routing().upstream(), r.routing().method(),
+                r.routing().target(), r.routing().caller(), r.request().bodyLength(), r.acceptedMs(), r.expiresMs(),
+                str(r.callbacks().resultUrl()), r.callbacks().format() == null ? null : r.callbacks().format().headerValue(),
+                str(r.callbacks().statusUrl()), Json.headers(r.request().headers()), r.request().bodyInline(), requestBodyName,
+                r.replayOf());
     }
 
-    /** The request as kept with the call: headers, and the body inline or as a body file; empty for rows from before step 2. */
-    record KeptRequest(List<HeaderField> headers, byte[] bodyInline, String bodyName, long bodyLength) {}
+    /**
+     * The request as kept with the call: headers, and the body inline or as a body file; for a
+     * row from before step 2 the view gives null headers and body, the length alone.
+     */
+    public record KeptRequest(List<HeaderField> headers, byte[] bodyInline, String bodyName, long bodyLength) {}
 
     Optional<KeptRequest> kept(StoreTx tx, String id) {
         return tx.queryOne("SELECT request_headers, request_body_inline, request_body_name, request_body_length"
@@ -187,7 +220,10 @@ final class RequestStore {
                 attempt + 1, messageId, nowMs, expiresMs, id, attempt) == 1;
     }
 
-    long countOpen(StoreTx tx) {
+    RequestStore() {}
+
+    /** Calls not finished yet: queued, transferred or delivered. */
+    public static long countOpen(StoreTx tx) {
         return tx.queryLong("SELECT COUNT(*) FROM front_request WHERE state IN " + State.OPEN_SQL);
     }
 
@@ -268,31 +304,116 @@ final class RequestStore {
                 rs.getLong("accepted_ms"), finishedMs, status == null ? null : status.intValue(), rs.getInt("attempt"));
     }
 
-    /** Calls per state, for metrics. */
-    List<Object[]> countByState(StoreTx tx) {
-        return tx.query("SELECT state, COUNT(*) FROM front_request GROUP BY state",
-                rs -> new Object[] {rs.getString(1), rs.getLong(2)});
+    /** Calls per state, in the order of the state's name. */
+    public static Map<String, Long> countsByState(StoreTx tx) {
+        Map<String, Long> counts = new LinkedHashMap<>();
+        tx.query("SELECT state, COUNT(*) FROM front_request GROUP BY state ORDER BY state", rs -> counts.put(rs.getString(1),
+                rs.getLong(2)));
+        return counts;
+    }
+
+    /** When the oldest open call was accepted (epoch ms), 0 if none is open. */
+    public static long oldestOpenAcceptedMs(StoreTx tx) {
+        return tx.queryLong("SELECT COALESCE(MIN(accepted_ms), 0) FROM front_request WHERE state IN " + State.OPEN_SQL);
+    }
+
+    /**
+     * A call as the command line shows it: everything the row holds. {@code request} has null
+     * headers and body when the front kept no request (a row from before schema step 2);
+     * {@code response} is null until there is one.
+     */
+    public record CallView(String id, Routing routing, String state, Steps steps, Callbacks callbacks, KeptRequest request,
+            StoredResponse response, String replayOf, int attempt) {}
+
+    /** The call {@code id}, read-only. */
+    public static Optional<CallView> view(StoreTx tx, String id) {
+        return tx.queryOne("SELECT * FROM front_request WHERE id = ?", RequestStore::callView, id);
+    }
+
+    /**
+     * Calls, newest first, in the given states (all if empty), accepted at or after
+     * {@code sinceMs} (if not null), at most {@code limit} (all if 0).
+     */
+    public static List<CallView> views(StoreTx tx, List<String> states, Long sinceMs, int limit) {
+        StringBuilder sql = new StringBuilder("SELECT * FROM front_request WHERE 1 = 1");
+        List<Object> args = new ArrayList<>();
+        if (!states.isEmpty()) {
+            sql.append(" AND state IN (").append(String.join(", ", states.stream().map(s -> "?").toList())).append(")");
+            args.addAll(states);
+        }
+        if (sinceMs != null) {
+            sql.append(" AND accepted_ms >= ?");
+            args.add(sinceMs);
+        }
+        sql.append(" ORDER BY accepted_ms DESC, id DESC");
+        if (limit > 0) {
+            sql.append(" LIMIT ").append(limit);
+        }
+        return tx.query(sql.toString(), RequestStore::callView, args.toArray());
+    }
+
+    /** The calls replayed from call {@code id} (schema step 2; none on an older node), oldest first. */
+    public static List<String> replaysOf(StoreTx tx, String id) {
+        if (tx.queryLong("SELECT COUNT(*) FROM pragma_table_info('front_request') WHERE name = 'replay_of'") == 0) {
+            return List.of();
+        }
+        return tx.query("SELECT id FROM front_request WHERE replay_of = ? ORDER BY accepted_ms", rs -> rs.getString(1), id);
+    }
+
+    private static CallView callView(ResultSet rs) throws SQLException {
+        Set<String> columns = columns(rs);
+        boolean kept = columns.contains("request_headers") && rs.getString("request_headers") != null;
+        KeptRequest request = kept
+                ? new KeptRequest(Json.headers(rs.getString("request_headers")), rs.getBytes("request_body_inline"),
+                        rs.getString("request_body_name"), rs.getLong("request_body_length"))
+                : new KeptRequest(null, null, null, rs.getLong("request_body_length"));
+        return new CallView(rs.getString("id"), routing(rs), rs.getString("state"), steps(rs), callbacks(rs), request,
+                response(rs), columns.contains("replay_of") ? rs.getString("replay_of") : null,
+                columns.contains("attempt") ? rs.getInt("attempt") : 1);
+    }
+
+    private static Set<String> columns(ResultSet rs) throws SQLException {
+        Set<String> names = new HashSet<>();
+        ResultSetMetaData meta = rs.getMetaData();
+        for (int i = 1; i <= meta.getColumnCount(); i++) {
+            names.add(meta.getColumnName(i).toLowerCase(Locale.ROOT));
+        }
+        return names;
     }
 
     private static Row row(ResultSet rs) throws SQLException {
-        StoredResponse response = null;
-        if (rs.getObject("response_status") != null) {
-            byte[] inline = rs.getBytes("response_body_inline");
-            String bodyName = rs.getString("response_body_name");
-            long length = rs.getLong("response_body_length");
-            if (inline == null && bodyName == null) {
-                inline = new byte[0];
-            }
-            response = new StoredResponse(rs.getInt("response_status"), rs.getString("response_reason"),
-                    Json.headers(rs.getString("response_headers")), inline, bodyName, length, rs.getString("response_error"));
-        }
+        return new Row(rs.getString("id"), routing(rs), State.of(rs.getString("state")), steps(rs), callbacks(rs), response(rs),
+                rs.getInt("attempt"), rs.getString("message_id"));
+    }
+
+    private static Routing routing(ResultSet rs) throws SQLException {
+        return new Routing(rs.getString("peer"), rs.getString("route"), rs.getString("upstream"), rs.getString("method"),
+                rs.getString("target"), rs.getString("caller"));
+    }
+
+    private static Steps steps(ResultSet rs) throws SQLException {
+        return new Steps(rs.getLong("accepted_ms"), nullableLong(rs, "transferred_ms"), nullableLong(rs, "delivered_ms"),
+                nullableLong(rs, "responded_ms"), nullableLong(rs, "expired_ms"), rs.getLong("expires_ms"));
+    }
+
+    private static Callbacks callbacks(ResultSet rs) throws SQLException {
         String format = rs.getString("callback_format");
-        return new Row(rs.getString("id"), rs.getString("peer"), rs.getString("route"), rs.getString("upstream"),
-                rs.getString("method"), rs.getString("target"), rs.getString("caller"), State.of(rs.getString("state")),
-                rs.getLong("accepted_ms"), nullableLong(rs, "transferred_ms"), nullableLong(rs, "delivered_ms"),
-                nullableLong(rs, "responded_ms"), nullableLong(rs, "expired_ms"), rs.getLong("expires_ms"),
-                uri(rs.getString("callback_url")), format == null ? null : CallbackFormat.fromHeader(format).orElseThrow(),
-                uri(rs.getString("status_callback_url")), response, rs.getInt("attempt"), rs.getString("message_id"));
+        return new Callbacks(uri(rs.getString("callback_url")),
+                format == null ? null : CallbackFormat.fromHeader(format).orElseThrow(), uri(rs.getString("status_callback_url")));
+    }
+
+    private static StoredResponse response(ResultSet rs) throws SQLException {
+        if (rs.getObject("response_status") == null) {
+            return null;
+        }
+        byte[] inline = rs.getBytes("response_body_inline");
+        String bodyName = rs.getString("response_body_name");
+        long length = rs.getLong("response_body_length");
+        if (inline == null && bodyName == null) {
+            inline = new byte[0];
+        }
+        return new StoredResponse(rs.getInt("response_status"), rs.getString("response_reason"),
+                Json.headers(rs.getString("response_headers")), inline, bodyName, length, rs.getString("response_error"));
     }
 
     private static Long nullableLong(ResultSet rs, String column) throws SQLException {

@@ -1,6 +1,7 @@
 package io.hoft.front.internal;
 
 import io.hoft.front.StoredResponse;
+import io.hoft.transport.agent.Threads;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -96,11 +97,7 @@ final class Waiters implements AutoCloseable {
     private volatile boolean releasing;
 
     Waiters() {
-        timers = new ScheduledThreadPoolExecutor(1, r -> {
-            Thread t = new Thread(r, "hoft-front-wait-timer");
-            t.setDaemon(true);
-            return t;
-        });
+        timers = new ScheduledThreadPoolExecutor(1, Threads.named("hoft-front-wait-timer"));
         timers.setRemoveOnCancelPolicy(true);
     }
 

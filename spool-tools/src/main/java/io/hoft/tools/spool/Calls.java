@@ -1,32 +1,30 @@
 package io.hoft.tools.spool;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.hoft.back.RecordedResponse;
+import io.hoft.back.StoredRequest;
+import io.hoft.front.StoredResponse;
 import io.hoft.tools.Json;
 import io.hoft.tools.Main;
+import io.hoft.transport.message.HeaderField;
 import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
 /**
- * The calls a node's request store keeps, read from its database as they are: the front's
+ * The calls a node's request store keeps, read through the stores' read-only views: the front's
  * {@code front_request} (one row per accepted call) or the back's {@code back_request} (one row
- * per request id received). Which one a node has says which kind of node it is. Read-only.
+ * per request id received). Which one a node has says which kind of node it is.
  *
  * <p>Request header fields and bodies: the back keeps them with every row (the body until the
  * answer is recorded); the front keeps them since its schema step 2 (rows from before have
  * none, and then the body is {@link Body#notKept}).
  */
 final class Calls {
-    static final String FRONT_TABLE = "front_request";
-    static final String BACK_TABLE = "back_request";
-
     /** Which store a node has. */
     enum Side {
         FRONT("front"), BACK("back");
@@ -68,16 +66,19 @@ final class Calls {
     }
 
     /** One call, front or back, in the terms both share. Times are epoch ms, null when not reached. */
-    record Call(Side side, String id, String peer, String route, String upstream, String method, String target, String caller,
-            String state, long acceptedMs, Long transferredMs, Long deliveredMs, Long callingMs, Long respondedMs, Long expiredMs,
-            long expiresMs, Integer responseStatus, String responseReason, List<String[]> responseHeaders, Body responseBody,
-            String error, List<String[]> requestHeaders, Body requestBody, String callbackUrl, String statusCallbackUrl,
-            String replayOf, long duplicates, long connectAttempts, int attempt) {
+    record Call(Side side, String id, String state, int attempt, Routing routing, Steps steps, Request request,
+            Response response, Callbacks callbacks, String replayOf, BackCounts counts) {
+
+        /** The peer the call travelled to or came from. */
+        String peer() {
+            return routing.peer();
+        }
 
         /** When the call last moved. */
         long lastChangeMs() {
-            long last = acceptedMs;
-            for (Long t : new Long[] {transferredMs, deliveredMs, callingMs, respondedMs, expiredMs}) {
+            long last = steps.acceptedMs();
+            for (Long t : new Long[] {steps.transferredMs(), steps.deliveredMs(), steps.callingMs(), steps.respondedMs(),
+                    steps.expiredMs()}) {
                 if (t != null && t > last) {
                     last = t;
                 }
@@ -87,15 +88,40 @@ final class Calls {
 
         /** Why it failed: the Hoft-Error of the response, or {@code expired}. */
         String problem() {
-            return error != null ? error : "expired".equals(state) ? "expired" : null;
+            return response.error() != null ? response.error() : "expired".equals(state) ? "expired" : null;
         }
     }
+
+    /** Where the call went: the peer, the front's route (null on a back), upstream, request line, caller (front only). */
+    record Routing(String peer, String route, String upstream, String method, String target, String caller) {}
+
+    /**
+     * When it moved (epoch ms, null when not reached): accepted (a back: received), transferred
+     * and delivered (front), calling (back), responded, expired (front), and when it expires.
+     */
+    record Steps(long acceptedMs, Long transferredMs, Long deliveredMs, Long callingMs, Long respondedMs, Long expiredMs,
+            long expiresMs) {}
+
+    /** The request as kept: its header fields (null if not kept) and body. */
+    record Request(List<String[]> headers, Body body) {}
+
+    /** The response: each part null until there is one. */
+    record Response(Integer status, String reason, List<String[]> headers, Body body, String error) {
+        static final Response NONE = new Response(null, null, null, null, null);
+    }
+
+    /** The front's callback URLs (null on a back, or when the caller asked for none). */
+    record Callbacks(String url, String statusUrl) {}
+
+    /** What the back counts: repeated deliveries of the request and connection attempts (0 on a front). */
+    record BackCounts(long duplicates, long connectAttempts) {}
 
     private Calls() {}
 
     /** The kind of store the database holds, if any. */
     static Optional<Side> side(NodeDatabase db) {
-        return db.hasTable(FRONT_TABLE) ? Optional.of(Side.FRONT) : db.hasTable(BACK_TABLE) ? Optional.of(Side.BACK) : Optional.empty();
+        return db.hasTable(io.hoft.front.internal.RequestStore.TABLE) ? Optional.of(Side.FRONT)
+                : db.hasTable(io.hoft.back.RequestStore.TABLE) ? Optional.of(Side.BACK) : Optional.empty();
     }
 
     /** The side or a usage error: a node whose proxy never ran has no request store. */
@@ -109,23 +135,9 @@ final class Calls {
      * {@code sinceMs} (if not null), at most {@code limit} (all if 0).
      */
     static List<Call> list(NodeDatabase db, Side side, List<String> states, Long sinceMs, int limit) {
-        String table = side == Side.FRONT ? FRONT_TABLE : BACK_TABLE;
-        String accepted = side == Side.FRONT ? "accepted_ms" : "received_ms";
-        StringBuilder sql = new StringBuilder("SELECT * FROM " + table + " WHERE 1 = 1");
-        List<Object> args = new ArrayList<>();
-        if (!states.isEmpty()) {
-            sql.append(" AND state IN (").append(String.join(", ", states.stream().map(s -> "?").toList())).append(")");
-            args.addAll(states);
-        }
-        if (sinceMs != null) {
-            sql.append(" AND ").append(accepted).append(" >= ?");
-            args.add(sinceMs);
-        }
-        sql.append(" ORDER BY ").append(accepted).append(" DESC, id DESC");
-        if (limit > 0) {
-            sql.append(" LIMIT ").append(limit);
-        }
-        return db.query(sql.toString(), side == Side.FRONT ? Calls::front : Calls::back, args.toArray());
+        return side == Side.FRONT
+                ? io.hoft.front.internal.RequestStore.views(db.tx(), states, sinceMs, limit).stream().map(Calls::front).toList()
+                : io.hoft.back.RequestStore.views(db.tx(), states, sinceMs, limit).stream().map(Calls::back).toList();
     }
 
     static long count(NodeDatabase db, Side side, List<String> states, Long sinceMs) {
@@ -133,59 +145,47 @@ final class Calls {
     }
 
     static Optional<Call> find(NodeDatabase db, Side side, String id) {
-        String table = side == Side.FRONT ? FRONT_TABLE : BACK_TABLE;
-        List<Call> found = db.query("SELECT * FROM " + table + " WHERE id = ?", side == Side.FRONT ? Calls::front : Calls::back, id);
-        return found.stream().findFirst();
+        return side == Side.FRONT
+                ? io.hoft.front.internal.RequestStore.view(db.tx(), id).map(Calls::front)
+                : io.hoft.back.RequestStore.view(db.tx(), id).map(Calls::back);
     }
 
-    private static Call front(ResultSet rs) throws SQLException {
-        boolean kept = hasColumn(rs, "request_headers") && rs.getString("request_headers") != null;
-        Integer status = nullableInt(rs, "response_status");
-        return new Call(Side.FRONT, rs.getString("id"), rs.getString("peer"), rs.getString("route"), rs.getString("upstream"),
-                rs.getString("method"), rs.getString("target"), rs.getString("caller"), rs.getString("state"),
-                rs.getLong("accepted_ms"), nullableLong(rs, "transferred_ms"), nullableLong(rs, "delivered_ms"), null,
-                nullableLong(rs, "responded_ms"), nullableLong(rs, "expired_ms"), rs.getLong("expires_ms"), status,
-                rs.getString("response_reason"), headers(rs.getString("response_headers")),
-                status == null ? null : new Body(rs.getBytes("response_body_inline"), rs.getString("response_body_name"),
-                        rs.getLong("response_body_length")),
-                rs.getString("response_error"),
-                kept ? headers(rs.getString("request_headers")) : null,
-                kept ? new Body(rs.getBytes("request_body_inline"), rs.getString("request_body_name"), rs.getLong("request_body_length"))
-                        : Body.notKept(rs.getLong("request_body_length")),
-                rs.getString("callback_url"), rs.getString("status_callback_url"),
-                hasColumn(rs, "replay_of") ? rs.getString("replay_of") : null, 0, 0,
-                hasColumn(rs, "attempt") ? rs.getInt("attempt") : 1);
+    private static Call front(io.hoft.front.internal.RequestStore.CallView view) {
+        io.hoft.front.internal.RequestStore.Routing routing = view.routing();
+        io.hoft.front.internal.RequestStore.Steps steps = view.steps();
+        io.hoft.front.internal.RequestStore.KeptRequest request = view.request();
+        StoredResponse response = view.response();
+        boolean kept = request.headers() != null;
+        return new Call(Side.FRONT, view.id(), view.state(), view.attempt(),
+                new Routing(routing.peer(), routing.route(), routing.upstream(), routing.method(), routing.target(), routing.caller()),
+                new Steps(steps.acceptedMs(), steps.transferredMs(), steps.deliveredMs(), null, steps.respondedMs(),
+                        steps.expiredMs(), steps.expiresMs()),
+                kept ? new Request(fields(request.headers()), new Body(request.bodyInline(), request.bodyName(), request.bodyLength()))
+                        : new Request(null, Body.notKept(request.bodyLength())),
+                response == null ? Response.NONE : new Response(response.status(), response.reason(), fields(response.headers()),
+                        new Body(response.inlineBody(), response.bodyName(), response.bodyLength()), response.error()),
+                new Callbacks(string(view.callbacks().resultUrl()), string(view.callbacks().statusUrl())), view.replayOf(),
+                new BackCounts(0, 0));
     }
 
-    private static Call back(ResultSet rs) throws SQLException {
-        Integer status = nullableInt(rs, "status");
-        return new Call(Side.BACK, rs.getString("id"), rs.getString("peer"), null, rs.getString("upstream"),
-                rs.getString("method"), rs.getString("target"), null, rs.getString("state"),
-                rs.getLong("received_ms"), null, null, nullableLong(rs, "calling_ms"), nullableLong(rs, "responded_ms"), null,
-                rs.getLong("expires_ms"), status, rs.getString("reason"), headers(rs.getString("response_headers")),
-                status == null ? null : new Body(rs.getBytes("response_inline"), rs.getString("response_name"),
-                        rs.getLong("response_length")),
-                rs.getString("error"), headers(rs.getString("headers")),
-                new Body(rs.getBytes("body_inline"), rs.getString("body_name"), rs.getLong("body_length")),
-                null, null, null, rs.getLong("duplicates"), rs.getLong("connect_attempts"),
-                hasColumn(rs, "attempt") ? rs.getInt("attempt") : 1);
+    private static Call back(io.hoft.back.RequestStore.CallView view) {
+        StoredRequest request = view.request();
+        RecordedResponse answer = view.answer();
+        return new Call(Side.BACK, request.id().value(), request.state(), view.attempt(),
+                new Routing(request.peer().value(), null, request.upstream(), request.method(), request.target(), null),
+                new Steps(view.receivedMs(), null, null, view.callingMs(), view.respondedMs(), null, request.expiresMs()),
+                new Request(fields(request.headers()), new Body(request.bodyInline(), request.bodyName(), request.bodyLength())),
+                answer == null ? Response.NONE : new Response(answer.status(), answer.reason(), fields(answer.headers()),
+                        new Body(answer.bodyInline(), answer.bodyName(), answer.bodyLength()), answer.error()),
+                new Callbacks(null, null), null, new BackCounts(view.duplicates(), view.connectAttempts()));
     }
 
-    /** Header fields stored as {@code [["Name", "value"], ...]}; null stays null. */
-    static List<String[]> headers(String json) {
-        if (json == null) {
-            return null;
-        }
-        try {
-            JsonNode array = Json.MAPPER.readTree(json);
-            List<String[]> fields = new ArrayList<>();
-            for (JsonNode pair : array) {
-                fields.add(new String[] {pair.get(0).asText(), pair.get(1).asText()});
-            }
-            return fields;
-        } catch (IOException e) {
-            return List.of();
-        }
+    private static List<String[]> fields(List<HeaderField> headers) {
+        return headers.stream().map(f -> new String[] {f.name(), f.value()}).toList();
+    }
+
+    private static String string(URI uri) {
+        return uri == null ? null : uri.toString();
     }
 
     static Optional<String> header(List<String[]> fields, String name) {
@@ -200,48 +200,29 @@ final class Calls {
         ObjectNode node = Json.object();
         node.put("id", call.id());
         node.put(call.side() == Side.FRONT ? "peer" : "fromPeer", call.peer());
-        node.put("method", call.method());
-        node.put("target", call.target());
+        node.put("method", call.routing().method());
+        node.put("target", call.routing().target());
         if (call.side() == Side.FRONT) {
-            node.put("route", call.route());
+            node.put("route", call.routing().route());
         }
-        node.put("upstream", call.upstream());
+        node.put("upstream", call.routing().upstream());
         node.put("status", call.state());
-        node.put(call.side() == Side.FRONT ? "acceptedMs" : "receivedMs", call.acceptedMs());
+        node.put(call.side() == Side.FRONT ? "acceptedMs" : "receivedMs", call.steps().acceptedMs());
         node.put("lastChangeMs", call.lastChangeMs());
-        node.put("expiresMs", call.expiresMs());
-        if (call.responseStatus() == null) {
+        node.put("expiresMs", call.steps().expiresMs());
+        if (call.response().status() == null) {
             node.putNull("responseStatus");
         } else {
-            node.put("responseStatus", call.responseStatus());
+            node.put("responseStatus", call.response().status());
         }
         node.put("error", call.problem());
         node.put("attempt", call.attempt());
         if (call.side() == Side.FRONT) {
             node.put("replayOf", call.replayOf());
         } else {
-            node.put("duplicates", call.duplicates());
+            node.put("duplicates", call.counts().duplicates());
         }
         return node;
     }
 
-    private static boolean hasColumn(ResultSet rs, String column) throws SQLException {
-        var meta = rs.getMetaData();
-        for (int i = 1; i <= meta.getColumnCount(); i++) {
-            if (meta.getColumnName(i).equalsIgnoreCase(column)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static Long nullableLong(ResultSet rs, String column) throws SQLException {
-        long value = rs.getLong(column);
-        return rs.wasNull() ? null : value;
-    }
-
-    private static Integer nullableInt(ResultSet rs, String column) throws SQLException {
-        int value = rs.getInt(column);
-        return rs.wasNull() ? null : value;
-    }
 }

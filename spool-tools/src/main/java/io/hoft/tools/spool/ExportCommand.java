@@ -149,24 +149,24 @@ final class ExportCommand implements Callable<Integer> {
 
     static ObjectNode entry(Call call, Path stateDir, int[] leftOut) throws IOException {
         ObjectNode entry = Json.object();
-        entry.put("startedDateTime", Instant.ofEpochMilli(call.acceptedMs()).toString());
-        long waitMs = call.respondedMs() == null ? 0 : Math.max(0, call.respondedMs() - call.acceptedMs());
+        entry.put("startedDateTime", Instant.ofEpochMilli(call.steps().acceptedMs()).toString());
+        long waitMs = call.steps().respondedMs() == null ? 0 : Math.max(0, call.steps().respondedMs() - call.steps().acceptedMs());
         entry.put("time", waitMs);
 
         ObjectNode request = entry.putObject("request");
-        request.put("method", call.method());
+        request.put("method", call.routing().method());
         request.put("url", url(call));
         request.put("httpVersion", "HTTP/1.1");
         request.set("cookies", Json.array());
-        request.set("headers", headers(call.requestHeaders()));
-        request.set("queryString", query(call.target()));
+        request.set("headers", headers(call.request().headers()));
+        request.set("queryString", query(call.routing().target()));
         request.put("headersSize", -1);
-        request.put("bodySize", call.requestBody().length());
-        if (call.requestBody().length() > 0) {
-            Optional<byte[]> body = call.requestBody().read(stateDir);
+        request.put("bodySize", call.request().body().length());
+        if (call.request().body().length() > 0) {
+            Optional<byte[]> body = call.request().body().read(stateDir);
             if (body.isPresent()) {
                 ObjectNode post = request.putObject("postData");
-                post.put("mimeType", Calls.header(call.requestHeaders(), "Content-Type").orElse("application/octet-stream"));
+                post.put("mimeType", Calls.header(call.request().headers(), "Content-Type").orElse("application/octet-stream"));
                 post.set("params", Json.array());
                 putText(post, body.get());
             } else {
@@ -175,25 +175,25 @@ final class ExportCommand implements Callable<Integer> {
         }
 
         ObjectNode response = entry.putObject("response");
-        boolean answered = call.responseStatus() != null;
-        response.put("status", answered ? call.responseStatus() : 0);
-        response.put("statusText", answered && call.responseReason() != null ? call.responseReason() : "");
+        boolean answered = call.response().status() != null;
+        response.put("status", answered ? call.response().status() : 0);
+        response.put("statusText", answered && call.response().reason() != null ? call.response().reason() : "");
         response.put("httpVersion", "HTTP/1.1");
         response.set("cookies", Json.array());
-        response.set("headers", headers(answered ? call.responseHeaders() : null));
+        response.set("headers", headers(answered ? call.response().headers() : null));
         ObjectNode content = response.putObject("content");
-        long size = answered && call.responseBody() != null ? call.responseBody().length() : 0;
+        long size = answered && call.response().body() != null ? call.response().body().length() : 0;
         content.put("size", size);
-        content.put("mimeType", answered ? Calls.header(call.responseHeaders(), "Content-Type").orElse("") : "");
+        content.put("mimeType", answered ? Calls.header(call.response().headers(), "Content-Type").orElse("") : "");
         if (size > 0) {
-            Optional<byte[]> body = call.responseBody().read(stateDir);
+            Optional<byte[]> body = call.response().body().read(stateDir);
             if (body.isPresent()) {
                 putText(content, body.get());
             } else {
                 leftOut[0]++;
             }
         }
-        response.put("redirectURL", answered ? Calls.header(call.responseHeaders(), "Location").orElse("") : "");
+        response.put("redirectURL", answered ? Calls.header(call.response().headers(), "Location").orElse("") : "");
         response.put("headersSize", -1);
         response.put("bodySize", answered ? size : -1);
 
@@ -207,7 +207,7 @@ final class ExportCommand implements Callable<Integer> {
         hoft.put("side", call.side().wireName);
         hoft.put("state", call.state());
         hoft.put("error", call.problem());
-        hoft.put("upstream", call.upstream());
+        hoft.put("upstream", call.routing().upstream());
         if (call.replayOf() != null) {
             hoft.put("replayOf", call.replayOf());
         }
@@ -227,11 +227,11 @@ final class ExportCommand implements Callable<Integer> {
 
     /** An absolute URL: the target if it is one, else http:// with the Host field (or localhost) and the target. */
     static String url(Call call) {
-        String target = call.target();
+        String target = call.routing().target();
         if (target.startsWith("http://") || target.startsWith("https://")) {
             return target;
         }
-        String host = Calls.header(call.requestHeaders(), "Host").orElse("localhost");
+        String host = Calls.header(call.request().headers(), "Host").orElse("localhost");
         return "http://" + host + (target.startsWith("/") ? target : "/" + target);
     }
 

@@ -158,8 +158,8 @@ final class ReplayCommand implements Callable<Integer> {
                 return refuse(null, "no call " + id + " in the " + side.wireName + " " + config.id() + "'s store");
             }
             call = found.get();
-            if (mode.to != null && call.requestHeaders() != null) {
-                body = call.requestBody().read(config.state()).orElse(null);
+            if (mode.to != null && call.request().headers() != null) {
+                body = call.request().body().read(config.state()).orElse(null);
             }
         }
         Plan plan = plan(call, body);
@@ -185,16 +185,16 @@ final class ReplayCommand implements Callable<Integer> {
     private Plan plan(Call call, byte[] body) {
         String state = call.state();
         if (mode.to != null) {
-            if (call.requestHeaders() == null) {
-                return new Plan("to", "send " + call.method() + " " + call.target() + " to " + mode.to,
+            if (call.request().headers() == null) {
+                return new Plan("to", "send " + call.routing().method() + " " + call.routing().target() + " to " + mode.to,
                         "the front did not keep the request of " + id + " (accepted by an older version)");
             }
             if (body == null) {
-                return new Plan("to", "send " + call.method() + " " + call.target() + " to " + mode.to,
-                        "the request body of " + id + " (" + call.requestBody().length() + " bytes) is no longer kept");
+                return new Plan("to", "send " + call.routing().method() + " " + call.routing().target() + " to " + mode.to,
+                        "the request body of " + id + " (" + call.request().body().length() + " bytes) is no longer kept");
             }
-            return new Plan("to", "send " + call.method() + " " + target(mode.to, call.target()) + " with "
-                    + Human.count(call.requestHeaders().size(), "header field") + " and " + Human.size(body.length)
+            return new Plan("to", "send " + call.routing().method() + " " + target(mode.to, call.routing().target()) + " with "
+                    + Human.count(call.request().headers().size(), "header field") + " and " + Human.size(body.length)
                     + " of body, from here", null);
         }
         if (call.side() == Side.BACK) {
@@ -206,36 +206,36 @@ final class ReplayCommand implements Callable<Integer> {
             return new Plan("none", "nothing", "call " + id + " is still " + state + "; replay a call once it has ended");
         }
         if (mode.callback || (!mode.newId && state.equals("responded"))) {
-            if (call.callbackUrl() == null) {
+            if (call.callbacks().url() == null) {
                 return new Plan("redeliver", "deliver the final callback again", "call " + id + " has no callback URL"
                         + (state.equals("responded") ? " (use --to URL to replay it to a URL)" : ""));
             }
             return new Plan("redeliver", "deliver the " + (failed ? state + " notice" : "result") + " of " + id + " again to "
-                    + call.callbackUrl() + " through the running front", null);
+                    + call.callbacks().url() + " through the running front", null);
         }
         if (!failed) {
             return new Plan("resend", "send " + id + " again", "call " + id + " responded; only a failed or expired call is sent"
                     + " again (use --callback to re-deliver its result, or --to URL)");
         }
         String action = mode.newId ? "resend" : "attempt";
-        if (call.requestHeaders() == null) {
+        if (call.request().headers() == null) {
             return new Plan(action, "send " + id + " again", "the front did not keep the request of " + id
                     + " (accepted by an older version)");
         }
         if (!mode.newId) {
-            String unsafe = SameIdAttempt.refusal(state, call.deliveredMs() != null, call.error());
+            String unsafe = SameIdAttempt.refusal(state, call.steps().deliveredMs() != null, call.response().error());
             if (unsafe != null) {
                 return new Plan(action, "send " + id + " again under the same id", "call " + id + " is not sent again under the"
                         + " same id: " + unsafe + ". To send it anyway as a new call with a new id (the callee gets it"
                         + " again), add --new-id");
             }
-            return new Plan(action, "send " + call.method() + " " + call.target() + " (" + state + ", "
-                    + (call.problem() == null ? "" : call.problem() + ", ") + Human.size(call.requestBody().length())
+            return new Plan(action, "send " + call.routing().method() + " " + call.routing().target() + " (" + state + ", "
+                    + (call.problem() == null ? "" : call.problem() + ", ") + Human.size(call.request().body().length())
                     + " of body) again under the same id " + id + " as attempt " + (call.attempt() + 1) + " to " + call.peer()
                     + " through the running front (the back calls the callee only if its record shows it never did)", null);
         }
-        return new Plan("resend", "send " + call.method() + " " + call.target() + " (" + state + ", "
-                + (call.problem() == null ? "" : call.problem() + ", ") + Human.size(call.requestBody().length())
+        return new Plan("resend", "send " + call.routing().method() + " " + call.routing().target() + " (" + state + ", "
+                + (call.problem() == null ? "" : call.problem() + ", ") + Human.size(call.request().body().length())
                 + " of body) again as a new call to " + call.peer() + " through the running front", null);
     }
 
@@ -282,11 +282,12 @@ final class ReplayCommand implements Callable<Integer> {
     }
 
     private Integer sendTo(ObjectNode document, Call call, byte[] body) throws InterruptedException {
-        URI url = target(mode.to, call.target());
+        URI url = target(mode.to, call.routing().target());
         HttpRequest.Builder request = HttpRequest.newBuilder(url).timeout(timeout)
-                .method(call.method(), body.length == 0 ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
+                .method(call.routing().method(),
+                        body.length == 0 ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
         List<String> skipped = new ArrayList<>();
-        for (String[] field : call.requestHeaders()) {
+        for (String[] field : call.request().headers()) {
             if (CLIENT_OWNED.contains(field[0].toLowerCase(Locale.ROOT))) {
                 skipped.add(field[0]);
                 continue;
@@ -318,7 +319,7 @@ final class ReplayCommand implements Callable<Integer> {
         result.put("bodyEncoding", text != null ? "utf-8" : "base64");
         String preview = text == null ? Human.size(response.body().length) + " of binary body"
                 : text.length() > 2000 ? text.substring(0, 2000) + "..." : text;
-        return finish(document, "sent " + call.method() + " " + url + ": HTTP " + response.statusCode()
+        return finish(document, "sent " + call.routing().method() + " " + url + ": HTTP " + response.statusCode()
                 + (skipped.isEmpty() ? "" : " (not sent, the client sets them itself: " + String.join(", ", skipped) + ")")
                 + (preview.isEmpty() ? "" : "\n" + preview));
     }

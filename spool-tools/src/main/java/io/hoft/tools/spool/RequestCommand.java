@@ -3,6 +3,9 @@ package io.hoft.tools.spool;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.hoft.front.callback.CallbackDispatcher;
+import io.hoft.front.callback.CallbackHistory;
+import io.hoft.front.internal.RequestStore;
 import io.hoft.tools.Human;
 import io.hoft.tools.Json;
 import io.hoft.tools.Main;
@@ -93,45 +96,41 @@ final class RequestCommand implements Callable<Integer> {
         d.put("side", call.side().wireName);
         Json.putMs(d, "atMs", now);
         ObjectNode request = Calls.summary(call);
-        request.put("caller", call.caller());
-        request.put("requestBodyLength", call.requestBody().length());
-        request.put("requestKept", call.requestHeaders() != null && call.requestBody().kept());
-        request.put("callbackUrl", call.callbackUrl());
-        request.put("statusCallbackUrl", call.statusCallbackUrl());
+        request.put("caller", call.routing().caller());
+        request.put("requestBodyLength", call.request().body().length());
+        request.put("requestKept", call.request().headers() != null && call.request().body().kept());
+        request.put("callbackUrl", call.callbacks().url());
+        request.put("statusCallbackUrl", call.callbacks().statusUrl());
         d.set("request", request);
 
         List<ObjectNode> events = new ArrayList<>();
         ArrayNode files = Json.array();
         ArrayNode callbacks = Json.array();
         if (call.side() == Side.FRONT) {
-            event(events, "accepted", call.acceptedMs(), "from " + (call.caller() == null ? "an anonymous caller" : call.caller())
-                    + " on route " + call.route() + " to " + call.peer() + " (upstream " + call.upstream() + ")");
+            String caller = call.routing().caller();
+            event(events, "accepted", call.steps().acceptedMs(), "from " + (caller == null ? "an anonymous caller" : caller)
+                    + " on route " + call.routing().route() + " to " + call.peer() + " (upstream " + call.routing().upstream() + ")");
             channel(db, call, events, files);
-            event(events, "transferred", call.transferredMs(), "the back acknowledged the request");
-            event(events, "delivered", call.deliveredMs(), "the back started calling the callee");
-            if (call.respondedMs() != null) {
-                event(events, "failed".equals(call.state()) ? "failed" : "responded", call.respondedMs(),
-                        "status " + call.responseStatus() + (call.error() == null ? "" : ", Hoft-Error " + call.error()));
+            event(events, "transferred", call.steps().transferredMs(), "the back acknowledged the request");
+            event(events, "delivered", call.steps().deliveredMs(), "the back started calling the callee");
+            if (call.steps().respondedMs() != null) {
+                event(events, "failed".equals(call.state()) ? "failed" : "responded", call.steps().respondedMs(),
+                        outcome(call));
             }
-            event(events, "expired", call.expiredMs(), "no response before the TTL (or the request was never acknowledged)");
+            event(events, "expired", call.steps().expiredMs(), "no response before the TTL (or the request was never acknowledged)");
             callbacks(db, call.id(), events, callbacks);
             ArrayNode replays = d.putArray("replays");
-            if (db.hasTable(Calls.FRONT_TABLE) && hasReplayColumn(db)) {
-                for (String replay : db.query("SELECT id FROM front_request WHERE replay_of = ? ORDER BY accepted_ms",
-                        row -> row.getString(1), call.id())) {
-                    replays.add(replay);
-                }
-            }
+            RequestStore.replaysOf(db.tx(), call.id()).forEach(replays::add);
         } else {
-            event(events, "received", call.acceptedMs(), "from " + call.peer() + " for upstream " + call.upstream());
-            event(events, "calling", call.callingMs(), "connected to the callee after "
-                    + Human.count(call.connectAttempts(), "attempt"));
-            if (call.respondedMs() != null) {
-                event(events, "answered", call.respondedMs(),
-                        "status " + call.responseStatus() + (call.error() == null ? "" : ", Hoft-Error " + call.error()));
+            event(events, "received", call.steps().acceptedMs(), "from " + call.peer() + " for upstream " + call.routing().upstream());
+            event(events, "calling", call.steps().callingMs(), "connected to the callee after "
+                    + Human.count(call.counts().connectAttempts(), "attempt"));
+            if (call.steps().respondedMs() != null) {
+                event(events, "answered", call.steps().respondedMs(),
+                        outcome(call));
             }
-            if (call.duplicates() > 0) {
-                d.put("duplicates", call.duplicates());
+            if (call.counts().duplicates() > 0) {
+                d.put("duplicates", call.counts().duplicates());
             }
         }
         events.sort(Comparator.comparingLong(e -> e.get("atMs").asLong()));
@@ -142,13 +141,15 @@ final class RequestCommand implements Callable<Integer> {
             d.set("callbacks", callbacks);
         }
         ObjectNode expiry = d.putObject("expiry");
-        expiry.put("expiresMs", call.expiresMs());
-        expiry.put("passed", call.expiresMs() < now.toEpochMilli());
+        expiry.put("expiresMs", call.steps().expiresMs());
+        expiry.put("passed", call.steps().expiresMs() < now.toEpochMilli());
         return d;
     }
 
-    private static boolean hasReplayColumn(NodeDatabase db) {
-        return db.queryLong("SELECT COUNT(*) FROM pragma_table_info('front_request') WHERE name = 'replay_of'") > 0;
+    /** The response's status and Hoft-Error, as an event tells them. */
+    private static String outcome(Call call) {
+        String error = call.response().error();
+        return "status " + call.response().status() + (error == null ? "" : ", Hoft-Error " + error);
     }
 
     private static void event(List<ObjectNode> events, String name, Long atMs, String detail) {
@@ -202,63 +203,50 @@ final class RequestCommand implements Callable<Integer> {
         }
     }
 
-    /** The callback jobs and attempts ({@code CallbackDispatcher.history} reads the same, through a writable store). */
+    /** The callback jobs and attempts, through the callback store's read-only view. */
     private static void callbacks(NodeDatabase db, String id, List<ObjectNode> events, ArrayNode callbacks) {
-        if (!db.hasTable("callback_job")) {
+        if (!db.hasTable(CallbackDispatcher.JOBS_TABLE)) {
             return;
         }
-        db.query("SELECT id, webhook_id, kind, url, event_status, state, failure, attempts, created_ms, expires_ms,"
-                + " next_attempt_ms, ended_ms, last_error FROM callback_job WHERE request_id = ? ORDER BY id", row -> {
-                    ObjectNode job = Json.object();
-                    long jobId = row.getLong(1);
-                    job.put("webhookId", row.getString(2));
-                    job.put("kind", row.getString(3));
-                    job.put("url", row.getString(4));
-                    job.put("eventStatus", row.getString(5));
-                    job.put("state", row.getString(6));
-                    job.put("failure", row.getString(7));
-                    job.put("attemptCount", row.getInt(8));
-                    job.put("createdMs", row.getLong(9));
-                    job.put("expiresMs", row.getLong(10));
-                    if ("pending".equals(row.getString(6))) {
-                        putLong(job, "nextAttemptMs", row, 11);
-                    } else {
-                        job.putNull("nextAttemptMs");
-                    }
-                    putLong(job, "endedMs", row, 12);
-                    job.put("lastError", row.getString(13));
-                    job.set("attempts", Json.array());
-                    callbacks.add(job);
-                    return jobId;
-                }, id);
-        for (JsonNode job : callbacks) {
-            ArrayNode attempts = (ArrayNode) job.get("attempts");
-            String label = job.get("kind").asText() + " callback (" + job.get("eventStatus").asText() + ")";
-            db.query("SELECT a.attempt, a.started_ms, a.duration_ms, a.http_status, a.outcome, a.error FROM callback_attempt a"
-                    + " JOIN callback_job j ON j.id = a.job_id WHERE j.webhook_id = ? ORDER BY a.attempt", row -> {
-                        ObjectNode attempt = Json.object();
-                        attempt.put("number", row.getInt(1));
-                        attempt.put("startedMs", row.getLong(2));
-                        attempt.put("durationMs", row.getLong(3));
-                        int status = row.getInt(4);
-                        if (row.wasNull()) {
-                            attempt.putNull("httpStatus");
-                        } else {
-                            attempt.put("httpStatus", status);
-                        }
-                        attempt.put("outcome", row.getString(5));
-                        attempt.put("error", row.getString(6));
-                        attempts.add(attempt);
-                        event(events, "callback", row.getLong(2), label + " attempt " + row.getInt(1) + " to "
-                                + job.get("url").asText() + ": " + row.getString(5)
-                                + (row.wasNull() ? "" : "") + (attempt.get("httpStatus").isNull() ? "" : " (HTTP " + status + ")")
-                                + (row.getString(6) == null ? "" : ", " + row.getString(6)));
-                        return null;
-                    }, job.get("webhookId").asText());
-            if (attempts.isEmpty()) {
-                event(events, "callback", job.get("createdMs").asLong(), label + " to " + job.get("url").asText()
-                        + " scheduled, not tried yet");
+        for (CallbackHistory history : CallbackDispatcher.history(db.tx(), id)) {
+            ObjectNode job = callbacks.addObject();
+            job.put("webhookId", history.webhookId());
+            job.put("kind", history.kind());
+            job.put("url", history.url());
+            job.put("eventStatus", history.eventStatus());
+            job.put("state", history.state());
+            job.put("failure", history.failure());
+            job.put("attemptCount", history.attemptCount());
+            job.put("createdMs", history.createdMs());
+            job.put("expiresMs", history.expiresMs());
+            putLong(job, "nextAttemptMs", history.nextAttemptMs());
+            putLong(job, "endedMs", history.endedMs());
+            job.put("lastError", history.lastError());
+            ArrayNode attempts = job.putArray("attempts");
+            String label = history.kind() + " callback (" + history.eventStatus() + ")";
+            for (CallbackHistory.Attempt tried : history.attempts()) {
+                ObjectNode attempt = attempts.addObject();
+                attempt.put("number", tried.number());
+                attempt.put("startedMs", tried.startedMs());
+                attempt.put("durationMs", tried.durationMs());
+                putLong(attempt, "httpStatus", tried.httpStatus() == null ? null : tried.httpStatus().longValue());
+                attempt.put("outcome", tried.outcome());
+                attempt.put("error", tried.error());
+                event(events, "callback", tried.startedMs(), label + " attempt " + tried.number() + " to " + history.url() + ": "
+                        + tried.outcome() + (tried.httpStatus() == null ? "" : " (HTTP " + tried.httpStatus() + ")")
+                        + (tried.error() == null ? "" : ", " + tried.error()));
             }
+            if (attempts.isEmpty()) {
+                event(events, "callback", history.createdMs(), label + " to " + history.url() + " scheduled, not tried yet");
+            }
+        }
+    }
+
+    private static void putLong(ObjectNode node, String name, Long value) {
+        if (value == null) {
+            node.putNull(name);
+        } else {
+            node.put(name, value);
         }
     }
 

@@ -3,6 +3,7 @@ package io.hoft.tools.spool;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.hoft.tools.Human;
 import io.hoft.tools.Json;
+import io.hoft.transport.store.StoreTx;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -31,18 +32,15 @@ final class RequestCounts implements StatsSection {
             return section;
         }
         boolean front = side.get() == Calls.Side.FRONT;
-        String table = front ? Calls.FRONT_TABLE : Calls.BACK_TABLE;
-        String open = front ? "('queued', 'transferred', 'delivered')" : "('queued', 'calling')";
-        String since = front ? "accepted_ms" : "received_ms";
+        StoreTx tx = db.tx();
         section.put("available", true);
         section.put("side", side.get().wireName);
         ObjectNode byStatus = section.putObject("byStatus");
-        db.query("SELECT state, COUNT(*) FROM " + table + " GROUP BY state ORDER BY state", row -> {
-            byStatus.put(row.getString(1), row.getLong(2));
-            return null;
-        });
-        section.put("open", db.queryLong("SELECT COUNT(*) FROM " + table + " WHERE state IN " + open));
-        long oldest = db.queryLong("SELECT COALESCE(MIN(" + since + "), 0) FROM " + table + " WHERE state IN " + open);
+        (front ? io.hoft.front.internal.RequestStore.countsByState(tx) : io.hoft.back.RequestStore.countsByState(tx))
+                .forEach(byStatus::put);
+        section.put("open", front ? io.hoft.front.internal.RequestStore.countOpen(tx) : io.hoft.back.RequestStore.countOpen(tx));
+        long oldest = front ? io.hoft.front.internal.RequestStore.oldestOpenAcceptedMs(tx)
+                : io.hoft.back.RequestStore.oldestOpenReceivedMs(tx);
         if (oldest > 0) {
             section.put("oldestOpenAgeMs", now.toEpochMilli() - oldest);
         } else {

@@ -121,14 +121,14 @@ final class RequestsCommand implements Callable<Integer> {
                 ? new Table("ID", "STATUS", "METHOD", "TARGET", "ROUTE", "RESP", "ACCEPTED", "CHANGED", "ERROR")
                 : new Table("ID", "STATE", "FROM", "METHOD", "TARGET", "UPSTREAM", "RESP", "RECEIVED", "CHANGED", "ERROR");
         for (Call c : calls) {
-            String accepted = Human.relative(Instant.ofEpochMilli(c.acceptedMs()), now);
+            String accepted = Human.relative(Instant.ofEpochMilli(c.steps().acceptedMs()), now);
             String changed = Human.relative(Instant.ofEpochMilli(c.lastChangeMs()), now);
             if (side == Side.FRONT) {
-                table.row(c.id(), c.state(), c.method(), Human.escapeBytes(c.target()), c.route(), c.responseStatus(), accepted,
-                        changed, c.problem());
+                table.row(c.id(), c.state(), c.routing().method(), Human.escapeBytes(c.routing().target()), c.routing().route(),
+                        c.response().status(), accepted, changed, c.problem());
             } else {
-                table.row(c.id(), c.state(), c.peer(), c.method(), Human.escapeBytes(c.target()), c.upstream(), c.responseStatus(),
-                        accepted, changed, c.problem());
+                table.row(c.id(), c.state(), c.peer(), c.routing().method(), Human.escapeBytes(c.routing().target()),
+                        c.routing().upstream(), c.response().status(), accepted, changed, c.problem());
             }
         }
         table.print(out);

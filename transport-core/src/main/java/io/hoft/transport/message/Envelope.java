@@ -2,7 +2,6 @@ package io.hoft.transport.message;
 
 import java.util.List;
 import java.util.Objects;
-import java.util.Set;
 
 /**
  * The typed metadata of a message: one record per {@link MessageKind}. On the wire it is the
@@ -36,13 +35,6 @@ public sealed interface Envelope {
                         + " request and has attempt 2 or more (attempt " + attempt + ")");
             }
         }
-
-        /**
-         * The {@code Hoft-Error} codes a back records only when it sent no byte to the callee
-         * (the connection could not be made, the request expired in its queue, the allowlist
-         * refused the target): the only failures a later attempt may call the callee again for.
-         */
-        public static final Set<String> NOT_CALLED_ERRORS = Set.of("upstream-unreachable", "expired", "upstream-forbidden");
 
         /** A first attempt: the message id is the request id. */
         public Request(String method, String target, String upstream, List<HeaderField> headers) {

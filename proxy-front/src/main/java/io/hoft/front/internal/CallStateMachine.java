@@ -38,8 +38,8 @@ import org.slf4j.LoggerFactory;
  * the call's TTL; a notice that the call expired (it is sent when the TTL is over) gets as long
  * again as the call had.
  */
-final class Lifecycle {
-    private static final Logger log = LoggerFactory.getLogger(Lifecycle.class);
+final class CallStateMachine {
+    private static final Logger log = LoggerFactory.getLogger(CallStateMachine.class);
     private static final int BATCH = 200;
     static final String BODY_OWNER = "front:response:";
     static final String REQUEST_BODY_OWNER = "front:request:";
@@ -55,7 +55,7 @@ final class Lifecycle {
     private final long retentionMs;
     private final AtomicLong inFlight = new AtomicLong();
 
-    Lifecycle(NodeStore store, Transport transport, CallbackScheduler scheduler, Waiters waiters, FrontMetrics metrics,
+    CallStateMachine(NodeStore store, Transport transport, CallbackScheduler scheduler, Waiters waiters, FrontMetrics metrics,
             Clock clock, Duration retention) {
         this.store = store;
         this.transport = transport;
@@ -70,7 +70,7 @@ final class Lifecycle {
     /** Creates the table (if needed) and counts the calls still open. */
     void load() {
         store.migrate(RequestStore.MODULE, RequestStore.SCHEMA);
-        inFlight.set(store.inTransaction(requests::countOpen));
+        inFlight.set(store.inTransaction(RequestStore::countOpen));
     }
 
     long inFlight() {
@@ -169,8 +169,8 @@ final class Lifecycle {
                     throw new HttpError(503, "spool-full", "the link to " + peer + " is backlogged: " + e.getMessage(),
                             e.retryAfter(), Map.of(), false);
                 }
-                if (call.statusCallbackUrl() != null) {
-                    scheduler.scheduleStatus(tx, call.id(), call.statusCallbackUrl(), State.QUEUED.wire, call.acceptedMs(),
+                if (call.callbacks().statusUrl() != null) {
+                    scheduler.scheduleStatus(tx, call.id(), call.callbacks().statusUrl(), State.QUEUED.wire, call.acceptedMs(),
                             call.expiresMs());
                 }
                 return null;
@@ -198,10 +198,11 @@ final class Lifecycle {
             int maxInFlight, Duration retryAfter) {
         MessageId messageId = MessageId.generate(clock);
         long nowMs = clock.millis();
-        long expiresMs = nowMs + Math.max(1000, row.expiresMs() - row.acceptedMs());
+        long expiresMs = nowMs + Math.max(1000, row.steps().expiresMs() - row.steps().acceptedMs());
         int attempt = row.attempt() + 1;
         Message request = new Message(messageId, java.time.Instant.ofEpochMilli(nowMs), java.time.Instant.ofEpochMilli(expiresMs),
-                new Envelope.Request(row.method(), row.target(), row.upstream(), headers, MessageId.of(row.id()), attempt), body);
+                new Envelope.Request(row.routing().method(), row.routing().target(), row.routing().upstream(), headers,
+                        MessageId.of(row.id()), attempt), body);
         boolean[] counted = {false};
         try {
             store.inTransaction(tx -> {
@@ -218,13 +219,13 @@ final class Lifecycle {
                     bodies.release(tx, row.response().bodyName());
                 }
                 try {
-                    transport.send(tx, NodeId.of(row.peer()), request);
+                    transport.send(tx, NodeId.of(row.routing().peer()), request);
                 } catch (ChannelFullException e) {
-                    throw new HttpError(503, "spool-full", "the link to " + row.peer() + " is backlogged: " + e.getMessage(),
+                    throw new HttpError(503, "spool-full", "the link to " + row.routing().peer() + " is backlogged: " + e.getMessage(),
                             e.retryAfter(), Map.of(), false);
                 }
-                if (row.statusCallbackUrl() != null) {
-                    scheduler.scheduleStatus(tx, row.id(), attempt, row.statusCallbackUrl(), State.QUEUED.wire, nowMs, expiresMs);
+                if (row.callbacks().statusUrl() != null) {
+                    scheduler.scheduleStatus(tx, row.id(), attempt, row.callbacks().statusUrl(), State.QUEUED.wire, nowMs, expiresMs);
                 }
                 return null;
             });
@@ -269,8 +270,9 @@ final class Lifecycle {
         if (step != State.TRANSFERRED && row.state() == State.QUEUED) {
             step(tx, row, State.TRANSFERRED, atMs);
         }
-        if (requests.step(tx, row.id(), step, atMs) && row.statusCallbackUrl() != null) {
-            scheduler.scheduleStatus(tx, row.id(), row.attempt(), row.statusCallbackUrl(), step.wire, atMs, row.expiresMs());
+        if (requests.step(tx, row.id(), step, atMs) && row.callbacks().statusUrl() != null) {
+            scheduler.scheduleStatus(tx, row.id(), row.attempt(), row.callbacks().statusUrl(), step.wire, atMs,
+                    row.steps().expiresMs());
         }
     }
 
@@ -310,23 +312,23 @@ final class Lifecycle {
                 message.body().length(), envelope.error());
         requests.respond(tx, id, response, nowMs);
         State state = response.isError() ? State.FAILED : State.RESPONDED;
-        if (row.callbackUrl() != null) {
+        if (row.callbacks().resultUrl() != null) {
             if (response.isError()) {
-                scheduler.scheduleFailure(tx, id, row.attempt(), row.callbackUrl(), State.FAILED.wire, response.error(),
-                        row.expiresMs());
+                scheduler.scheduleFailure(tx, id, row.attempt(), row.callbacks().resultUrl(), State.FAILED.wire, response.error(),
+                        row.steps().expiresMs());
             } else {
-                scheduler.scheduleResult(tx, id, row.attempt(), row.callbackUrl(), row.callbackFormat(), response,
-                        row.expiresMs());
+                scheduler.scheduleResult(tx, id, row.attempt(), row.callbacks().resultUrl(), row.callbacks().format(), response,
+                        row.steps().expiresMs());
             }
         }
-        if (row.statusCallbackUrl() != null) {
-            scheduler.scheduleStatus(tx, id, row.attempt(), row.statusCallbackUrl(), state.wire, nowMs, row.expiresMs());
+        if (row.callbacks().statusUrl() != null) {
+            scheduler.scheduleStatus(tx, id, row.attempt(), row.callbacks().statusUrl(), state.wire, nowMs, row.steps().expiresMs());
         }
         tx.afterCommit(() -> {
             inFlight.decrementAndGet();
-            metrics.observeLatency(nowMs - row.acceptedMs());
+            metrics.observeLatency(nowMs - row.steps().acceptedMs());
             metrics.counters.increment("hoft_front_finished_total", "state", state.wire);
-            metrics.minutes.finished(nowMs, state.wire, nowMs - row.acceptedMs());
+            metrics.minutes.finished(nowMs, state.wire, nowMs - row.steps().acceptedMs());
             waiters.complete(id, new Waiters.Responded(response));
         });
     }
@@ -348,12 +350,12 @@ final class Lifecycle {
         if (!requests.expire(tx, id, nowMs)) {
             return;
         }
-        long deadlineMs = nowMs + Math.max(0, row.expiresMs() - row.acceptedMs());
-        if (row.callbackUrl() != null) {
-            scheduler.scheduleFailure(tx, id, row.attempt(), row.callbackUrl(), State.EXPIRED.wire, "expired", deadlineMs);
+        long deadlineMs = nowMs + Math.max(0, row.steps().expiresMs() - row.steps().acceptedMs());
+        if (row.callbacks().resultUrl() != null) {
+            scheduler.scheduleFailure(tx, id, row.attempt(), row.callbacks().resultUrl(), State.EXPIRED.wire, "expired", deadlineMs);
         }
-        if (row.statusCallbackUrl() != null) {
-            scheduler.scheduleStatus(tx, id, row.attempt(), row.statusCallbackUrl(), State.EXPIRED.wire, nowMs, deadlineMs);
+        if (row.callbacks().statusUrl() != null) {
+            scheduler.scheduleStatus(tx, id, row.attempt(), row.callbacks().statusUrl(), State.EXPIRED.wire, nowMs, deadlineMs);
         }
         tx.afterCommit(() -> {
             inFlight.decrementAndGet();
