@@ -13,7 +13,6 @@ import io.hoft.transport.spool.SendingSessions;
 import io.hoft.transport.spool.SpoolFileReader;
 import io.hoft.transport.spool.SpoolFileWriter;
 import io.hoft.transport.spool.SpoolLimits;
-import io.hoft.transport.spool.internal.SegmentCipher;
 import io.hoft.transport.store.BodyFiles;
 import io.hoft.transport.store.NodeStore;
 import io.hoft.transport.store.StoreTx;
@@ -177,7 +176,7 @@ public final class Transport implements Closeable {
         boot.ifPresent(id -> ctx.store().inTransaction(tx -> tx.update(
                 "INSERT OR REPLACE INTO channel_meta (name, value) VALUES ('boot_id', ?)", id)));
         running = true;
-        SegmentCipher.warmUpInBackground(); // before the first large body, not during it
+        SpoolFileWriter.warmUpInBackground(); // before the first large body, not during it
         for (OutgoingChannel out : outgoing.values()) {
             startThread("hoft-send-" + out.peer(), () -> laneLoop(out, OutgoingChannel.SMALL));
             startThread("hoft-bulk-" + out.peer(), () -> laneLoop(out, OutgoingChannel.BULK));

@@ -7,16 +7,8 @@ package io.hoft.transport.spool;
 public final class ExpiredFileException extends SpoolFileException {
     private static final long serialVersionUID = 1L;
 
-    public ExpiredFileException(String message) {
-        super(message, null, null);
-    }
-
-    public ExpiredFileException(String message, SpoolFileHeader verifiedHeader) {
+    ExpiredFileException(String message, SpoolFileHeader verifiedHeader) {
         super(message, verifiedHeader, null);
-    }
-
-    public ExpiredFileException(String message, SpoolFileHeader verifiedHeader, Throwable cause) {
-        super(message, verifiedHeader, cause);
     }
 
     @Override

@@ -7,16 +7,8 @@ package io.hoft.transport.spool;
 public final class IncompleteFileException extends SpoolFileException {
     private static final long serialVersionUID = 1L;
 
-    public IncompleteFileException(String message) {
-        super(message, null, null);
-    }
-
-    public IncompleteFileException(String message, SpoolFileHeader verifiedHeader) {
+    IncompleteFileException(String message, SpoolFileHeader verifiedHeader) {
         super(message, verifiedHeader, null);
-    }
-
-    public IncompleteFileException(String message, SpoolFileHeader verifiedHeader, Throwable cause) {
-        super(message, verifiedHeader, cause);
     }
 
     @Override

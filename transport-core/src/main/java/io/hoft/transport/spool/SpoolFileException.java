@@ -28,7 +28,7 @@ public abstract class SpoolFileException extends IOException {
 
     private final transient SpoolFileHeader verifiedHeader;
 
-    protected SpoolFileException(String message, SpoolFileHeader verifiedHeader, Throwable cause) {
+    SpoolFileException(String message, SpoolFileHeader verifiedHeader, Throwable cause) {
         super(message, cause);
         this.verifiedHeader = verifiedHeader;
     }

@@ -6,7 +6,7 @@ package io.hoft.transport.spool;
 public final class UnsupportedVersionException extends SpoolFileException {
     private static final long serialVersionUID = 1L;
 
-    public UnsupportedVersionException(String message) {
+    UnsupportedVersionException(String message) {
         super(message, null, null);
     }
 

@@ -2,7 +2,6 @@ package io.hoft.transport.spool;
 
 import io.hoft.transport.message.Body;
 import io.hoft.transport.message.Message;
-import io.hoft.transport.spool.internal.Digests;
 import io.hoft.transport.testing.Codec;
 import io.hoft.transport.testing.TestNodes;
 import java.io.IOException;
