@@ -4,7 +4,7 @@ package io.hoft.transport.spool;
  * An authentic file whose every message has expired: acknowledged and dropped, never
  * delivered.
  */
-public final class ExpiredFileException extends SpoolFileException {
+final class ExpiredFileException extends SpoolFileException {
     private static final long serialVersionUID = 1L;
 
     ExpiredFileException(String message, SpoolFileHeader verifiedHeader) {

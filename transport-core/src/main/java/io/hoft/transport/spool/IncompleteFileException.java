@@ -4,7 +4,7 @@ package io.hoft.transport.spool;
  * The file is shorter than it declares and was modified so recently that it may still be being
  * copied in. Not a failure yet: look again once its size has settled.
  */
-public final class IncompleteFileException extends SpoolFileException {
+final class IncompleteFileException extends SpoolFileException {
     private static final long serialVersionUID = 1L;
 
     IncompleteFileException(String message, SpoolFileHeader verifiedHeader) {

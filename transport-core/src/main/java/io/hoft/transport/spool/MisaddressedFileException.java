@@ -3,7 +3,7 @@ package io.hoft.transport.spool;
 /**
  * The verified header names another recipient than this node.
  */
-public final class MisaddressedFileException extends SpoolFileException {
+final class MisaddressedFileException extends SpoolFileException {
     private static final long serialVersionUID = 1L;
 
     MisaddressedFileException(String message, SpoolFileHeader verifiedHeader) {

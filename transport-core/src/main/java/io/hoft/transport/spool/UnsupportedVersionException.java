@@ -3,7 +3,7 @@ package io.hoft.transport.spool;
 /**
  * The file declares a format version this decoder does not implement.
  */
-public final class UnsupportedVersionException extends SpoolFileException {
+final class UnsupportedVersionException extends SpoolFileException {
     private static final long serialVersionUID = 1L;
 
     UnsupportedVersionException(String message) {

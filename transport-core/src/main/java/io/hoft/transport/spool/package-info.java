@@ -11,7 +11,7 @@
  *
  * <p>Guarantees: a file is acted on only once {@code readFrames} returned normally (every
  * signature, tag and digest verified); every refusal is a {@link
- * io.hoft.transport.spool.SpoolFileException} whose subclass names the kind of failure and
+ * io.hoft.transport.spool.SpoolFileException} whose {@code reason()} names the kind of failure and
  * whose {@code disposition()} says what the receiver does with the file; bodies stream in
  * bounded memory; caps are checked before anything of their size is allocated. The byte layout
  * is SPEC.md; {@code spool.internal} is used by this package only.
