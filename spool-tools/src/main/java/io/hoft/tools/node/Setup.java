@@ -39,7 +39,6 @@ public final class Setup {
     private final URI upstream;
     private final int frontPort;
     private final boolean separateFolders;
-    private String channelExtra = "";
     private String callbacksExtra = "";
     private Map<String, Path> shares = Map.of();
     private boolean dialout;
@@ -57,12 +56,6 @@ public final class Setup {
             throw new Main.UsageException("--front-port must be between 0 and 65535, not " + frontPort);
         }
         return new Setup(dir, checkedUpstream(upstream), frontPort, separateFolders);
-    }
-
-    /** Extra YAML lines (already indented for {@code node.channel}, e.g. faster timers for the demo). */
-    Setup withChannel(String yamlLines) {
-        this.channelExtra = yamlLines;
-        return this;
     }
 
     /**
@@ -272,8 +265,7 @@ public final class Setup {
     }
 
     private String channelSection() {
-        String extra = channelExtra.isEmpty() && dialout ? DialoutYaml.CHANNEL : channelExtra;
-        return extra.isEmpty() ? "" : "  channel:\n" + extra;
+        return dialout ? "  channel:\n" + DialoutYaml.CHANNEL : "";
     }
 
     private static URI checkedUpstream(String value) {

@@ -35,7 +35,7 @@ final class Render {
         }
         if (inspection.header() != null) {
             node.put("frames", inspection.header().frames().size());
-            node.put("dataFrames", inspection.header().frames().stream().filter(f -> !isControl(f)).count());
+            node.put("dataFrames", inspection.header().frames().stream().filter(f -> !f.kind().isControl()).count());
             node.put("mode", inspection.header().mode().wireName());
             Json.putMs(node, "expiresMs", inspection.header().expires());
         }
@@ -104,16 +104,5 @@ final class Render {
             fragment.put("totalLength", frame.fragment().totalLength());
         }
         return node;
-    }
-
-    static boolean isControl(FrameDescriptor frame) {
-        switch (frame.kind()) {
-            case ACK:
-            case NACK:
-            case HEARTBEAT:
-                return true;
-            default:
-                return false;
-        }
     }
 }

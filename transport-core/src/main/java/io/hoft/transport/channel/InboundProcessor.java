@@ -15,10 +15,9 @@ import io.hoft.transport.spool.FrameDescriptor;
 import io.hoft.transport.spool.SpoolFile;
 import io.hoft.transport.spool.SpoolFileException;
 import io.hoft.transport.spool.SpoolFileHeader;
-import io.hoft.transport.spool.internal.CodecException;
-import io.hoft.transport.spool.internal.Digests;
-import io.hoft.transport.spool.internal.HeaderClaimsCodec;
-import io.hoft.transport.spool.internal.MetaCodec;
+import io.hoft.transport.spool.CodecException;
+import io.hoft.transport.spool.Digests;
+import io.hoft.transport.spool.MetaCodec;
 import io.hoft.transport.store.StoreTx;
 import java.io.IOException;
 import java.io.InputStream;
@@ -190,7 +189,7 @@ final class InboundProcessor {
         NodeId peer = header.sender();
         spoolFile.readFrames((DecodedFrame frame) -> {
             FrameDescriptor descriptor = frame.descriptor();
-            if (HeaderClaimsCodec.isControl(descriptor.kind())) {
+            if (descriptor.kind().isControl()) {
                 decoded.controls.add(frame.envelope());
                 return;
             }
@@ -380,7 +379,7 @@ final class InboundProcessor {
                         IncomingChannel in = transport.incoming(header.sender());
                         if (in.recordReceived(tx, header.epoch(), header.seq(), nowMs)) {
                             for (FrameDescriptor frame : header.frames()) {
-                                if (!HeaderClaimsCodec.isControl(frame.kind())) {
+                                if (!frame.kind().isControl()) {
                                     IncomingTables.recordExpiredIfAbsent(tx, header.sender().value(), frame.id().value(),
                                             frame.kind().wireName(), nowMs, frame.expires().toEpochMilli());
                                 }
@@ -451,6 +450,6 @@ final class InboundProcessor {
     }
 
     static boolean isData(MessageKind kind) {
-        return !HeaderClaimsCodec.isControl(kind);
+        return !kind.isControl();
     }
 }

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import io.hoft.transport.keys.NodeId;
 import io.hoft.transport.message.Envelope;
 import io.hoft.transport.message.SeqRange;
-import io.hoft.transport.spool.internal.StrictJson;
+import io.hoft.transport.spool.StrictJson;
 import io.hoft.transport.store.StoreTx;
 import java.util.ArrayList;
 import java.util.HashMap;

@@ -11,7 +11,7 @@ import io.hoft.transport.message.MessageId;
 import io.hoft.transport.message.SeqRange;
 import io.hoft.transport.spool.Collator;
 import io.hoft.transport.spool.SpoolFileWriter;
-import io.hoft.transport.spool.internal.MetaCodec;
+import io.hoft.transport.spool.MetaCodec;
 import io.hoft.transport.store.StoreTx;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -12,8 +12,8 @@ import io.hoft.transport.message.MessageId;
 import io.hoft.transport.spool.ModePolicy;
 import io.hoft.transport.spool.SendingSessions;
 import io.hoft.transport.spool.SpoolFileReader;
+import io.hoft.transport.spool.SpoolFileWriter;
 import io.hoft.transport.spool.SpoolLimits;
-import io.hoft.transport.spool.internal.SegmentCipher;
 import io.hoft.transport.store.BodyFiles;
 import io.hoft.transport.store.NodeStore;
 import io.hoft.transport.store.StoreTx;
@@ -168,7 +168,7 @@ public final class Transport implements Closeable {
             return null;
         }));
         running = true;
-        SegmentCipher.warmUpInBackground(); // before the first large body, not during it
+        SpoolFileWriter.warmUpInBackground(); // before the first large body, not during it
         for (OutgoingChannel out : outgoing.values()) {
             out.startLanes(() -> running);
         }

@@ -43,7 +43,7 @@ import java.util.stream.Collectors;
  */
 public final class ConfigLoader {
     /** Variables with the prefix that are not config keys. */
-    public static final List<String> NOT_CONFIG = List.of("HOFT_LOG_LEVEL", "HOFT_HOME");
+    static final List<String> NOT_CONFIG = List.of("HOFT_LOG_LEVEL", "HOFT_HOME");
     private static final String PREFIX = "HOFT_";
     private static final String BASE_DIR = "hoft.config.baseDir";
 

@@ -18,7 +18,7 @@ public record DataSize(long bytes) {
         }
     }
 
-    public static DataSize ofBytes(long bytes) {
+    static DataSize ofBytes(long bytes) {
         return new DataSize(bytes);
     }
 

@@ -8,7 +8,7 @@ public final class NotRegularFileException extends FileSystemException {
 
     private final String kind;
 
-    public NotRegularFileException(String file, String kind, String reason) {
+    NotRegularFileException(String file, String kind, String reason) {
         super(file, null, reason);
         this.kind = kind;
     }

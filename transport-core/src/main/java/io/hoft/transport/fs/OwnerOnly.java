@@ -71,7 +71,7 @@ public final class OwnerOnly {
     }
 
     /** Creation attributes for a {@code 600} file (none where POSIX permissions are unknown). */
-    public static FileAttribute<?>[] fileAttributes(Path file) {
+    static FileAttribute<?>[] fileAttributes(Path file) {
         return posix(file.toAbsolutePath().getParent())
                 ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(FILE)} : new FileAttribute<?>[0];
     }

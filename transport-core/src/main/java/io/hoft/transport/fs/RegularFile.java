@@ -1,5 +1,6 @@
 package io.hoft.transport.fs;
 
+import io.hoft.transport.agent.Threads;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -33,11 +34,7 @@ public final class RegularFile {
     private static final Logger log = LoggerFactory.getLogger(RegularFile.class);
     /** A regular file opens at once; only a pipe (or a hung network filesystem) takes longer. */
     static final long OPEN_TIMEOUT_MS = 5000;
-    private static final ExecutorService OPENER = Executors.newCachedThreadPool(r -> {
-        Thread thread = new Thread(r, "hoft-open");
-        thread.setDaemon(true);
-        return thread;
-    });
+    private static final ExecutorService OPENER = Executors.newCachedThreadPool(Threads.named("hoft-open"));
 
     private RegularFile() {}
 

@@ -1,7 +1,7 @@
 package io.hoft.transport.keys;
 
 /** Key material is missing, malformed, expired or of the wrong kind. */
-public class KeyException extends RuntimeException {
+public final class KeyException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
     public KeyException(String message) {

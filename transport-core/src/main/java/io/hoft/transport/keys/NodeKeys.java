@@ -109,7 +109,7 @@ public final class NodeKeys {
     }
 
     /** The newest signing key valid at {@code now}. */
-    public Optional<ECKey> activeSigningKey(Instant now) {
+    Optional<ECKey> activeSigningKey(Instant now) {
         return signingKeys.stream().filter(key -> KeyValidity.isValidAt(key, now)).findFirst();
     }
 

@@ -86,12 +86,12 @@ public final class PeerKeys {
     }
 
     /** The newest shared secret valid at {@code now}; when present it is used instead of EC keys. */
-    public Optional<SharedSecret> activeSharedSecret(Instant now) {
+    Optional<SharedSecret> activeSharedSecret(Instant now) {
         return sharedSecrets.stream().filter(s -> s.isValidAt(now)).findFirst();
     }
 
     /** The newest agreement key valid at {@code now}: what files to this peer are encrypted to. */
-    public Optional<ECKey> activeAgreementKey(Instant now) {
+    Optional<ECKey> activeAgreementKey(Instant now) {
         return agreementKeys.stream().filter(key -> KeyValidity.isValidAt(key, now)).findFirst();
     }
 
@@ -111,7 +111,7 @@ public final class PeerKeys {
     }
 
     /** These keys plus those of {@code other} for the same node (a rotated key set picked up). */
-    public PeerKeys mergedWith(PeerKeys other) {
+    PeerKeys mergedWith(PeerKeys other) {
         if (!other.node.equals(node)) {
             throw new KeyException("cannot merge keys of " + other.node + " into " + node);
         }

@@ -61,7 +61,7 @@ public final class SharedSecret {
         return jwk;
     }
 
-    public boolean isValidAt(Instant now) {
+    boolean isValidAt(Instant now) {
         return KeyValidity.isValidAt(jwk, now);
     }
 

@@ -47,7 +47,7 @@ public final class TrustList {
     }
 
     /** The peer that owns {@code kid}, if any. */
-    public Optional<NodeId> ownerOf(String kid) {
+    Optional<NodeId> ownerOf(String kid) {
         return Optional.ofNullable(ownerByKid.get(kid));
     }
 

@@ -13,7 +13,7 @@ import java.util.Set;
  */
 public final class HttpFields {
     /** Always hop-by-hop, whatever Connection says. */
-    public static final Set<String> HOP_BY_HOP = Set.of(
+    static final Set<String> HOP_BY_HOP = Set.of(
             "connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization",
             "te", "trailer", "transfer-encoding", "upgrade");
 

@@ -30,6 +30,11 @@ public enum MessageKind {
         return wireName;
     }
 
+    /** Acks, nacks and heartbeats: frames that carry channel state, not data, and are never sequenced. */
+    public boolean isControl() {
+        return this == ACK || this == NACK || this == HEARTBEAT;
+    }
+
     public static Optional<MessageKind> fromWireName(String name) {
         for (MessageKind kind : values()) {
             if (kind.wireName.equals(name)) {

@@ -1,7 +1,6 @@
 package io.hoft.transport.spool;
 
 import io.hoft.transport.message.Message;
-import io.hoft.transport.spool.internal.MetaCodec;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -47,7 +46,7 @@ public final class Collator {
     }
 
     /** What a message adds to a file before compression: its description, meta and body. */
-    public static long estimatedBytes(Message message) {
+    static long estimatedBytes(Message message) {
         return HEADER_BYTES_PER_FRAME + MetaCodec.encode(message.envelope()).length + message.body().length();
     }
 }

@@ -28,7 +28,7 @@ public enum FileMode {
         return wireName;
     }
 
-    public boolean isSigned() {
+    boolean isSigned() {
         return this != CHECKSUM_ONLY_UNAUTHENTICATED;
     }
 

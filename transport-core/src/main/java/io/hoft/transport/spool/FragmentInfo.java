@@ -16,8 +16,4 @@ public record FragmentInfo(int index, int count, long offset, long totalLength) 
             throw new IllegalArgumentException("bad fragment offset " + offset + " of " + totalLength);
         }
     }
-
-    public boolean isLast() {
-        return index == count - 1;
-    }
 }

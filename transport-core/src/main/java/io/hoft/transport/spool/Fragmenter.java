@@ -14,7 +14,7 @@ import java.util.List;
  * at this size the per-file overhead (a header of well under 64 KiB) is below 0.03%.
  */
 public final class Fragmenter {
-    public static final int DEFAULT_MAX_FILE_MIB = 256;
+    static final int DEFAULT_MAX_FILE_MIB = 256;
     public static final long DEFAULT_MAX_FILE_BYTES = DEFAULT_MAX_FILE_MIB * SpoolLimits.MIB;
     /** Room kept in every file for the preamble, header and the largest allowed meta. */
     static final long RESERVED_BYTES = SpoolLimits.MIB + 128 * 1024;

@@ -4,19 +4,11 @@ package io.hoft.transport.spool;
  * The file is shorter than it declares and was modified so recently that it may still be being
  * copied in. Not a failure yet: look again once its size has settled.
  */
-public final class IncompleteFileException extends SpoolFileException {
+final class IncompleteFileException extends SpoolFileException {
     private static final long serialVersionUID = 1L;
 
-    public IncompleteFileException(String message) {
-        super(message, null, null);
-    }
-
-    public IncompleteFileException(String message, SpoolFileHeader verifiedHeader) {
+    IncompleteFileException(String message, SpoolFileHeader verifiedHeader) {
         super(message, verifiedHeader, null);
-    }
-
-    public IncompleteFileException(String message, SpoolFileHeader verifiedHeader, Throwable cause) {
-        super(message, verifiedHeader, cause);
     }
 
     @Override

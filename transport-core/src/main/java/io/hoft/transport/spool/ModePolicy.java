@@ -17,7 +17,7 @@ public final class ModePolicy {
     private final Set<FileMode> defaults;
     private final Map<NodeId, Set<FileMode>> perPeer;
 
-    public ModePolicy(Set<FileMode> defaults, Map<NodeId, Set<FileMode>> perPeer) {
+    ModePolicy(Set<FileMode> defaults, Map<NodeId, Set<FileMode>> perPeer) {
         this.defaults = Set.copyOf(defaults);
         this.perPeer = Map.copyOf(perPeer);
     }
@@ -29,7 +29,7 @@ public final class ModePolicy {
         return new ModePolicy(defaults, copy);
     }
 
-    public boolean accepts(NodeId peer, FileMode mode) {
+    boolean accepts(NodeId peer, FileMode mode) {
         return perPeer.getOrDefault(peer, defaults).contains(mode);
     }
 }

@@ -34,9 +34,6 @@ public final class SendingSessions {
         this.policy = Objects.requireNonNull(policy, "policy");
     }
 
-    public SessionPolicy policy() {
-        return policy;
-    }
 
     /** The session a file to {@code recipient} is keyed by at {@code now}, or empty for a version 1 file. */
     synchronized Optional<SessionTicket.Session> forFile(NodeId recipient, Instant now) {

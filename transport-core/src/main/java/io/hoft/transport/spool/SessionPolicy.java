@@ -24,7 +24,7 @@ import java.util.Objects;
  */
 public record SessionPolicy(boolean sessions, Duration rotateAfter, Duration lifetime) {
     public static final SessionPolicy DEFAULT = new SessionPolicy(true, Duration.ofHours(1), Duration.ofHours(24));
-    public static final SessionPolicy PER_FILE = new SessionPolicy(false, DEFAULT.rotateAfter(), DEFAULT.lifetime());
+    static final SessionPolicy PER_FILE = new SessionPolicy(false, DEFAULT.rotateAfter(), DEFAULT.lifetime());
 
     public SessionPolicy {
         Objects.requireNonNull(rotateAfter, "rotateAfter");

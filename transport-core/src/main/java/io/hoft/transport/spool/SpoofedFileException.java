@@ -8,7 +8,7 @@ package io.hoft.transport.spool;
 public final class SpoofedFileException extends SpoolFileException {
     private static final long serialVersionUID = 1L;
 
-    public SpoofedFileException(String message) {
+    SpoofedFileException(String message) {
         super(message, null, null);
     }
 

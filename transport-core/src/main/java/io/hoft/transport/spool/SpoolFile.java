@@ -4,10 +4,7 @@ import com.github.luben.zstd.RecyclingBufferPool;
 import com.github.luben.zstd.ZstdIOException;
 import com.github.luben.zstd.ZstdInputStreamNoFinalizer;
 import io.hoft.transport.message.Envelope;
-import io.hoft.transport.spool.internal.CodecException;
-import io.hoft.transport.spool.internal.Digests;
 import io.hoft.transport.spool.internal.ExactLengthInputStream;
-import io.hoft.transport.spool.internal.MetaCodec;
 import io.hoft.transport.spool.internal.PayloadStage;
 import io.hoft.transport.spool.internal.ReadAheadInputStream;
 import io.hoft.transport.spool.internal.SegmentDecryptingInputStream;
@@ -32,7 +29,7 @@ import java.security.MessageDigest;
  */
 public final class SpoolFile implements Closeable {
     /** zstd frames may not need more than an 8 MiB window (levels 1 to 19 stay within it). */
-    public static final int MAX_WINDOW_LOG = 23;
+    static final int MAX_WINDOW_LOG = 23;
 
     /** Receives each frame in order; see {@link DecodedFrame} for when its content may be trusted. */
     @FunctionalInterface

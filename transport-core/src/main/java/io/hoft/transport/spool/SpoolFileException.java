@@ -4,8 +4,12 @@ import java.io.IOException;
 import java.util.Optional;
 
 /**
- * A spool file that must not be acted on. Each subclass is one kind of failure a caller can
- * catch by type; {@link #disposition()} says what the channel does with the file.
+ * A spool file that must not be acted on. Each subclass is one kind of failure; {@link
+ * #disposition()} says what the channel does with the file and {@link #reason()} names the
+ * kind. The kinds callers outside this package tell apart are public ({@link
+ * CorruptFileException}, {@link TruncatedFileException}, {@link MalformedFileException}, {@link
+ * TooLargeException}, {@link SpoofedFileException}); the others (expired, incomplete,
+ * misaddressed, unsupported version) are known by their disposition and reason.
  *
  * <p>When the signed header verified before the failure, {@link #verifiedHeader()} holds it,
  * so the receiver knows for certain who sent the file and which sequence number to nack.
@@ -28,7 +32,7 @@ public abstract class SpoolFileException extends IOException {
 
     private final transient SpoolFileHeader verifiedHeader;
 
-    protected SpoolFileException(String message, SpoolFileHeader verifiedHeader, Throwable cause) {
+    SpoolFileException(String message, SpoolFileHeader verifiedHeader, Throwable cause) {
         super(message, cause);
         this.verifiedHeader = verifiedHeader;
     }

@@ -60,6 +60,112 @@ public record SpoolFileHeader(
 
     /** True if the file holds only acks, nacks and heartbeats. */
     public boolean isControlOnly() {
-        return frames.stream().allMatch(f -> SpoolFileName.isControl(f.kind()));
+        return frames.stream().allMatch(f -> f.kind().isControl());
+    }
+
+    /** A builder that names each claim, for writers (a header built this way is not signed yet). */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The header's claims set by name; see the record's components. */
+    public static final class Builder {
+        private int version;
+        private FileMode mode;
+        private NodeId sender;
+        private NodeId recipient;
+        private long epoch;
+        private long seq;
+        private Instant created;
+        private Instant expires;
+        private List<FrameDescriptor> frames;
+        private long payloadLength;
+        private String payloadSha256;
+        private int segmentSize;
+        private String contentKey;
+        private String signingAlgorithm;
+        private String signingKid;
+
+        private Builder() {}
+
+        public Builder version(int value) {
+            version = value;
+            return this;
+        }
+
+        public Builder mode(FileMode value) {
+            mode = value;
+            return this;
+        }
+
+        public Builder sender(NodeId value) {
+            sender = value;
+            return this;
+        }
+
+        public Builder recipient(NodeId value) {
+            recipient = value;
+            return this;
+        }
+
+        public Builder epoch(long value) {
+            epoch = value;
+            return this;
+        }
+
+        public Builder seq(long value) {
+            seq = value;
+            return this;
+        }
+
+        public Builder created(Instant value) {
+            created = value;
+            return this;
+        }
+
+        public Builder expires(Instant value) {
+            expires = value;
+            return this;
+        }
+
+        public Builder frames(List<FrameDescriptor> value) {
+            frames = value;
+            return this;
+        }
+
+        public Builder payloadLength(long value) {
+            payloadLength = value;
+            return this;
+        }
+
+        public Builder payloadSha256(String value) {
+            payloadSha256 = value;
+            return this;
+        }
+
+        public Builder segmentSize(int value) {
+            segmentSize = value;
+            return this;
+        }
+
+        public Builder contentKey(String value) {
+            contentKey = value;
+            return this;
+        }
+
+        public Builder signingAlgorithm(String value) {
+            signingAlgorithm = value;
+            return this;
+        }
+
+        public Builder signingKid(String value) {
+            signingKid = value;
+            return this;
+        }
+
+        public SpoolFileHeader build() {
+            return new SpoolFileHeader(version, mode, sender, recipient, epoch, seq, created, expires, frames,
+                    payloadLength, payloadSha256, segmentSize, contentKey, signingAlgorithm, signingKid);
+        }
     }
 }

@@ -2,7 +2,6 @@ package io.hoft.transport.spool;
 
 import io.hoft.transport.keys.NodeId;
 import io.hoft.transport.message.MessageKind;
-import io.hoft.transport.spool.internal.HeaderClaimsCodec;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -26,7 +25,7 @@ import java.util.regex.Pattern;
  * has exactly one name and anything else in a spool folder is not a spool file.
  */
 public record SpoolFileName(NodeId sender, NodeId recipient, long epoch, long seq, String kind, int part, int parts) {
-    public static final String SUFFIX = ".hoft";
+    static final String SUFFIX = ".hoft";
 
     private static final String NODE = "[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?";
     private static final Pattern PATTERN = Pattern.compile(
@@ -73,7 +72,7 @@ public record SpoolFileName(NodeId sender, NodeId recipient, long epoch, long se
                 part = frame.fragment().index() + 1;
                 parts = frame.fragment().count();
             }
-            if (isControl(frame.kind())) {
+            if (frame.kind().isControl()) {
                 continue;
             }
             String token = dataToken(frame.kind());
@@ -81,10 +80,6 @@ public record SpoolFileName(NodeId sender, NodeId recipient, long epoch, long se
         }
         return new SpoolFileName(
                 header.sender(), header.recipient(), header.epoch(), header.seq(), kind == null ? "ctl" : kind, part, parts);
-    }
-
-    static boolean isControl(MessageKind kind) {
-        return HeaderClaimsCodec.isControl(kind);
     }
 
     private static String dataToken(MessageKind kind) {

@@ -6,8 +6,6 @@ import io.hoft.transport.fs.RegularFile;
 import io.hoft.transport.keys.Keyring;
 import io.hoft.transport.keys.NodeId;
 import io.hoft.transport.spool.internal.CanonicalBase64Url;
-import io.hoft.transport.spool.internal.CodecException;
-import io.hoft.transport.spool.internal.Digests;
 import io.hoft.transport.spool.internal.HeaderClaimsCodec;
 import io.hoft.transport.spool.internal.JoseHeader;
 import io.hoft.transport.spool.internal.Preamble;
@@ -243,7 +241,7 @@ public final class SpoolFileReader {
         if (Preamble.isSessionKeyed(version)) {
             if (jose.isUnsecured() || !"HS256".equals(jose.algorithm())) {
                 throw new SpoofedFileException("a version " + version + " header must be signed HS256 under its session, not "
-                        + printable(jose.algorithm()));
+                        + StrictJson.printable(jose.algorithm()));
             }
             if (jose.kid() == null) {
                 throw new SpoofedFileException("header is signed without a kid");
@@ -266,7 +264,7 @@ public final class SpoolFileReader {
             }
             Optional<Keyring.Verifying> verifying = keyring.verifierFor(jose.kid(), now);
             if (verifying.isEmpty()) {
-                throw new SpoofedFileException("signed with kid " + printable(jose.kid()) + ", which is not a valid trusted key");
+                throw new SpoofedFileException("signed with kid " + StrictJson.printable(jose.kid()) + ", which is not a valid trusted key");
             }
             if (!verifying.get().algorithm().getName().equals(jose.algorithm())) {
                 throw new SpoofedFileException("kid " + jose.kid() + " is a " + verifying.get().algorithm() + " key, not " + jose.algorithm());
@@ -376,7 +374,7 @@ public final class SpoolFileReader {
             decrypter = keyring.unwrapperFor(wrapped.kid(), wrapped.algorithm(), header.sender(), now);
         }
         if (decrypter.isEmpty()) {
-            throw new MalformedFileException("content key is wrapped for kid " + printable(wrapped.kid())
+            throw new MalformedFileException("content key is wrapped for kid " + StrictJson.printable(wrapped.kid())
                     + ", which this node does not hold (or no longer holds)", header);
         }
         byte[] key = JoseHeader.unwrap(wrapped, decrypter.get());
@@ -387,9 +385,5 @@ public final class SpoolFileReader {
             throw new MalformedFileException("content key is " + key.length + " bytes, not 32", header);
         }
         return key;
-    }
-
-    private static String printable(String s) {
-        return io.hoft.transport.spool.internal.StrictJson.printable(s);
     }
 }

@@ -7,16 +7,8 @@ package io.hoft.transport.spool;
 public final class TooLargeException extends SpoolFileException {
     private static final long serialVersionUID = 1L;
 
-    public TooLargeException(String message) {
+    TooLargeException(String message) {
         super(message, null, null);
-    }
-
-    public TooLargeException(String message, SpoolFileHeader verifiedHeader) {
-        super(message, verifiedHeader, null);
-    }
-
-    public TooLargeException(String message, SpoolFileHeader verifiedHeader, Throwable cause) {
-        super(message, verifiedHeader, cause);
     }
 
     @Override

@@ -3,10 +3,10 @@ package io.hoft.transport.spool;
 /**
  * The file declares a format version this decoder does not implement.
  */
-public final class UnsupportedVersionException extends SpoolFileException {
+final class UnsupportedVersionException extends SpoolFileException {
     private static final long serialVersionUID = 1L;
 
-    public UnsupportedVersionException(String message) {
+    UnsupportedVersionException(String message) {
         super(message, null, null);
     }
 

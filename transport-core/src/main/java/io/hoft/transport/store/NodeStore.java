@@ -359,7 +359,7 @@ public final class NodeStore implements Closeable {
     }
 
     /** How many times the write-ahead log has been forced to disk (tests count shared syncs). */
-    public long syncCount() {
+    long syncCount() {
         return syncs.get();
     }
 

@@ -1,10 +1,10 @@
 package io.hoft.transport.store;
 
 /** The node's database failed; the transaction rolled back and nothing of it was kept. */
-public class StoreException extends RuntimeException {
+public final class StoreException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
-    public StoreException(String message, Throwable cause) {
+    StoreException(String message, Throwable cause) {
         super(message, cause);
     }
 }

@@ -22,7 +22,6 @@ import io.hoft.transport.message.MessageId;
 import io.hoft.transport.spool.SpoolFileException.Disposition;
 import io.hoft.transport.spool.internal.JoseHeader;
 import io.hoft.transport.spool.internal.Preamble;
-import io.hoft.transport.spool.internal.StrictJson;
 import io.hoft.transport.testing.Codec;
 import io.hoft.transport.testing.FileForge;
 import io.hoft.transport.testing.FuzzSeeds;
@@ -456,7 +455,8 @@ class MalformedInputTest {
     @Test
     void fileOverTheCapIsTooLarge() throws IOException {
         Path file = plaintext.write(Files.createDirectory(dir.resolve("big-file")), plaintext.request(randomBytes(4000)));
-        SpoolLimits smallFile = new SpoolLimits(SpoolLimits.DEFAULT.maxHeaderBytes(), 16, 1024, 2048, 1 << 20, 64, 1 << 20);
+        SpoolLimits smallFile = SpoolLimits.DEFAULT.toBuilder().maxFrames(16).maxMetaBytes(1024).maxFileBytes(2048)
+                .maxPlainBytes(1 << 20).maxFragments(64).maxBodyBytes(1 << 20).build();
         assertRejected(TooLargeException.class, "bytes is over the cap of 2048",
                 reader(TestNodes.back(), ModePolicy.SIGNED_ONLY, smallFile), FileForge.of(file));
     }
@@ -760,8 +760,8 @@ class MalformedInputTest {
     }
 
     private static SpoolLimits limits(int maxFrames, int maxMetaBytes, int maxFragments, long maxPlainBytes) {
-        SpoolLimits d = SpoolLimits.DEFAULT;
-        return new SpoolLimits(d.maxHeaderBytes(), maxFrames, maxMetaBytes, d.maxFileBytes(), maxPlainBytes, maxFragments, d.maxBodyBytes());
+        return SpoolLimits.DEFAULT.toBuilder().maxFrames(maxFrames).maxMetaBytes(maxMetaBytes)
+                .maxPlainBytes(maxPlainBytes).maxFragments(maxFragments).build();
     }
 
     private Path write(Keyring sender, FileMode mode, NodeId recipient, Message... messages) throws IOException {

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.hoft.transport.fs.Disk;
 import io.hoft.transport.message.Body;
 import io.hoft.transport.message.Envelope;
 import io.hoft.transport.message.HeaderField;
@@ -27,7 +26,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
-import java.util.Optional;
 import java.util.Random;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -213,17 +211,16 @@ class RoundTripTest {
         }
 
         Collections.shuffle(files, new Random(7));
-        Reassembler reassembler = new Reassembler(dir.resolve("reassembly"), Disk.REAL);
-        Optional<Reassembler.Completed> completed = Optional.empty();
+        FragmentedBody whole = new FragmentedBody(dir.resolve("reassembled.bin"));
         for (int i = 0; i < files.size(); i++) {
-            assertFalse(completed.isPresent(), "completed before its last fragment");
+            assertFalse(whole.isComplete(), "completed before its last fragment");
             assertFragmentDecodesAloneFromEveryInput(files.get(i), original);
-            completed = deliver(reassembler, files.get(i));
+            deliver(whole, files.get(i));
         }
 
-        Reassembler.Completed whole = completed.orElseThrow();
-        assertEquals(original.length, whole.length());
-        assertEquals(-1, Files.mismatch(whole.body(), bodyFile), "reassembled body differs from the original");
+        assertTrue(whole.isComplete());
+        assertEquals(original.length, Files.size(whole.file()));
+        assertEquals(-1, Files.mismatch(whole.file(), bodyFile), "reassembled body differs from the original");
         assertEquals(message.id(), whole.lastDescriptor().id());
         assertEquals(message.envelope(), whole.envelope());
         assertEquals(TestNodes.FRONT, whole.sender());
@@ -267,14 +264,16 @@ class RoundTripTest {
         }
     }
 
-    /** Decodes a fragment file into the reassembler and commits it once the file verified. */
-    private Optional<Reassembler.Completed> deliver(Reassembler reassembler, Path file) throws IOException {
-        List<Reassembler.Piece> pieces = new ArrayList<>();
+    /** Decodes a fragment file and writes its body in place. */
+    private void deliver(FragmentedBody whole, Path file) throws IOException {
+        List<DecodedFrame> frames = new ArrayList<>();
         try (SpoolFile spoolFile = codec.reader().open(file, SETTLE)) {
-            spoolFile.readFrames(frame -> pieces.add(reassembler.write(spoolFile.header(), frame)));
+            spoolFile.readFrames(frame -> {
+                frames.add(frame);
+                whole.add(spoolFile.header(), frame);
+            });
         }
-        assertEquals(1, pieces.size());
-        return pieces.get(0).commit();
+        assertEquals(1, frames.size());
     }
 
     private void assertHeader(Path file, SpoolFileHeader header) {

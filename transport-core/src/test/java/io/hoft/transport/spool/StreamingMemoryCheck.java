@@ -1,9 +1,7 @@
 package io.hoft.transport.spool;
 
-import io.hoft.transport.fs.Disk;
 import io.hoft.transport.message.Body;
 import io.hoft.transport.message.Message;
-import io.hoft.transport.spool.internal.Digests;
 import io.hoft.transport.testing.Codec;
 import io.hoft.transport.testing.TestNodes;
 import java.io.IOException;
@@ -19,14 +17,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.Optional;
 import java.util.SplittableRandom;
 
 /**
  * The program {@link StreamingMemoryTest} runs in a child JVM with a small heap: it generates a
  * body on disk from a seeded stream, writes it as spool files (signed and encrypted, split by
  * {@link Fragmenter} at the default maximum file size), decodes the files in reverse order
- * through a {@link Reassembler}, and compares the SHA-256 of what went in and what came out.
+ * into one file ({@link FragmentedBody}), and compares the SHA-256 of what went in and what came out.
  * Nothing of the body's size is ever held in memory, so it passes only if the codec streams.
  *
  * <p>Usage: {@code StreamingMemoryCheck WORK_DIR BODY_MIB}. Prints {@code sha256 match} and
@@ -58,20 +55,20 @@ public final class StreamingMemoryCheck {
         Files.delete(bodyFile);
 
         Collections.reverse(files);
-        Reassembler reassembler = new Reassembler(work.resolve("reassembly"), Disk.REAL);
-        Optional<Reassembler.Completed> completed = Optional.empty();
+        FragmentedBody whole = new FragmentedBody(work.resolve("reassembled.bin"));
         started = System.nanoTime();
         for (Path file : files) {
-            List<Reassembler.Piece> pieces = new ArrayList<>();
             try (SpoolFile spoolFile = codec.reader().open(file, Duration.ZERO)) {
-                spoolFile.readFrames(frame -> pieces.add(reassembler.write(spoolFile.header(), frame)));
+                spoolFile.readFrames(frame -> whole.add(spoolFile.header(), frame));
             }
-            completed = pieces.get(0).commit();
             Files.delete(file);
         }
         System.out.printf("decoded and reassembled in %d ms%n", (System.nanoTime() - started) / 1_000_000);
 
-        Path received = completed.orElseThrow(() -> new IllegalStateException("message did not complete")).body();
+        if (!whole.isComplete()) {
+            throw new IllegalStateException("message did not complete");
+        }
+        Path received = whole.file();
         String got = sha256(received);
         System.out.printf("peak heap %d MiB%n", peakHeapBytes() >> 20);
         if (!sent.equals(got) || Files.size(received) != bodyBytes) {

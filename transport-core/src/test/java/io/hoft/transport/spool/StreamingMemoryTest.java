@@ -20,8 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
  * 64 MiB. The cap must be real, so the work runs in a child JVM ({@link StreamingMemoryCheck})
  * started with {@code -Xmx64m} on this test's classpath. The body is split by {@link Fragmenter}
  * at the default maximum file size of 256 MiB, so it crosses as two signed, encrypted fragment
- * files, which are decoded in reverse order into a {@link Reassembler}; the SHA-256 of the
- * reassembled body must equal that of the generated one. Runs in the default suite, so in CI.
+ * files, which are decoded in reverse order into one file ({@link FragmentedBody}); the
+ * SHA-256 of the reassembled body must equal that of the generated one. Runs in the default suite, so in CI.
  */
 class StreamingMemoryTest {
     private static final int BODY_MIB = 300;

@@ -2,7 +2,6 @@ package io.hoft.transport.spool;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -14,11 +13,7 @@ import io.hoft.transport.testing.TestNodes;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.BitSet;
 import java.util.List;
-import java.util.Optional;
 import java.util.Random;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
@@ -31,12 +26,9 @@ import org.junit.jupiter.params.provider.EnumSource;
 /**
  * Fail the disk at each step of every commit (Tape's {@code QueueFileTest}: "no commit for you"),
  * then look at what is on disk and carry on with a healthy disk. The spool writer never
- * publishes a partial file and cleans up after itself; the reassembler's state is the old one
- * until its rename, the new one after, and a retry works either way.
+ * publishes a partial file and cleans up after itself, and a retry works.
  */
 class WriterCrashTest {
-    private static final Duration SETTLE = Duration.ofSeconds(2);
-
     @TempDir
     Path dir;
 
@@ -124,26 +116,6 @@ class WriterCrashTest {
         assertWritesAndPublishes(writer, codec, message);
     }
 
-    // ---- the reassembler's state ----
-
-    @Test
-    void reassemblerStateWriteFailingAtTheRenameKeepsTheOldStateAndARetryWorks() throws IOException {
-        assertStateCommitFails(FaultyDisk::failMove, false);
-    }
-
-    @Test
-    void reassemblerStateWriteFailingBeforeTheRenameKeepsTheOldStateAndARetryWorks() throws IOException {
-        assertStateCommitFails(FaultyDisk::failCreate, false);
-        assertStateCommitFails(d -> d.failWriteAfter(0), false);
-        assertStateCommitFails(d -> d.failWriteAfter(20), false);
-        assertStateCommitFails(FaultyDisk::failForce, false);
-    }
-
-    @Test
-    void reassemblerFailingToForceTheFolderAfterTheRenameHasTheNewStateAndARetryWorks() throws IOException {
-        assertStateCommitFails(FaultyDisk::failForceDirectory, true);
-    }
-
     // ---- helpers ----
 
     private void assertWriteFails(SpoolFileWriter writer, Message message, Consumer<FaultyDisk> fault, String where)
@@ -167,67 +139,6 @@ class WriterCrashTest {
             assertArrayEquals(body.readAllBytes(), read.body());
         }
         Files.delete(published);
-    }
-
-    /**
-     * Records fragment 0 on a healthy disk, then fails the commit of fragment 1 with {@code
-     * fault}: a new reassembler on the folder sees the old state (or, if the rename happened,
-     * the new one) and the same state file bytes; after healing, retrying the commit records
-     * fragment 1, and the message completes.
-     */
-    private void assertStateCommitFails(Consumer<FaultyDisk> fault, boolean renamed) throws IOException {
-        Codec codec = new Codec(FileMode.SIGNED_ENCRYPTED, TestNodes.Keys.EC);
-        Path folder = Files.createTempDirectory(dir, "reassembly");
-        Path fragments = Files.createTempDirectory(dir, "fragments");
-        byte[] body = randomBytes(5000);
-        Message message = codec.request(body);
-        List<Path> files = new ArrayList<>();
-        long seq = 0;
-        for (OutgoingFrame fragment : Fragmenter.split(message, 2000)) {
-            files.add(codec.write(fragments, ++seq, List.of(fragment)));
-        }
-        assertEquals(3, files.size());
-
-        Reassembler reassembler = new Reassembler(folder, disk);
-        write(codec, reassembler, files.get(0)).commit();
-        byte[] stateBefore = stateFile(folder);
-
-        Reassembler.Piece piece = write(codec, reassembler, files.get(1));
-        fault.accept(disk);
-        assertThrows(IOException.class, piece::commit);
-        disk.heal();
-
-        Reassembler reopened = new Reassembler(folder, Disk.REAL);
-        BitSet expected = new BitSet();
-        expected.set(0);
-        if (renamed) {
-            expected.set(1);
-        } else {
-            assertArrayEquals(stateBefore, stateFile(folder), "the old state file survives byte for byte");
-        }
-        assertEquals(expected, reopened.received(TestNodes.FRONT, message.id()));
-
-        assertFalse(piece.commit().isPresent());
-        expected.set(1);
-        assertEquals(expected, reopened.received(TestNodes.FRONT, message.id()));
-        Optional<Reassembler.Completed> completed = write(codec, reopened, files.get(2)).commit();
-        assertArrayEquals(body, Files.readAllBytes(completed.orElseThrow().body()));
-    }
-
-    private static Reassembler.Piece write(Codec codec, Reassembler reassembler, Path file) throws IOException {
-        List<Reassembler.Piece> pieces = new ArrayList<>();
-        try (SpoolFile spoolFile = codec.reader().open(file, SETTLE)) {
-            spoolFile.readFrames(frame -> pieces.add(reassembler.write(spoolFile.header(), frame)));
-        }
-        return pieces.get(0);
-    }
-
-    private static byte[] stateFile(Path folder) throws IOException {
-        try (Stream<Path> entries = Files.list(folder)) {
-            List<Path> states = entries.filter(p -> p.getFileName().toString().matches("[0-9a-f]{40}\\.state")).toList();
-            assertEquals(1, states.size(), states.toString());
-            return Files.readAllBytes(states.get(0));
-        }
     }
 
     private static List<Path> list(Path folder) throws IOException {

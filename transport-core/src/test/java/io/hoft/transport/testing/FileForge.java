@@ -8,7 +8,7 @@ import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.util.Base64URL;
 import io.hoft.transport.keys.Keyring;
-import io.hoft.transport.spool.internal.Digests;
+import io.hoft.transport.spool.Digests;
 import io.hoft.transport.spool.internal.JoseHeader;
 import io.hoft.transport.spool.internal.Preamble;
 import io.hoft.transport.spool.internal.SegmentEncryptingOutputStream;

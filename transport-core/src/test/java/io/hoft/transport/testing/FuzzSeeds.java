@@ -1,6 +1,6 @@
 package io.hoft.transport.testing;
 
-import io.hoft.transport.spool.internal.Digests;
+import io.hoft.transport.spool.Digests;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

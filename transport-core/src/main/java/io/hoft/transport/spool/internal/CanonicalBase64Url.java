@@ -1,5 +1,7 @@
 package io.hoft.transport.spool.internal;
 
+import io.hoft.transport.spool.CodecException;
+
 /**
  * Refuses base64url that is not the one encoding of its bytes. In unpadded base64url the last
  * character of a part whose length is 2 or 3 modulo 4 carries bits that encode nothing; a

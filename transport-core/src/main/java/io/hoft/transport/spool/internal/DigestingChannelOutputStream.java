@@ -1,5 +1,6 @@
 package io.hoft.transport.spool.internal;
 
+import io.hoft.transport.spool.Digests;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;

@@ -1,9 +1,9 @@
 package io.hoft.transport.spool.internal;
 
-import static io.hoft.transport.spool.internal.StrictJson.intInRange;
-import static io.hoft.transport.spool.internal.StrictJson.nonNegativeLong;
-import static io.hoft.transport.spool.internal.StrictJson.object;
-import static io.hoft.transport.spool.internal.StrictJson.string;
+import static io.hoft.transport.spool.StrictJson.intInRange;
+import static io.hoft.transport.spool.StrictJson.nonNegativeLong;
+import static io.hoft.transport.spool.StrictJson.object;
+import static io.hoft.transport.spool.StrictJson.string;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -11,11 +11,14 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.hoft.transport.keys.NodeId;
 import io.hoft.transport.message.MessageId;
 import io.hoft.transport.message.MessageKind;
+import io.hoft.transport.spool.CodecException;
+import io.hoft.transport.spool.Digests;
 import io.hoft.transport.spool.FileMode;
 import io.hoft.transport.spool.FragmentInfo;
 import io.hoft.transport.spool.FrameDescriptor;
 import io.hoft.transport.spool.SpoolFileHeader;
 import io.hoft.transport.spool.SpoolLimits;
+import io.hoft.transport.spool.StrictJson;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -27,8 +30,8 @@ import java.util.Set;
  * order and rules are in SPEC.md ("Header claims"); this class is their only implementation.
  */
 public final class HeaderClaimsCodec {
-    public static final String COMPRESSION = "zstd";
-    public static final String ENCRYPTION_ALGORITHM = "A256GCM-STREAM";
+    static final String COMPRESSION = "zstd";
+    static final String ENCRYPTION_ALGORITHM = "A256GCM-STREAM";
 
     private static final Set<String> TOP = Set.of(
             "hoft", "mode", "sender", "recipient", "epoch", "seq", "created", "expires", "frames", "payload");
@@ -131,7 +134,7 @@ public final class HeaderClaimsCodec {
             latest = frame.expires().isAfter(latest) ? frame.expires() : latest;
             frames.add(frame);
         }
-        if (seq < 1 && frames.stream().anyMatch(f -> !isControl(f.kind()))) {
+        if (seq < 1 && frames.stream().anyMatch(f -> !f.kind().isControl())) {
             throw CodecException.malformed("claims.seq must be at least 1 in a file with data frames");
         }
         if (created.isAfter(expires)) {
@@ -223,7 +226,7 @@ public final class HeaderClaimsCodec {
             checkFragmentLayout(fpath, index, count, offset, total, bodyLength);
             fragment = new FragmentInfo(index, count, offset, total);
         }
-        if (isControl(kind) && bodyLength != 0) {
+        if (kind.isControl() && bodyLength != 0) {
             throw CodecException.malformed(path + " is a " + kind + " with a body; control messages have none");
         }
         return new FrameDescriptor(MessageId.of(id), kind, created, expires, metaLength, bodyLength, sha256, fragment);
@@ -246,11 +249,6 @@ public final class HeaderClaimsCodec {
             throw CodecException.malformed(path + " does not fit one fragment size: fragment " + index + " of " + count
                     + " covers " + length + " bytes at " + offset + " of " + total);
         }
-    }
-
-    /** Acks, nacks and heartbeats: frames that carry channel state, not data. */
-    public static boolean isControl(MessageKind kind) {
-        return kind == MessageKind.ACK || kind == MessageKind.NACK || kind == MessageKind.HEARTBEAT;
     }
 
     private static NodeId nodeId(JsonNode claims, String key) throws CodecException {

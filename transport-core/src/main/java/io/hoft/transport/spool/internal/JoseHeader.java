@@ -17,6 +17,8 @@ import com.nimbusds.jose.PlainHeader;
 import com.nimbusds.jose.PlainObject;
 import com.nimbusds.jose.util.Base64URL;
 import io.hoft.transport.keys.Keyring;
+import io.hoft.transport.spool.CodecException;
+import io.hoft.transport.spool.StrictJson;
 import java.nio.charset.StandardCharsets;
 import java.text.ParseException;
 import java.util.Set;
@@ -30,8 +32,8 @@ import java.util.Set;
  */
 public final class JoseHeader {
     public static final String TYPE = "hoft-header";
-    public static final JOSEObjectType JOSE_TYPE = new JOSEObjectType(TYPE);
-    public static final JOSEObjectType TICKET_TYPE = new JOSEObjectType(SessionTicket.TYPE);
+    static final JOSEObjectType JOSE_TYPE = new JOSEObjectType(TYPE);
+    static final JOSEObjectType TICKET_TYPE = new JOSEObjectType(SessionTicket.TYPE);
     /** The protected header member of a version 2 header that holds the session ticket. */
     public static final String SESSION_PARAM = "hoft-session";
 
@@ -242,10 +244,6 @@ public final class JoseHeader {
                 || c == '-' || c == '_' || c == '.';
     }
 
-    /** Base64url of bytes, for diagnostics and SPEC vectors. */
-    public static String base64Url(byte[] bytes) {
-        return Base64URL.encode(bytes).toString();
-    }
 
     public static byte[] ascii(String compact) {
         return compact.getBytes(StandardCharsets.US_ASCII);

@@ -1,5 +1,6 @@
 package io.hoft.transport.spool.internal;
 
+import io.hoft.transport.agent.Threads;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -8,10 +9,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.SynchronousQueue;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The threads that run the payload stage of large spool files beside the caller's thread
@@ -41,7 +40,7 @@ public final class PayloadStage {
     static final int KEEP_ALIVE_SECONDS = 30;
 
     private static final ThreadPoolExecutor EXECUTOR = new ThreadPoolExecutor(0, MAX_THREADS,
-            KEEP_ALIVE_SECONDS, TimeUnit.SECONDS, new SynchronousQueue<>(), new DaemonThreads());
+            KEEP_ALIVE_SECONDS, TimeUnit.SECONDS, new SynchronousQueue<>(), Threads.numbered("hoft-payload"));
 
     private PayloadStage() {}
 
@@ -107,25 +106,6 @@ public final class PayloadStage {
         }
     }
 
-    /** Puts {@code item} into {@code queue}, even if this thread is interrupted meanwhile (the interrupt is kept). */
-    static <T> void putUninterruptibly(BlockingQueue<T> queue, T item) {
-        boolean interrupted = false;
-        try {
-            while (true) {
-                try {
-                    queue.put(item);
-                    return;
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
-        } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-        }
-    }
-
     /** Takes from {@code queue} on the caller's thread; an interrupt is an {@link InterruptedIOException}. */
     static <T> T take(BlockingQueue<T> queue) throws InterruptedIOException {
         try {
@@ -148,16 +128,5 @@ public final class PayloadStage {
             throw e;
         }
         return new IOException("payload stage failed", failure);
-    }
-
-    private static final class DaemonThreads implements ThreadFactory {
-        private final AtomicInteger count = new AtomicInteger();
-
-        @Override
-        public Thread newThread(Runnable task) {
-            Thread thread = new Thread(task, "hoft-payload-" + count.incrementAndGet());
-            thread.setDaemon(true);
-            return thread;
-        }
     }
 }

@@ -39,13 +39,13 @@ public final class Preamble {
     public static final int MAGIC_OFFSET = 0;
     public static final int VERSION_OFFSET = 4;
     public static final int RESERVED_OFFSET = 5;
-    public static final int RESERVED_LENGTH = 3;
+    static final int RESERVED_LENGTH = 3;
     public static final int HEADER_LENGTH_OFFSET = 8;
     public static final int PAYLOAD_OFFSET_OFFSET = 12;
     public static final int HEADER_SHA256_OFFSET = 16;
-    public static final int SHA256_LENGTH = 32;
+    static final int SHA256_LENGTH = 32;
 
-    public static final byte[] MAGIC = {0x48, 0x4F, 0x46, 0x54};
+    static final byte[] MAGIC = {0x48, 0x4F, 0x46, 0x54};
     /**
      * Files whose headers are signed per file (ES256, HS256 with a shared secret, or unsigned),
      * with a SHA-256 of every frame's plaintext in the header: read, no longer written.

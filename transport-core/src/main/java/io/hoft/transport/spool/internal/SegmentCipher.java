@@ -1,5 +1,6 @@
 package io.hoft.transport.spool.internal;
 
+import io.hoft.transport.agent.Threads;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.security.GeneralSecurityException;
@@ -27,10 +28,10 @@ import javax.crypto.spec.SecretKeySpec;
  */
 public final class SegmentCipher {
     public static final int TAG_LENGTH = 16;
-    public static final int NONCE_LENGTH = 12;
+    static final int NONCE_LENGTH = 12;
     public static final int KEY_LENGTH = 32;
     public static final int MIN_SEGMENT_SIZE = 4096;
-    public static final int MAX_SEGMENT_SIZE = 1 << 20;
+    static final int MAX_SEGMENT_SIZE = 1 << 20;
     public static final int DEFAULT_SEGMENT_SIZE = 65536;
     /** Segment indexes are u32: 2^32 segments. */
     static final long MAX_SEGMENTS = 1L << 32;
@@ -71,8 +72,7 @@ public final class SegmentCipher {
      */
     public static void warmUpInBackground() {
         if (WARM_UP_STARTED.compareAndSet(false, true)) {
-            Thread thread = new Thread(SegmentCipher::warmUp, "hoft-cipher-warm-up");
-            thread.setDaemon(true);
+            Thread thread = Threads.daemon("hoft-cipher-warm-up", SegmentCipher::warmUp);
             thread.setPriority(Thread.MIN_PRIORITY);
             thread.start();
         }
@@ -101,13 +101,6 @@ public final class SegmentCipher {
 
     public static boolean isValidSegmentSize(long size) {
         return size >= MIN_SEGMENT_SIZE && size <= MAX_SEGMENT_SIZE && Long.bitCount(size) == 1;
-    }
-
-    /** The nonce of segment {@code index}; exposed for SPEC test vectors. */
-    public static byte[] nonce(long index, boolean last) {
-        byte[] nonce = new byte[NONCE_LENGTH];
-        ByteBuffer.wrap(nonce).order(ByteOrder.BIG_ENDIAN).putInt(7, (int) index).put(11, (byte) (last ? 1 : 0));
-        return nonce;
     }
 
     /** Seals {@code length} bytes of {@code in} into {@code out}; returns {@code length + 16}. */

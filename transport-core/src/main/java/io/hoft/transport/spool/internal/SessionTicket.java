@@ -1,14 +1,16 @@
 package io.hoft.transport.spool.internal;
 
-import static io.hoft.transport.spool.internal.StrictJson.intInRange;
-import static io.hoft.transport.spool.internal.StrictJson.nonNegativeLong;
-import static io.hoft.transport.spool.internal.StrictJson.object;
-import static io.hoft.transport.spool.internal.StrictJson.string;
+import static io.hoft.transport.spool.StrictJson.intInRange;
+import static io.hoft.transport.spool.StrictJson.nonNegativeLong;
+import static io.hoft.transport.spool.StrictJson.object;
+import static io.hoft.transport.spool.StrictJson.string;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.hoft.transport.keys.NodeId;
 import io.hoft.transport.keys.SessionSecret;
+import io.hoft.transport.spool.CodecException;
+import io.hoft.transport.spool.StrictJson;
 import java.security.SecureRandom;
 import java.time.Instant;
 import java.util.Base64;
@@ -41,7 +43,7 @@ public record SessionTicket(NodeId sender, NodeId recipient, String sessionId, I
         return Base64.getUrlEncoder().withoutPadding().encodeToString(random);
     }
 
-    public static boolean isValidSessionId(String id) {
+    static boolean isValidSessionId(String id) {
         return id != null && SESSION_ID.matcher(id).matches();
     }
 

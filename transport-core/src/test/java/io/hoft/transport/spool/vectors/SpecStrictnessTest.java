@@ -15,7 +15,7 @@ import com.nimbusds.jose.jwk.KeyUse;
 import io.hoft.transport.keys.KeyFiles;
 import io.hoft.transport.spool.MalformedFileException;
 import io.hoft.transport.spool.SpoolFileReader;
-import io.hoft.transport.spool.internal.Digests;
+import io.hoft.transport.spool.Digests;
 import io.hoft.transport.spool.internal.Preamble;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.hoft.transport.spool.SpoolFileName;
 import io.hoft.transport.spool.SpoolFileReader;
-import io.hoft.transport.spool.internal.Digests;
+import io.hoft.transport.spool.Digests;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

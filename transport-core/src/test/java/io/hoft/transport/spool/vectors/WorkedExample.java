@@ -195,7 +195,7 @@ final class WorkedExample {
         otherInfo.writeBytes(new byte[4]); // PartyUInfo: length 0
         otherInfo.writeBytes(new byte[4]); // PartyVInfo: length 0
         otherInfo.writeBytes(ByteBuffer.allocate(4).putInt(keyBits).array()); // SuppPubInfo
-        MessageDigest sha = io.hoft.transport.spool.internal.Digests.sha256();
+        MessageDigest sha = io.hoft.transport.spool.Digests.sha256();
         sha.update(new byte[] {0, 0, 0, 1});
         sha.update(z);
         sha.update(otherInfo.toByteArray());
@@ -229,7 +229,7 @@ final class WorkedExample {
     }
 
     private static byte[] sha256(byte[] bytes) {
-        return io.hoft.transport.spool.internal.Digests.sha256(bytes);
+        return io.hoft.transport.spool.Digests.sha256(bytes);
     }
 
     private static byte[] concat(byte[] a, byte[] b) {

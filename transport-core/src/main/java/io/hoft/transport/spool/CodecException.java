@@ -1,4 +1,4 @@
-package io.hoft.transport.spool.internal;
+package io.hoft.transport.spool;
 
 /**
  * A JSON document of the format breaks a rule; the message names the field. The reader turns
@@ -22,7 +22,7 @@ public final class CodecException extends Exception {
         return new CodecException(message, true);
     }
 
-    public boolean isLimit() {
+    boolean isLimit() {
         return limit;
     }
 }

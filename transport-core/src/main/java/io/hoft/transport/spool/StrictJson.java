@@ -1,4 +1,4 @@
-package io.hoft.transport.spool.internal;
+package io.hoft.transport.spool;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -114,13 +114,13 @@ public final class StrictJson {
     }
 
     /** A string of ISO-8859-1 characters only (each one a byte on the HTTP wire). */
-    public static String latin1(JsonNode parent, String key, String path) throws CodecException {
+    static String latin1(JsonNode parent, String key, String path) throws CodecException {
         String value = string(parent, key, path);
         requireLatin1(value, path + "." + key);
         return value;
     }
 
-    public static void requireLatin1(String value, String path) throws CodecException {
+    static void requireLatin1(String value, String path) throws CodecException {
         for (int i = 0; i < value.length(); i++) {
             if (value.charAt(i) > 0xff) {
                 throw CodecException.malformed(path + " has a character above U+00FF at " + i);

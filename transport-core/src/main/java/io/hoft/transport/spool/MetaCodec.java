@@ -1,10 +1,10 @@
-package io.hoft.transport.spool.internal;
+package io.hoft.transport.spool;
 
-import static io.hoft.transport.spool.internal.StrictJson.intInRange;
-import static io.hoft.transport.spool.internal.StrictJson.latin1;
-import static io.hoft.transport.spool.internal.StrictJson.nonNegativeLong;
-import static io.hoft.transport.spool.internal.StrictJson.object;
-import static io.hoft.transport.spool.internal.StrictJson.string;
+import static io.hoft.transport.spool.StrictJson.intInRange;
+import static io.hoft.transport.spool.StrictJson.latin1;
+import static io.hoft.transport.spool.StrictJson.nonNegativeLong;
+import static io.hoft.transport.spool.StrictJson.object;
+import static io.hoft.transport.spool.StrictJson.string;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;

@@ -1,4 +1,4 @@
-package io.hoft.transport.spool.internal;
+package io.hoft.transport.spool;
 
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;

@@ -1,4 +1,4 @@
-package io.hoft.transport.spool.internal;
+package io.hoft.transport.spool;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
