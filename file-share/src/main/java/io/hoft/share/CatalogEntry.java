@@ -24,12 +24,6 @@ public record CatalogEntry(String path, long size, long modifiedMs, String sha25
         }
     }
 
-    /** The same file as far as a cached copy is concerned: size, time and hash (if both know it) agree. */
-    public boolean sameContentAs(CatalogEntry other) {
-        return other != null && path.equals(other.path) && size == other.size && modifiedMs == other.modifiedMs
-                && (sha256 == null || other.sha256 == null || sha256.equals(other.sha256));
-    }
-
     /** The strong validator the front sends as {@code ETag}. */
     public String etag() {
         return sha256 != null ? "\"" + sha256 + "\"" : "\"" + Long.toHexString(size) + "-" + Long.toHexString(modifiedMs) + "\"";

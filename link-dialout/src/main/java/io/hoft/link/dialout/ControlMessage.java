@@ -34,7 +34,6 @@ public record ControlMessage(String type, String name, Long size, Long at, Integ
     public static final String AVAILABLE = "available";
     public static final String FETCHED = "fetched";
     public static final String LIST = "list";
-    public static final String CATALOG = "catalog";
     public static final String PING = "ping";
     public static final String PONG = "pong";
 

@@ -164,11 +164,6 @@ public final class DialoutClientLink implements Link {
         return control.connections();
     }
 
-    /** Aborts the control connection at once, as a network fault would; the link dials again (tests, operations). */
-    public void dropConnection() {
-        control.abort();
-    }
-
     /**
      * {@code PUT {base}/_hoft/link/share/{rest}} with this node's token: a bulk upload of the
      * file share (SPEC section 20.5), on the link's own client; returns the status.

@@ -164,10 +164,6 @@ public final class RequestStore {
     /** One row. */
     record Row(String id, Routing routing, State state, Steps steps, Callbacks callbacks, StoredResponse response, int attempt,
             String messageId) {
-        /** The message id of the current attempt's REQUEST. */
-        String currentMessageId() {
-            return messageId != null ? messageId : id;
-        }
     }
 
     /** Stores a new call; {@code requestBodyName} is the kept body file (already registered), or null. */

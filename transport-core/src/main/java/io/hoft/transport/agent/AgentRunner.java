@@ -61,10 +61,6 @@ public final class AgentRunner implements AutoCloseable {
         return thread;
     }
 
-    public boolean isRunning() {
-        return running;
-    }
-
     private void run() {
         try {
             while (running) {

@@ -21,10 +21,6 @@ public enum WatchMode {
         this.configName = configName;
     }
 
-    public String configName() {
-        return configName;
-    }
-
     public static Optional<WatchMode> fromConfigName(String name) {
         for (WatchMode mode : values()) {
             if (mode.configName.equals(name)) {
