@@ -1,5 +1,6 @@
 package io.hoft.benchmarks;
 
+import io.hoft.transport.agent.Threads;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -119,11 +120,7 @@ public final class LoadDriver {
         }
         byte[] body = jsonBody(bodySize);
         int maxConcurrency = concurrencies.stream().mapToInt(Integer::intValue).max().orElse(1);
-        ExecutorService pool = Executors.newFixedThreadPool(maxConcurrency + 2, r -> {
-            Thread t = new Thread(r, "load");
-            t.setDaemon(true);
-            return t;
-        });
+        ExecutorService pool = Executors.newFixedThreadPool(maxConcurrency + 2, Threads.named("load"));
         // One client per target, so every target keeps its own pool of kept-alive connections.
         Map<String, HttpClient> clients = new LinkedHashMap<>();
         for (String name : targets.keySet()) {
