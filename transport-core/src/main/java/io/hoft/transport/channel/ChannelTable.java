@@ -54,9 +54,11 @@ final class ChannelTable {
                 row -> new ReceiveRow(row.getLong(1), row.getLong(2), row.getString(3), row.getLong(4)), peer);
     }
 
-    static void setReceiveState(StoreTx tx, String peer, ReceiveRow row) {
-        tx.update("UPDATE channel SET in_epoch = ?, in_up_to = ?, in_ranges = ?, in_last_seq = ? WHERE peer = ?",
-                row.epoch(), row.upTo(), row.rangesJson(), row.lastSeq(), peer);
+    /** Writes what was received, and when the peer was last heard (never moving it back). */
+    static void setReceiveState(StoreTx tx, String peer, ReceiveRow row, long lastHeardMs) {
+        tx.update("UPDATE channel SET in_epoch = ?, in_up_to = ?, in_ranges = ?, in_last_seq = ?,"
+                + " last_heard_ms = MAX(last_heard_ms, ?) WHERE peer = ?",
+                row.epoch(), row.upTo(), row.rangesJson(), row.lastSeq(), lastHeardMs, peer);
     }
 
     /** The machine's boot id when the node last started, if it recorded one. */

@@ -73,11 +73,14 @@ final class IncomingChannel {
 
     /**
      * Writes the row and arranges for the cache to take it once the transaction commits (before
-     * it is durable: whoever announces the state to the peer syncs the store first).
+     * it is durable: whoever announces the state to the peer syncs the store first). The row
+     * also takes when the peer was last heard, so {@code hoft spool stats} sees a peer heard
+     * since the last minute's record as soon as a file from it changed what was received.
      */
     void write(StoreTx tx, Row row) {
         ChannelTable.setReceiveState(tx, peer.value(),
-                new ChannelTable.ReceiveRow(row.epoch, row.state.upTo(), formatRanges(row.state.ranges()), row.lastSeq));
+                new ChannelTable.ReceiveRow(row.epoch, row.state.upTo(), formatRanges(row.state.ranges()), row.lastSeq),
+                lastHeardMs);
         synchronized (this) {
             row.version = ++versionCounter; // under the store lock: versions follow commit order
         }
