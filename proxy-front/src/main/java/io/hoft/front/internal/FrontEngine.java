@@ -38,7 +38,7 @@ import org.xnio.Options;
 
 /**
  * Everything of a front but the node runtime: the HTTP server ({@link FrontServer}), the
- * handlers, the request lifecycle, the sweeper. {@link io.hoft.front.FrontNode} is its public face.
+ * handlers, the call state machine, the sweeper. {@link io.hoft.front.FrontNode} is its public face.
  *
  * <p>Undertow settings that matter for faithful proxying (each checked by a test):
  * {@code DECODE_URL=false} and {@code ALLOW_UNESCAPED_CHARACTERS_IN_URL=false}, so
@@ -64,7 +64,7 @@ public final class FrontEngine implements AutoCloseable {
     private final NodeRuntime runtime;
     private final Waiters waiters = new Waiters();
     private final FrontMetrics metrics = new FrontMetrics();
-    private final CallStateMachine lifecycle;
+    private final CallStateMachine calls;
     private final ProxyHandler proxy;
     private final OpsHandler ops;
     private final AdminHandler admin;
@@ -82,28 +82,28 @@ public final class FrontEngine implements AutoCloseable {
         this.runtime = runtime;
         FrontConfig.Front front = config.front();
         FrontConfig.Limits limits = front.limits();
-        this.lifecycle = new CallStateMachine(runtime.store(), runtime.transport(), scheduler, waiters, metrics, clock, front.retention());
+        this.calls = new CallStateMachine(runtime.store(), runtime.transport(), scheduler, waiters, metrics, clock, front.retention());
         this.auth = Authenticator.create(front.auth());
         this.heads = new RequestHeads((int) Math.min(1 << 30, limits.maxHeaderBytes().bytes() * 2 + 80 * 1024));
         this.writer = new ReplyWriter(runtime.transport().bodies(), metrics);
         BodyReceiver receiver = new BodyReceiver(runtime.transport().bodies(), limits.maxBody().bytes(),
                 limits.readTimeout().toMillis(), limits.minBodyRate().bytes(), limits.retryAfter());
-        this.proxy = new ProxyHandler(front, auth, guard, receiver, lifecycle, waiters, writer, metrics, runtime.store(), clock);
+        this.proxy = new ProxyHandler(front, auth, guard, receiver, calls, waiters, writer, metrics, runtime.store(), clock);
         this.share = openShare(front, config.node().state(), runtime, clock);
         Supplier<Map<String, Long>> allExtra = share == null ? extraMetrics : () -> {
             Map<String, Long> merged = new java.util.LinkedHashMap<>(extraMetrics.get());
             merged.putAll(share.metrics());
             return merged;
         };
-        this.ops = new OpsHandler(config.node().id(), runtime.store(), runtime.transport(), lifecycle, auth, writer, metrics, waiters,
+        this.ops = new OpsHandler(config.node().id(), runtime.store(), runtime.transport(), calls, auth, writer, metrics, waiters,
                 allExtra, share, scheduler instanceof CallbackDispatcher, clock);
-        this.admin = new AdminHandler(runtime.store(), runtime.transport().bodies(), lifecycle, scheduler, limits, writer, clock,
+        this.admin = new AdminHandler(runtime.store(), runtime.transport().bodies(), calls, scheduler, limits, writer, clock,
                 config.node().state());
         DialoutLinks.serverOf(runtime).ifPresent(link -> ops.dialoutState(peer -> DialoutHealth.of(link, peer)));
         if (share != null) {
             DialoutLinks.serverOf(runtime).ifPresent(share::takeBulkUploads);
         }
-        lifecycle.load();
+        calls.load();
     }
 
     private static FrontShare openShare(FrontConfig.Front front, java.nio.file.Path state, NodeRuntime runtime, Clock clock) {
@@ -244,7 +244,7 @@ public final class FrontEngine implements AutoCloseable {
 
     private void sweep() {
         try {
-            lifecycle.sweep();
+            calls.sweep();
         } catch (RuntimeException e) {
             log.warn("sweeping requests failed: {}", e.toString());
         }
@@ -264,20 +264,20 @@ public final class FrontEngine implements AutoCloseable {
         }
         MessageKind kind = received.message().kind();
         if (kind == MessageKind.RESPONSE) {
-            lifecycle.response(tx, received);
+            calls.response(tx, received);
         } else if (kind == MessageKind.STATUS) {
-            lifecycle.status(tx, (Envelope.Status) received.message().envelope());
+            calls.status(tx, (Envelope.Status) received.message().envelope());
         } else {
             log.warn("ignoring a {} message from {}: a front only takes responses and status events", kind, peer);
         }
     }
 
     public void onAcked(StoreTx tx, List<MessageId> ids) {
-        lifecycle.acked(tx, ids);
+        calls.acked(tx, ids);
     }
 
     public void onSendExpired(StoreTx tx, List<MessageId> ids) {
-        lifecycle.sendExpired(tx, ids);
+        calls.sendExpired(tx, ids);
     }
 
     /**
