@@ -10,7 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.hoft.transport.link.Link;
 import io.hoft.transport.spool.SpoolFileName;
 import java.net.URI;
 import java.nio.file.Files;

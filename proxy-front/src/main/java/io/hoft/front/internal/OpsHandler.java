@@ -8,7 +8,6 @@ import io.hoft.transport.channel.Transport;
 import io.hoft.transport.message.MessageId;
 import io.hoft.transport.store.NodeStore;
 import io.undertow.server.HttpServerExchange;
-import io.undertow.util.Headers;
 import java.io.IOException;
 import java.time.Clock;
 import java.util.ArrayList;

@@ -15,7 +15,6 @@ import com.nimbusds.jose.JWSVerifier;
 import com.nimbusds.jose.Payload;
 import com.nimbusds.jose.PlainHeader;
 import com.nimbusds.jose.PlainObject;
-import com.nimbusds.jose.util.Base64URL;
 import io.hoft.transport.keys.Keyring;
 import io.hoft.transport.spool.CodecException;
 import io.hoft.transport.spool.StrictJson;
