@@ -146,41 +146,21 @@ final class CallStateMachine {
      */
     void accept(NewRequest call, NodeId peer, Message request, Path keptBody, int maxInFlight, Duration retryAfter,
             boolean grown) {
-        boolean[] counted = {false};
-        try {
-            store.inTransaction(tx -> {
-                if (inFlight.get() >= maxInFlight) {
-                    throw new HttpError(429, "too-many-requests", maxInFlight + " calls are in flight; try again later",
-                            retryAfter, Map.of(), false);
-                }
-                inFlight.incrementAndGet();
-                counted[0] = true;
-                String keptName = keptBody == null ? null
-                        : bodies.register(tx, keptBody, REQUEST_BODY_OWNER + call.id(), clock.millis());
-                requests.insert(tx, call, keptName);
-                try {
-                    if (!grown) {
-                        transport.send(tx, peer, request);
-                    } else if (!transport.completeGrowing(tx, peer, request.id())) {
-                        throw new HttpError(503, "storage-unavailable", "the request's message was given up while its body"
-                                + " arrived", retryAfter, Map.of(), false);
-                    }
-                } catch (ChannelFullException e) {
-                    throw new HttpError(503, "spool-full", "the link to " + peer + " is backlogged: " + e.getMessage(),
-                            e.retryAfter(), Map.of(), false);
-                }
-                if (call.callbacks().statusUrl() != null) {
-                    scheduler.scheduleStatus(tx, call.id(), call.callbacks().statusUrl(), State.QUEUED.wire, call.acceptedMs(),
-                            call.expiresMs());
-                }
-                return null;
-            });
-        } catch (RuntimeException e) {
-            if (counted[0]) {
-                inFlight.decrementAndGet();
+        inTransactionCounted(maxInFlight, retryAfter, tx -> {
+            String keptName = keptBody == null ? null
+                    : bodies.register(tx, keptBody, REQUEST_BODY_OWNER + call.id(), clock.millis());
+            requests.insert(tx, call, keptName);
+            if (!grown) {
+                send(tx, peer, request);
+            } else if (!transport.completeGrowing(tx, peer, request.id())) {
+                throw new HttpError(503, "storage-unavailable", "the request's message was given up while its body"
+                        + " arrived", retryAfter, Map.of(), false);
             }
-            throw e;
-        }
+            if (call.callbacks().statusUrl() != null) {
+                scheduler.scheduleStatus(tx, call.id(), call.callbacks().statusUrl(), State.QUEUED.wire, call.acceptedMs(),
+                        call.expiresMs());
+            }
+        });
     }
 
     /**
@@ -203,6 +183,34 @@ final class CallStateMachine {
         Message request = new Message(messageId, java.time.Instant.ofEpochMilli(nowMs), java.time.Instant.ofEpochMilli(expiresMs),
                 new Envelope.Request(row.routing().method(), row.routing().target(), row.routing().upstream(), headers,
                         MessageId.of(row.id()), attempt), body);
+        inTransactionCounted(maxInFlight, retryAfter, tx -> {
+            if (!requests.reattempt(tx, row.id(), row.attempt(), messageId.value(), nowMs, expiresMs)) {
+                throw HttpError.of(409, "changed", "call " + row.id() + " changed meanwhile; look at it again");
+            }
+            if (row.response() != null && row.response().bodyName() != null) {
+                bodies.release(tx, row.response().bodyName());
+            }
+            send(tx, NodeId.of(row.routing().peer()), request);
+            if (row.callbacks().statusUrl() != null) {
+                scheduler.scheduleStatus(tx, row.id(), attempt, row.callbacks().statusUrl(), State.QUEUED.wire, nowMs, expiresMs);
+            }
+        });
+        log.info("call {} sent again as attempt {} (message {})", row.id(), attempt, messageId);
+        return attempt;
+    }
+
+    /** Work on a call that counts against the calls in flight. */
+    @FunctionalInterface
+    private interface CountedWork {
+        void run(StoreTx tx) throws Exception;
+    }
+
+    /**
+     * Runs {@code work} in one transaction as one more call in flight: refused with 429 when
+     * {@code maxInFlight} calls already are (checked under the store's lock, so two admissions
+     * never both take the last place), and given back if the transaction does not commit.
+     */
+    private void inTransactionCounted(int maxInFlight, Duration retryAfter, CountedWork work) {
         boolean[] counted = {false};
         try {
             store.inTransaction(tx -> {
@@ -210,23 +218,9 @@ final class CallStateMachine {
                     throw new HttpError(429, "too-many-requests", maxInFlight + " calls are in flight; try again later",
                             retryAfter, Map.of(), false);
                 }
-                if (!requests.reattempt(tx, row.id(), row.attempt(), messageId.value(), nowMs, expiresMs)) {
-                    throw HttpError.of(409, "changed", "call " + row.id() + " changed meanwhile; look at it again");
-                }
                 inFlight.incrementAndGet();
                 counted[0] = true;
-                if (row.response() != null && row.response().bodyName() != null) {
-                    bodies.release(tx, row.response().bodyName());
-                }
-                try {
-                    transport.send(tx, NodeId.of(row.routing().peer()), request);
-                } catch (ChannelFullException e) {
-                    throw new HttpError(503, "spool-full", "the link to " + row.routing().peer() + " is backlogged: " + e.getMessage(),
-                            e.retryAfter(), Map.of(), false);
-                }
-                if (row.callbacks().statusUrl() != null) {
-                    scheduler.scheduleStatus(tx, row.id(), attempt, row.callbacks().statusUrl(), State.QUEUED.wire, nowMs, expiresMs);
-                }
+                work.run(tx);
                 return null;
             });
         } catch (RuntimeException e) {
@@ -235,8 +229,16 @@ final class CallStateMachine {
             }
             throw e;
         }
-        log.info("call {} sent again as attempt {} (message {})", row.id(), attempt, messageId);
-        return attempt;
+    }
+
+    /** Hands {@code request} to the channel; a full channel is a 503 with its retry time. */
+    private void send(StoreTx tx, NodeId peer, Message request) throws IOException {
+        try {
+            transport.send(tx, peer, request);
+        } catch (ChannelFullException e) {
+            throw new HttpError(503, "spool-full", "the link to " + peer + " is backlogged: " + e.getMessage(),
+                    e.retryAfter(), Map.of(), false);
+        }
     }
 
     /** The back acknowledged these REQUEST messages: the calls are transferred. */
