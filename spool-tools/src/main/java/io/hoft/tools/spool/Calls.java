@@ -7,6 +7,7 @@ import io.hoft.front.StoredResponse;
 import io.hoft.tools.Json;
 import io.hoft.tools.Main;
 import io.hoft.transport.message.HeaderField;
+import io.hoft.transport.store.NodeSnapshot;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -119,13 +120,13 @@ final class Calls {
     private Calls() {}
 
     /** The kind of store the database holds, if any. */
-    static Optional<Side> side(NodeDatabase db) {
+    static Optional<Side> side(NodeSnapshot db) {
         return db.hasTable(io.hoft.front.internal.RequestStore.TABLE) ? Optional.of(Side.FRONT)
                 : db.hasTable(io.hoft.back.RequestStore.TABLE) ? Optional.of(Side.BACK) : Optional.empty();
     }
 
     /** The side or a usage error: a node whose proxy never ran has no request store. */
-    static Side requireSide(NodeDatabase db, String command) {
+    static Side requireSide(NodeSnapshot db, String command) {
         return side(db).orElseThrow(() -> new Main.UsageException("hoft spool " + command + ": " + db.file()
                 + " has no request store (neither front_request nor back_request): the node's proxy has not run yet"));
     }
@@ -134,17 +135,17 @@ final class Calls {
      * Calls, newest first, in the given states (all if empty), accepted at or after
      * {@code sinceMs} (if not null), at most {@code limit} (all if 0).
      */
-    static List<Call> list(NodeDatabase db, Side side, List<String> states, Long sinceMs, int limit) {
+    static List<Call> list(NodeSnapshot db, Side side, List<String> states, Long sinceMs, int limit) {
         return side == Side.FRONT
                 ? io.hoft.front.internal.RequestStore.views(db.tx(), states, sinceMs, limit).stream().map(Calls::front).toList()
                 : io.hoft.back.RequestStore.views(db.tx(), states, sinceMs, limit).stream().map(Calls::back).toList();
     }
 
-    static long count(NodeDatabase db, Side side, List<String> states, Long sinceMs) {
+    static long count(NodeSnapshot db, Side side, List<String> states, Long sinceMs) {
         return list(db, side, states, sinceMs, 0).size();
     }
 
-    static Optional<Call> find(NodeDatabase db, Side side, String id) {
+    static Optional<Call> find(NodeSnapshot db, Side side, String id) {
         return side == Side.FRONT
                 ? io.hoft.front.internal.RequestStore.view(db.tx(), id).map(Calls::front)
                 : io.hoft.back.RequestStore.view(db.tx(), id).map(Calls::back);

@@ -1,6 +1,7 @@
 package io.hoft.tools.spool;
 
 import io.hoft.transport.channel.ChannelView;
+import io.hoft.transport.store.NodeSnapshot;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -16,7 +17,7 @@ final class ChannelRows {
     private final Map<String, ChannelView.PeerChannel> incoming = new LinkedHashMap<>();
     private final Map<List<Object>, ChannelView.SentFile> outFiles = new HashMap<>();
 
-    static ChannelRows load(Optional<NodeDatabase> database) {
+    static ChannelRows load(Optional<NodeSnapshot> database) {
         ChannelRows rows = new ChannelRows();
         if (database.isEmpty() || !ChannelView.exists(database.get().tx())) {
             return rows;

@@ -8,6 +8,7 @@ import io.hoft.tools.Main;
 import io.hoft.tools.spool.Calls.Call;
 import io.hoft.tools.spool.Calls.Side;
 import io.hoft.transport.config.NodeConfig;
+import io.hoft.transport.store.NodeSnapshot;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URI;
@@ -82,7 +83,7 @@ final class ExportCommand implements Callable<Integer> {
         Instant now = context.now();
         List<String> states = statuses.stream().map(s -> s.trim().toLowerCase(Locale.ROOT)).toList();
         Long sinceMs = since == null ? null : since.resolve(now).toEpochMilli();
-        Optional<NodeDatabase> opened = context.openDatabase();
+        Optional<NodeSnapshot> opened = context.openDatabase();
         if (opened.isEmpty()) {
             throw new Main.UsageException("hoft spool export: " + config.state() + " has no database yet: the node has never run");
         }
@@ -96,7 +97,7 @@ final class ExportCommand implements Callable<Integer> {
         log.put("comment", "calls of node " + config.id());
         ArrayNode entries = log.putArray("entries");
         int[] leftOut = {0};
-        try (NodeDatabase db = opened.get()) {
+        try (NodeSnapshot db = opened.get()) {
             Side side = Calls.requireSide(db, "export");
             List<Call> calls = new ArrayList<>(Calls.list(db, side, states, sinceMs, 0));
             java.util.Collections.reverse(calls); // oldest first, as a HAR viewer plays them

@@ -14,6 +14,7 @@ import io.hoft.transport.config.NodeConfig;
 import io.hoft.transport.config.QuarantineSettings;
 import io.hoft.transport.keys.NodeId;
 import io.hoft.transport.spool.SpoolFileName;
+import io.hoft.transport.store.NodeSnapshot;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.DirectoryStream;
@@ -142,7 +143,7 @@ final class GcCommand implements Callable<Integer> {
             Map<String, Long> rows = new LinkedHashMap<>();
             List<Lost> lost = new ArrayList<>();
             long[] kept;
-            Optional<NodeDatabase> db = context.openDatabase();
+            Optional<NodeSnapshot> db = context.openDatabase();
             try {
                 ChannelRows channel = ChannelRows.load(db);
                 planQuarantine(context, cutoffMs, removals);
@@ -156,7 +157,7 @@ final class GcCommand implements Callable<Integer> {
                     kept = new long[] {0, 0};
                 }
             } finally {
-                db.ifPresent(NodeDatabase::close);
+                db.ifPresent(NodeSnapshot::close);
             }
 
             List<String> failures = new ArrayList<>();

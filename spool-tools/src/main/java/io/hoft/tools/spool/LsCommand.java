@@ -9,6 +9,7 @@ import io.hoft.tools.Main;
 import io.hoft.tools.Table;
 import io.hoft.tools.spool.SpoolContext.Role;
 import io.hoft.transport.spool.SpoolFileName;
+import io.hoft.transport.store.NodeSnapshot;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -91,7 +92,7 @@ final class LsCommand implements Callable<Integer> {
         Instant now = context.now();
         Inspector inspector = new Inspector(context);
         List<Row> rows = new ArrayList<>();
-        Optional<NodeDatabase> db = context.openDatabase();
+        Optional<NodeSnapshot> db = context.openDatabase();
         try {
             ChannelRows channel = ChannelRows.load(db);
             for (Targets.Group group : groups) {
@@ -118,7 +119,7 @@ final class LsCommand implements Callable<Integer> {
                 }
             }
         } finally {
-            db.ifPresent(NodeDatabase::close);
+            db.ifPresent(NodeSnapshot::close);
         }
         if (json) {
             printJson(context, rows, now);

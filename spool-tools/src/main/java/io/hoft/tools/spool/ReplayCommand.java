@@ -12,6 +12,7 @@ import io.hoft.tools.spool.Calls.Side;
 import io.hoft.transport.channel.NodeLock;
 import io.hoft.transport.config.NodeConfig;
 import io.hoft.transport.message.MessageId;
+import io.hoft.transport.store.NodeSnapshot;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URI;
@@ -145,13 +146,13 @@ final class ReplayCommand implements Callable<Integer> {
         if (mode.to != null && (mode.to.getScheme() == null || !mode.to.getScheme().matches("https?") || mode.to.getHost() == null)) {
             throw new Main.UsageException("--to must be an http or https URL like http://127.0.0.1:9000, not " + mode.to);
         }
-        Optional<NodeDatabase> opened = context.openDatabase();
+        Optional<NodeSnapshot> opened = context.openDatabase();
         if (opened.isEmpty()) {
             throw new Main.UsageException("hoft spool replay: " + config.state() + " has no database yet: the node has never run");
         }
         Call call;
         byte[] body = null;
-        try (NodeDatabase db = opened.get()) {
+        try (NodeSnapshot db = opened.get()) {
             Side side = Calls.requireSide(db, "replay");
             Optional<Call> found = Calls.find(db, side, id);
             if (found.isEmpty()) {

@@ -14,6 +14,7 @@ import io.hoft.tools.spool.Calls.Side;
 import io.hoft.transport.channel.ChannelView;
 import io.hoft.transport.config.NodeConfig;
 import io.hoft.transport.message.MessageId;
+import io.hoft.transport.store.NodeSnapshot;
 import java.io.PrintWriter;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -67,12 +68,12 @@ final class RequestCommand implements Callable<Integer> {
             throw new Main.UsageException("'" + id + "' is not a request id");
         }
         Instant now = context.now();
-        Optional<NodeDatabase> opened = context.openDatabase();
+        Optional<NodeSnapshot> opened = context.openDatabase();
         if (opened.isEmpty()) {
             throw new Main.UsageException("hoft spool request: " + config.state() + " has no database yet: the node has never run");
         }
         ObjectNode document;
-        try (NodeDatabase db = opened.get()) {
+        try (NodeSnapshot db = opened.get()) {
             Side side = Calls.requireSide(db, "request");
             Optional<Call> found = Calls.find(db, side, id);
             if (found.isEmpty()) {
@@ -90,7 +91,7 @@ final class RequestCommand implements Callable<Integer> {
         return Main.OK;
     }
 
-    static ObjectNode describe(NodeDatabase db, Call call, NodeConfig config, Instant now) {
+    static ObjectNode describe(NodeSnapshot db, Call call, NodeConfig config, Instant now) {
         ObjectNode d = Json.object();
         d.put("node", config.id());
         d.put("side", call.side().wireName);
@@ -164,7 +165,7 @@ final class RequestCommand implements Callable<Integer> {
     }
 
     /** The channel's memory of the REQUEST message and the files that carried it. */
-    private static void channel(NodeDatabase db, Call call, List<ObjectNode> events, ArrayNode files) {
+    private static void channel(NodeSnapshot db, Call call, List<ObjectNode> events, ArrayNode files) {
         if (!ChannelView.exists(db.tx())) {
             return;
         }
@@ -204,7 +205,7 @@ final class RequestCommand implements Callable<Integer> {
     }
 
     /** The callback jobs and attempts, through the callback store's read-only view. */
-    private static void callbacks(NodeDatabase db, String id, List<ObjectNode> events, ArrayNode callbacks) {
+    private static void callbacks(NodeSnapshot db, String id, List<ObjectNode> events, ArrayNode callbacks) {
         if (!db.hasTable(CallbackDispatcher.JOBS_TABLE)) {
             return;
         }

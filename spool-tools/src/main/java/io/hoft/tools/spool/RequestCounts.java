@@ -3,6 +3,7 @@ package io.hoft.tools.spool;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.hoft.tools.Human;
 import io.hoft.tools.Json;
+import io.hoft.transport.store.NodeSnapshot;
 import io.hoft.transport.store.StoreTx;
 import java.time.Duration;
 import java.time.Instant;
@@ -23,7 +24,7 @@ final class RequestCounts implements StatsSection {
     }
 
     @Override
-    public ObjectNode collect(NodeDatabase db, Instant now) {
+    public ObjectNode collect(NodeSnapshot db, Instant now) {
         ObjectNode section = Json.object();
         Optional<Calls.Side> side = Calls.side(db);
         if (side.isEmpty()) {

@@ -9,6 +9,7 @@ import io.hoft.tools.Table;
 import io.hoft.tools.spool.Calls.Call;
 import io.hoft.tools.spool.Calls.Side;
 import io.hoft.transport.config.NodeConfig;
+import io.hoft.transport.store.NodeSnapshot;
 import java.io.PrintWriter;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -71,14 +72,14 @@ final class RequestsCommand implements Callable<Integer> {
         Instant now = context.now();
         List<String> states = statuses.stream().map(s -> s.trim().toLowerCase(Locale.ROOT)).toList();
         Long sinceMs = since == null ? null : since.resolve(now).toEpochMilli();
-        Optional<NodeDatabase> opened = context.openDatabase();
+        Optional<NodeSnapshot> opened = context.openDatabase();
         if (opened.isEmpty()) {
             throw new Main.UsageException("hoft spool requests: " + config.state() + " has no database yet: the node has never run");
         }
         Side side;
         List<Call> calls;
         long total;
-        try (NodeDatabase db = opened.get()) {
+        try (NodeSnapshot db = opened.get()) {
             side = Calls.requireSide(db, "requests");
             check(side, states);
             calls = Calls.list(db, side, states, sinceMs, limit);

@@ -16,6 +16,7 @@ import io.hoft.transport.spool.FileMode;
 import io.hoft.transport.spool.ModePolicy;
 import io.hoft.transport.spool.SpoolFileReader;
 import io.hoft.transport.spool.SpoolLimits;
+import io.hoft.transport.store.NodeSnapshot;
 import java.io.IOException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -245,7 +246,7 @@ final class SpoolContext {
         return config.state().resolve("quarantine");
     }
 
-    Optional<NodeDatabase> openDatabase() {
-        return config == null ? Optional.empty() : NodeDatabase.openReadOnly(config.state());
+    Optional<NodeSnapshot> openDatabase() {
+        return config == null ? Optional.empty() : NodeSnapshot.open(config.state());
     }
 }

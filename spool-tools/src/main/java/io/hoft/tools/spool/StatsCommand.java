@@ -12,6 +12,7 @@ import io.hoft.transport.channel.NodeLock;
 import io.hoft.transport.config.NodeConfig;
 import io.hoft.transport.keys.NodeId;
 import io.hoft.transport.message.SeqRange;
+import io.hoft.transport.store.NodeSnapshot;
 import io.hoft.transport.store.StoreTx;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -73,7 +74,7 @@ final class StatsCommand implements Callable<Integer> {
         thresholds.put("lateAfterMs", channel.lateAfter().toMillis());
         thresholds.put("downAfterMs", channel.downAfter().toMillis());
 
-        Optional<NodeDatabase> db = context.openDatabase();
+        Optional<NodeSnapshot> db = context.openDatabase();
         try {
             document.put("database", db.isPresent() ? db.get().file().toString() : null);
             ChannelRows rows = ChannelRows.load(db);
@@ -87,7 +88,7 @@ final class StatsCommand implements Callable<Integer> {
                 sections.set(section.name(), db.isPresent() ? section.collect(db.get(), now) : unavailable());
             }
         } finally {
-            db.ifPresent(NodeDatabase::close);
+            db.ifPresent(NodeSnapshot::close);
         }
         if (json) {
             Json.print(spec.commandLine().getOut(), document);
@@ -113,7 +114,7 @@ final class StatsCommand implements Callable<Integer> {
         }
     }
 
-    private static ObjectNode peer(SpoolContext context, ChannelConfig channel, Optional<NodeDatabase> database,
+    private static ObjectNode peer(SpoolContext context, ChannelConfig channel, Optional<NodeSnapshot> database,
             ChannelRows rows, NodeConfig.PeerConfig peerConfig, Instant now) throws IOException {
         NodeId peer = peerConfig.nodeId();
         NodeId self = context.self().orElseThrow();
@@ -123,7 +124,7 @@ final class StatsCommand implements Callable<Integer> {
 
         Optional<ChannelView.PeerChannel> in = rows.incoming(id);
         long heard = in.map(ChannelView.PeerChannel::lastHeardMs).orElse(0L);
-        Optional<StoreTx> tx = database.map(NodeDatabase::tx).filter(ChannelView::exists);
+        Optional<StoreTx> tx = database.map(NodeSnapshot::tx).filter(ChannelView::exists);
         if (tx.isPresent()) {
             heard = Math.max(heard, ChannelView.lastReceivedMs(tx.get(), id));
         }

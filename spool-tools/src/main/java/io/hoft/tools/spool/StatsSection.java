@@ -1,6 +1,7 @@
 package io.hoft.tools.spool;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.hoft.transport.store.NodeSnapshot;
 import java.time.Instant;
 import java.util.List;
 
@@ -23,7 +24,7 @@ interface StatsSection {
      * the rest of stats). A section with nothing to say for this node returns
      * {@code {"available": false, "note": "..."}}.
      */
-    ObjectNode collect(NodeDatabase db, Instant now);
+    ObjectNode collect(NodeSnapshot db, Instant now);
 
     /** The section for people: a few lines, without the heading. */
     List<String> describe(ObjectNode section);

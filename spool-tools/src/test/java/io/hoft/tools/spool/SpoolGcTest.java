@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.hoft.tools.Cli;
 import io.hoft.tools.LivePair;
+import io.hoft.transport.store.NodeSnapshot;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -92,9 +93,9 @@ class SpoolGcTest {
             }
         }
         for (String node : List.of("front", "back")) {
-            try (NodeDatabase db = NodeDatabase.openReadOnly(pair.state(node)).orElseThrow()) {
-                for (String table : db.query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name", r -> r.getString(1))) {
-                    List<String> rows = db.query("SELECT * FROM " + table, r -> {
+            try (NodeSnapshot db = NodeSnapshot.open(pair.state(node)).orElseThrow()) {
+                for (String table : db.tx().query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name", r -> r.getString(1))) {
+                    List<String> rows = db.tx().query("SELECT * FROM " + table, r -> {
                         ResultSetMetaData meta = r.getMetaData();
                         StringBuilder row = new StringBuilder();
                         for (int i = 1; i <= meta.getColumnCount(); i++) {
@@ -203,9 +204,9 @@ class SpoolGcTest {
         assertEquals(0, keep.json().get("rows").size(), "settled a moment ago: younger than 7d");
         assertEquals(0, result.exit(), result.toString());
         assertTrue(result.json().get("rows").get("out_file").asLong() >= 1, result.toString());
-        try (NodeDatabase db = NodeDatabase.openReadOnly(pair.state("front")).orElseThrow()) {
-            assertEquals(0, db.queryLong("SELECT COUNT(*) FROM out_file WHERE state IN ('acked', 'abandoned')"));
-            assertEquals(0, db.queryLong("SELECT COUNT(*) FROM out_message WHERE state IN ('acked', 'expired')"));
+        try (NodeSnapshot db = NodeSnapshot.open(pair.state("front")).orElseThrow()) {
+            assertEquals(0, db.tx().queryLong("SELECT COUNT(*) FROM out_file WHERE state IN ('acked', 'abandoned')"));
+            assertEquals(0, db.tx().queryLong("SELECT COUNT(*) FROM out_message WHERE state IN ('acked', 'expired')"));
         }
     }
 
